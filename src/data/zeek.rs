@@ -1,0 +1,326 @@
+//! Zeek's message layer (spec §6): events, log creates and writes, identifier updates and
+//! batches, all carried as one data value `(1, type, content)` in a data envelope.
+//!
+//! Conversion from data validates as Broker's `valid()` checks do and says what is wrong;
+//! conversion to data produces Broker's exact layout.
+
+use super::{Data, Timestamp};
+use crate::error::{Error, Result};
+
+/// The Zeek message format version, the first element of every message.
+pub const PROTOCOL_VERSION: u64 = 1;
+/// The metadata key of an event's network timestamp.
+pub const METADATA_NETWORK_TIMESTAMP: u64 = 1;
+
+/// The message type numbers of the second element.
+#[repr(u64)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageType {
+    Event = 1,
+    LogCreate = 2,
+    LogWrite = 3,
+    IdentifierUpdate = 4,
+    Batch = 5,
+}
+
+/// A Zeek event: a name, its arguments and optional metadata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub name: String,
+    pub args: Vec<Data>,
+    /// `None`: no metadata element at all; `Some(vec![])`: an empty metadata vector.
+    /// Key 1 is the network timestamp; keys 200 and up are free for applications.
+    pub metadata: Option<Vec<(u64, Data)>>,
+}
+
+/// Announces a log stream to a peer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogCreate {
+    /// The stream's enum name, e.g. `Conn::LOG`.
+    pub stream_id: String,
+    /// The writer's enum name, e.g. `Log::WRITER_ASCII`.
+    pub writer_id: String,
+    pub writer_info: Data,
+    pub fields: Data,
+}
+
+/// One log line (Zeek sends these inside batches).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogWrite {
+    pub stream_id: String,
+    pub writer_id: String,
+    pub path: Vec<u8>,
+    /// Zeek's own serialization of the record: opaque to Broker and to brook.
+    pub serial_data: Vec<u8>,
+}
+
+/// Sets a global script identifier on the receiving Zeek node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentifierUpdate {
+    pub id_name: String,
+    pub value: Data,
+}
+
+/// Any Zeek message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message {
+    Event(Event),
+    LogCreate(LogCreate),
+    LogWrite(LogWrite),
+    IdentifierUpdate(IdentifierUpdate),
+    /// Messages dispatched in order; valid only if every element is.
+    Batch(Vec<Message>),
+}
+
+impl Event {
+    /// An event without metadata.
+    pub fn new(name: impl Into<String>, args: Vec<Data>) -> Event {
+        Event {
+            name: name.into(),
+            args,
+            metadata: None,
+        }
+    }
+
+    /// The network timestamp from the metadata, if present.
+    pub fn network_timestamp(&self) -> Option<Timestamp> {
+        self.metadata.as_ref()?.iter().find_map(|(k, v)| match v {
+            Data::Timestamp(t) if *k == METADATA_NETWORK_TIMESTAMP => Some(*t),
+            _ => None,
+        })
+    }
+
+    /// Sets (or replaces) the network timestamp metadata entry.
+    pub fn set_network_timestamp(&mut self, ts: Timestamp) {
+        let meta = self.metadata.get_or_insert_with(Vec::new);
+        meta.retain(|(k, _)| *k != METADATA_NETWORK_TIMESTAMP);
+        meta.insert(0, (METADATA_NETWORK_TIMESTAMP, Data::Timestamp(ts)));
+    }
+}
+
+fn wrap(ty: MessageType, content: Vec<Data>) -> Data {
+    Data::Vector(vec![
+        Data::Count(PROTOCOL_VERSION),
+        Data::Count(ty as u64),
+        Data::Vector(content),
+    ])
+}
+
+impl From<Event> for Data {
+    fn from(e: Event) -> Data {
+        let mut content = vec![Data::String(e.name.into_bytes()), Data::Vector(e.args)];
+        if let Some(meta) = e.metadata {
+            content.push(Data::Vector(
+                meta.into_iter()
+                    .map(|(k, v)| Data::Vector(vec![Data::Count(k), v]))
+                    .collect(),
+            ));
+        }
+        wrap(MessageType::Event, content)
+    }
+}
+
+impl From<Message> for Data {
+    fn from(m: Message) -> Data {
+        match m {
+            Message::Event(e) => e.into(),
+            Message::LogCreate(l) => wrap(
+                MessageType::LogCreate,
+                vec![
+                    Data::Enum(l.stream_id.into_bytes()),
+                    Data::Enum(l.writer_id.into_bytes()),
+                    l.writer_info,
+                    l.fields,
+                ],
+            ),
+            Message::LogWrite(l) => wrap(
+                MessageType::LogWrite,
+                vec![
+                    Data::Enum(l.stream_id.into_bytes()),
+                    Data::Enum(l.writer_id.into_bytes()),
+                    Data::String(l.path),
+                    Data::String(l.serial_data),
+                ],
+            ),
+            Message::IdentifierUpdate(u) => wrap(
+                MessageType::IdentifierUpdate,
+                vec![Data::String(u.id_name.into_bytes()), u.value],
+            ),
+            Message::Batch(ms) => wrap(
+                MessageType::Batch,
+                ms.into_iter().map(Data::from).collect(),
+            ),
+        }
+    }
+}
+
+fn name(d: Data, what: &str, want_enum: bool) -> Result<String> {
+    let bytes = match (d, want_enum) {
+        (Data::String(s), false) | (Data::Enum(s), true) => s,
+        (other, _) => {
+            let want = if want_enum { "an enum value" } else { "a string" };
+            return Err(Error::mismatch(format!(
+                "{what} must be {want}, not {}",
+                other.data_type().name()
+            )));
+        }
+    };
+    String::from_utf8(bytes).map_err(|_| Error::mismatch(format!("{what} is not UTF-8")))
+}
+
+/// Splits `(1, type, content)` into the type number and the content elements.
+fn unwrap_message(d: Data) -> Result<(u64, Vec<Data>)> {
+    let Data::Vector(outer) = d else {
+        return Err(Error::mismatch(format!(
+            "a Zeek message is a vector, not {}",
+            d.data_type().name()
+        )));
+    };
+    if outer.len() < 3 {
+        return Err(Error::mismatch(format!(
+            "a Zeek message has 3 elements, not {}",
+            outer.len()
+        )));
+    }
+    let mut it = outer.into_iter();
+    match it.next() {
+        Some(Data::Count(PROTOCOL_VERSION)) => {}
+        Some(other) => {
+            return Err(Error::mismatch(format!(
+                "unsupported Zeek message version {other} (expected count 1)"
+            )));
+        }
+        None => unreachable!("length checked"),
+    }
+    let ty = match it.next() {
+        Some(Data::Count(t)) => t,
+        _ => return Err(Error::mismatch("the Zeek message type must be a count")),
+    };
+    match it.next() {
+        Some(Data::Vector(content)) => Ok((ty, content)),
+        _ => Err(Error::mismatch("the Zeek message content must be a vector")),
+    }
+}
+
+fn need(content: &[Data], n: usize, what: &str) -> Result<()> {
+    if content.len() < n {
+        return Err(Error::mismatch(format!(
+            "{what} needs {n} content elements, not {}",
+            content.len()
+        )));
+    }
+    Ok(())
+}
+
+fn event_from_content(content: Vec<Data>) -> Result<Event> {
+    need(&content, 2, "an event")?;
+    let mut it = content.into_iter();
+    let name = name(it.next().unwrap_or_default(), "the event name", false)?;
+    let args = match it.next() {
+        Some(Data::Vector(a)) => a,
+        _ => return Err(Error::mismatch("the event arguments must be a vector")),
+    };
+    let metadata = match it.next() {
+        None => None,
+        Some(Data::Vector(entries)) => Some(
+            entries
+                .into_iter()
+                .map(|e| match e {
+                    Data::Vector(kv) if kv.len() == 2 => {
+                        let mut kv = kv.into_iter();
+                        let (k, v) = (kv.next().unwrap_or_default(), kv.next().unwrap_or_default());
+                        match (k, v) {
+                            (Data::Count(METADATA_NETWORK_TIMESTAMP), v @ Data::Timestamp(_)) => {
+                                Ok((METADATA_NETWORK_TIMESTAMP, v))
+                            }
+                            (Data::Count(METADATA_NETWORK_TIMESTAMP), _) => Err(Error::mismatch(
+                                "event metadata: the network timestamp must be a timestamp",
+                            )),
+                            (Data::Count(k), v) => Ok((k, v)),
+                            _ => Err(Error::mismatch("event metadata keys must be counts")),
+                        }
+                    }
+                    _ => Err(Error::mismatch(
+                        "event metadata entries must be 2-element vectors",
+                    )),
+                })
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        Some(_) => return Err(Error::mismatch("event metadata must be a vector")),
+    };
+    Ok(Event {
+        name,
+        args,
+        metadata,
+    })
+}
+
+impl TryFrom<Data> for Message {
+    type Error = Error;
+
+    fn try_from(d: Data) -> Result<Message> {
+        let (ty, content) = unwrap_message(d)?;
+        Ok(match ty {
+            1 => Message::Event(event_from_content(content)?),
+            2 => {
+                need(&content, 4, "a log create")?;
+                let mut it = content.into_iter();
+                Message::LogCreate(LogCreate {
+                    stream_id: name(it.next().unwrap_or_default(), "the stream id", true)?,
+                    writer_id: name(it.next().unwrap_or_default(), "the writer id", true)?,
+                    writer_info: it.next().unwrap_or_default(),
+                    fields: it.next().unwrap_or_default(),
+                })
+            }
+            3 => {
+                need(&content, 4, "a log write")?;
+                let mut it = content.into_iter();
+                let stream_id = name(it.next().unwrap_or_default(), "the stream id", true)?;
+                let writer_id = name(it.next().unwrap_or_default(), "the writer id", true)?;
+                let (Some(Data::String(path)), Some(Data::String(serial_data))) =
+                    (it.next(), it.next())
+                else {
+                    return Err(Error::mismatch(
+                        "a log write's path and serial data must be strings",
+                    ));
+                };
+                Message::LogWrite(LogWrite {
+                    stream_id,
+                    writer_id,
+                    path,
+                    serial_data,
+                })
+            }
+            4 => {
+                need(&content, 2, "an identifier update")?;
+                let mut it = content.into_iter();
+                Message::IdentifierUpdate(IdentifierUpdate {
+                    id_name: name(it.next().unwrap_or_default(), "the identifier name", false)?,
+                    value: it.next().unwrap_or_default(),
+                })
+            }
+            5 => Message::Batch(
+                content
+                    .into_iter()
+                    .map(Message::try_from)
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+            other => {
+                return Err(Error::mismatch(format!(
+                    "unknown Zeek message type {other}"
+                )));
+            }
+        })
+    }
+}
+
+impl TryFrom<Data> for Event {
+    type Error = Error;
+
+    fn try_from(d: Data) -> Result<Event> {
+        match Message::try_from(d)? {
+            Message::Event(e) => Ok(e),
+            _ => Err(Error::mismatch("the Zeek message is not an event")),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! brook's error type: a kind that maps one-to-one onto a C status code, and a message for
+//! people.
+
+use std::fmt;
+
+/// What went wrong, in the terms callers switch on. Each kind has a fixed C status code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// An argument was malformed or out of range.
+    InvalidArgument,
+    /// Input bytes or text could not be decoded.
+    Decode,
+    /// A value does not have the shape the operation expects (e.g. not a Zeek event).
+    TypeMismatch,
+    /// A value cannot be encoded (e.g. a string of 4 GiB or more).
+    Encode,
+}
+
+/// An error with a kind and a human-readable message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl Error {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub fn decode(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Decode, message)
+    }
+
+    pub fn mismatch(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::TypeMismatch, message)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// brook's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

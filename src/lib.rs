@@ -1,0 +1,17 @@
+//! brook: Zeek's Broker protocol, from Rust and from C.
+//!
+//! An endpoint peers with Zeek nodes and Broker endpoints over TCP, publishes and subscribes
+//! on hierarchical topics, and exchanges Broker data values byte-for-byte as a real Broker
+//! does. This crate is layered; dependencies point down only:
+//!
+//! - [`ffi`]: the C ABI (`include/brook.h`), a thin skin with a panic guard on every call.
+//! - [`data`]: the data model ([`data::Data`]), Zeek messages ([`data::zeek`]) and the three
+//!   encodings: Broker's binary format v1 ([`data::bin`]), the JSON of Broker's WebSocket
+//!   API v1 ([`data::json`]) and Broker's text rendering ([`data::text`]). No I/O.
+
+pub mod data;
+pub mod error;
+pub mod ffi;
+
+pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
+pub use error::{Error, ErrorKind, Result};
