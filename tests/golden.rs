@@ -152,6 +152,12 @@ fn nesting_up_to_the_cap_decodes_and_beyond_it_is_rejected() {
     let d = bin::decode(&nested(bin::MAX_DEPTH)).unwrap();
     assert_eq!(bin::encode(&d).unwrap(), nested(bin::MAX_DEPTH));
     assert_eq!(json::decode(&json::encode(&d)).unwrap(), d);
+    // Tables are the deepest JSON per level: {"data":[{"key":...}]}.
+    let mut t = brook::Data::None;
+    for _ in 0..bin::MAX_DEPTH {
+        t = brook::Data::Table([(t, brook::Data::None)].into_iter().collect());
+    }
+    assert_eq!(json::decode(&json::encode(&t)).unwrap(), t);
     let e = bin::decode(&nested(bin::MAX_DEPTH + 1)).unwrap_err();
     assert!(e.message.contains("nesting deeper than 128"), "{e}");
 }

@@ -440,10 +440,10 @@ fn to_data(v: &Value, depth: usize) -> Result<Data> {
 }
 
 /// JSON nesting (objects and arrays) allowed by the parser: room for [`bin::MAX_DEPTH`]
-/// data levels, each an object holding an array.
+/// data levels, each up to three JSON levels deep (a table: object, array, entry object).
 ///
 /// [`bin::MAX_DEPTH`]: super::bin::MAX_DEPTH
-const MAX_JSON_DEPTH: usize = 2 * super::bin::MAX_DEPTH + 8;
+const MAX_JSON_DEPTH: usize = 3 * super::bin::MAX_DEPTH + 8;
 
 fn parse_document(input: &[u8]) -> Result<Value> {
     let mut p = JsonParser { s: input, pos: 0 };
