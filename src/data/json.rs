@@ -16,6 +16,10 @@
 //!   written correctly (Broker truncates their seconds toward zero and drops the fraction);
 //! - a NUL byte in a string is written `\u0000` (Broker writes it raw and then rejects it).
 //!
+//! One value cannot read back: a subnet that is not in canonical form (an unmasked address
+//! or a length beyond the family's maximum). Only bin-v1 input carries such subnets (Broker
+//! accepts them there too); they are written as Broker writes them.
+//!
 //! Input is as lenient as Broker's where that is harmless (raw bytes in strings, `\v`,
 //! `nan`) and also takes `inf`, `-inf`, `-nan` and reals of any magnitude, so every value
 //! brook writes reads back. It is stricter than Broker where Broker silently changes the
