@@ -1,0 +1,142 @@
+# brook: build, test and install the library and its C API. Needs GNU make.
+#
+#   make                  release library, include/brook.h, C examples in build/
+#   make test             everything CI checks (Rust lints and tests, header, C tests, install)
+#   make install PREFIX=/opt/brook    (default /usr/local; DESTDIR is honoured)
+#   make demo | bench | fuzz | header | check-header | uninstall | clean
+
+CARGO    ?= cargo
+CBINDGEN ?= $(or $(shell command -v cbindgen),$(HOME)/.cargo/bin/cbindgen)
+CXX      ?= c++
+PKG_CONFIG ?= pkg-config
+PREFIX   ?= /usr/local
+VECTORS  ?= ../shared/vectors/golden
+TIMEOUT  ?= timeout 120
+
+BUILD   := build
+RELEASE := target/release
+STATIC_LIB := $(RELEASE)/libbrook.a
+SHARED_LIB := $(RELEASE)/libbrook.so
+HEADER  := include/brook.h
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+
+# Every C file of ours builds with these (STYLE.md section 9).
+C_STRICT := -std=c11 -Wall -Wextra -Werror -pedantic -g
+C_FLAGS  := $(C_STRICT) -Iinclude
+SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# What the static library needs from the system: `cargo rustc --release --lib --
+# --print native-static-libs` (minus -lc, which cc adds).
+STATIC_DEPS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+
+# C tests and the arguments each one runs with.
+C_TESTS := test_data test_golden
+ARGS_test_data :=
+ARGS_test_golden := $(VECTORS)
+EXAMPLES := event_demo
+
+# Steps of `make test` share the terminal and the build directory: run them in order.
+.NOTPARALLEL:
+.PHONY: all lib header check-header test rust-checks header-standalone c-tests c-tests-asan \
+        examples run-examples install-test install uninstall demo bench fuzz clean
+
+all: lib header examples
+
+# cargo knows when the library is up to date; make always asks it.
+lib:
+	$(CARGO) build --release --lib
+
+# For `make install` without `make` first; never rebuilt here, so `sudo make install`
+# does not run cargo as root on a built tree.
+$(STATIC_LIB) $(SHARED_LIB):
+	$(CARGO) build --release --lib
+
+header:
+	$(CBINDGEN) --quiet --config cbindgen.toml --crate brook --output $(HEADER)
+
+check-header:
+	@$(CBINDGEN) --quiet --config cbindgen.toml --crate brook --output $(HEADER) --verify \
+	  || { echo "$(HEADER) is out of date: run 'make header' and commit it" >&2; exit 1; }
+	@echo "$(HEADER) matches the source"
+
+test: rust-checks lib check-header header-standalone c-tests c-tests-asan run-examples \
+      install-test
+	@echo "make test: all passed"
+
+rust-checks:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) test
+
+# The header stands alone: as C99, as C++, and included twice.
+header-standalone:
+	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c $(HEADER)
+	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ $(HEADER)
+	$(CC) $(C_FLAGS) -fsyntax-only tests/c/header_twice.c
+	@echo "$(HEADER) compiles alone as C99 and C++, and twice in one file"
+
+# $(call run_each,DIR): runs every C test built in DIR, stopping at the first failure.
+run_each = $(foreach t,$(C_TESTS),$(TIMEOUT) $(1)/$(t) $(ARGS_$(t)) &&) true
+
+# Each test linked against the static and against the shared library.
+c-tests: lib
+	@mkdir -p $(BUILD)/static $(BUILD)/shared
+	$(foreach t,$(C_TESTS),$(CC) $(C_FLAGS) -o $(BUILD)/static/$(t) tests/c/$(t).c \
+	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
+	$(foreach t,$(C_TESTS),$(CC) $(C_FLAGS) -o $(BUILD)/shared/$(t) tests/c/$(t).c \
+	  -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lbrook &&) true
+	$(call run_each,$(BUILD)/static)
+	$(call run_each,$(BUILD)/shared)
+
+# Once more under AddressSanitizer (with LeakSanitizer) and UBSan. The Rust library uses
+# the system malloc, so leaks and overflows on either side of the ABI show up.
+c-tests-asan: lib
+	@mkdir -p $(BUILD)/asan
+	$(foreach t,$(C_TESTS),$(CC) $(C_FLAGS) $(SANITIZE) -o $(BUILD)/asan/$(t) tests/c/$(t).c \
+	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
+	$(call run_each,$(BUILD)/asan)
+
+examples: lib
+	@mkdir -p $(BUILD)/examples
+	$(foreach e,$(EXAMPLES),$(CC) $(C_FLAGS) -o $(BUILD)/examples/$(e) c-examples/$(e).c \
+	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
+
+run-examples: examples
+	$(foreach e,$(EXAMPLES),$(TIMEOUT) $(BUILD)/examples/$(e) > $(BUILD)/examples/$(e).out &&) true
+	@echo "examples ran: $(EXAMPLES)"
+
+demo: examples
+	$(TIMEOUT) $(BUILD)/examples/event_demo
+
+install: $(STATIC_LIB) $(SHARED_LIB)
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/libbrook.a
+	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libbrook.so
+	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/brook.h
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@STATIC_DEPS@|$(STATIC_DEPS)|g' brook.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/brook.pc
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/brook.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/lib/libbrook.a $(DESTDIR)$(PREFIX)/lib/libbrook.so \
+	      $(DESTDIR)$(PREFIX)/include/brook.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/brook.pc
+
+# Installs into a scratch prefix and builds a program the way a user would: with only
+# pkg-config's flags, against the installed header and shared library.
+INSTALL_TEST_PREFIX := $(abspath $(BUILD)/install-test)
+install-test: lib
+	rm -rf $(INSTALL_TEST_PREFIX)
+	$(MAKE) --no-print-directory install PREFIX=$(INSTALL_TEST_PREFIX)
+	$(CC) $(C_STRICT) -o $(BUILD)/pkgconfig_test tests/c/pkgconfig_test.c \
+	  $$(PKG_CONFIG_PATH=$(INSTALL_TEST_PREFIX)/lib/pkgconfig $(PKG_CONFIG) --cflags --libs brook)
+	LD_LIBRARY_PATH=$(INSTALL_TEST_PREFIX)/lib $(TIMEOUT) $(BUILD)/pkgconfig_test
+
+bench:
+	$(CARGO) bench --bench codec
+
+fuzz:
+	./fuzz/run.sh
+
+clean:
+	$(CARGO) clean
+	rm -rf $(BUILD)
