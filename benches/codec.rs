@@ -67,6 +67,9 @@ fn main() {
         let d = bin::decode(black_box(&event_bytes)).unwrap();
         black_box(zeek::Event::try_from(d).unwrap());
     });
+    rate("bin decode small event direct", event_bytes.len(), || {
+        black_box(zeek::Event::from_bytes(black_box(&event_bytes)).unwrap());
+    });
     rate("bin build+encode Event", event_bytes.len(), || {
         let e = zeek::Event::new("bench_event", vec![Data::Count(black_box(1))]);
         buf.clear();

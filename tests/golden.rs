@@ -194,6 +194,29 @@ fn zeek_messages_validate_and_round_trip() {
 }
 
 #[test]
+fn direct_event_decoding_agrees_with_the_generic_path() {
+    let rows = rows("zeek-messages.tsv");
+    let valid_events = rows
+        .iter()
+        .filter(|r| r["kind"] == "Event" && r["broker_valid"] == "true")
+        .count();
+    let mut inputs: Vec<Vec<u8>> = rows.iter().map(|r| unhex(&r["bin_v1_hex"])).collect();
+    // Truncations and a trailing byte of each, too.
+    for b in inputs.clone() {
+        inputs.push(b[..b.len() - 1].to_vec());
+        inputs.push([b.as_slice(), &[0]].concat());
+    }
+    let mut events = 0;
+    for b in &inputs {
+        let generic = bin::decode(b).and_then(zeek::Event::try_from);
+        let direct = zeek::Event::from_bytes(b);
+        assert_eq!(direct, generic, "{}", hex(b));
+        events += direct.is_ok() as usize;
+    }
+    assert_eq!(events, valid_events);
+}
+
+#[test]
 fn built_events_match_brokers_bytes() {
     use brook::data::{Data, Timestamp};
     let want = |id: &str| {
@@ -201,7 +224,10 @@ fn built_events_match_brokers_bytes() {
         unhex(&r.iter().find(|r| r["id"] == id).unwrap()["bin_v1_hex"])
     };
     let e = zeek::Event::new("event_1", vec![Data::Integer(42), Data::from("test")]);
-    assert_eq!(bin::encode(&e.clone().into()).unwrap(), want("event-event_1-42-test"));
+    assert_eq!(
+        bin::encode(&e.clone().into()).unwrap(),
+        want("event-event_1-42-test")
+    );
     let mut e = e;
     e.set_network_timestamp(Timestamp(1_681_827_194_000_000_000));
     assert_eq!(bin::encode(&e.into()).unwrap(), want("event-netts"));

@@ -35,9 +35,8 @@ fn scalar() -> impl Strategy<Value = Data> {
         (any::<[u8; 4]>(), 0u8..=32).prop_map(|(a, p)| {
             Data::Subnet(Subnet::new(std::net::Ipv4Addr::from(a).into(), p))
         }),
-        (any::<u16>(), 0u8..4).prop_map(|(n, p)| {
-            Data::Port(Port::new(n, Protocol::from_u8(p).unwrap()))
-        }),
+        (any::<u16>(), 0u8..4)
+            .prop_map(|(n, p)| { Data::Port(Port::new(n, Protocol::from_u8(p).unwrap())) }),
         any::<i64>().prop_map(|t| Data::Timestamp(Timestamp(t))),
         any::<i64>().prop_map(|t| Data::Timespan(Timespan(t))),
         "[A-Za-z:_]{0,20}".prop_map(|s| Data::Enum(s.into_bytes())),
@@ -132,10 +131,16 @@ fn sets_and_tables_keep_brokers_order_for_mixed_types() {
     ]
     .into_iter()
     .collect();
-    assert_eq!(text::render(&Data::Set(s)), b"{nil, T, 1, -1, 1.000000, ()}");
-    let t: Table = [(Data::from("b"), Data::Count(1)), (Data::from("a"), Data::Count(2))]
-        .into_iter()
-        .collect();
+    assert_eq!(
+        text::render(&Data::Set(s)),
+        b"{nil, T, 1, -1, 1.000000, ()}"
+    );
+    let t: Table = [
+        (Data::from("b"), Data::Count(1)),
+        (Data::from("a"), Data::Count(2)),
+    ]
+    .into_iter()
+    .collect();
     assert_eq!(text::render(&Data::Table(t)), b"{a -> 2, b -> 1}");
 }
 
@@ -146,7 +151,9 @@ fn reals_equal_as_in_broker_and_nan_is_ordered() {
     assert!(Data::Real(f64::NAN) > Data::Real(f64::INFINITY));
     assert_eq!(hash_of(&Data::Real(0.0)), hash_of(&Data::Real(-0.0)));
     // Broker rejects a set with both zeros as a duplicate; so does brook.
-    let dup = [0x0c, 0x02, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x04, 0x80, 0, 0, 0, 0, 0, 0, 0];
+    let dup = [
+        0x0c, 0x02, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0x04, 0x80, 0, 0, 0, 0, 0, 0, 0,
+    ];
     assert!(bin::decode(&dup).unwrap_err().message.contains("duplicate"));
 }
 
@@ -168,13 +175,15 @@ fn json_extensions_and_strictness() {
     assert!(matches!(real("nan").unwrap(), Data::Real(r) if r.is_nan()));
     assert_eq!(real("1e300").unwrap(), Data::Real(1e300));
     assert!(real("1").unwrap_err().message.contains("no fraction"));
-    let one = |t: &str, v: &str| {
-        json::decode(format!(r#"{{"@data-type":"{t}","data":{v}}}"#).as_bytes())
-    };
+    let one =
+        |t: &str, v: &str| json::decode(format!(r#"{{"@data-type":"{t}","data":{v}}}"#).as_bytes());
     // Where Broker silently changes the value, brook refuses it.
     assert!(one("subnet", r#""10.0.0.0/33""#).is_err());
     assert!(one("port", r#""70000/tcp""#).is_err());
-    assert_eq!(one("port", r#""80""#).unwrap(), Data::Port(Port::new(80, Protocol::Tcp)));
+    assert_eq!(
+        one("port", r#""80""#).unwrap(),
+        Data::Port(Port::new(80, Protocol::Tcp))
+    );
     assert_eq!(
         one("timespan", r#""1.5s""#).unwrap(),
         Data::Timespan(Timespan(1_500_000_000))
@@ -184,14 +193,29 @@ fn json_extensions_and_strictness() {
         one("timestamp", r#""2024-01-02T03:04:05.123456789+01:00""#).unwrap(),
         Data::Timestamp(Timestamp(1_704_161_045_123_456_789))
     );
-    assert_eq!(one("string", r#""\u00e9\n\u0000x""#).unwrap(), Data::from("é\n\0x"));
+    assert_eq!(
+        one("string", r#""\u00e9\n\u0000x""#).unwrap(),
+        Data::from("é\n\0x")
+    );
     assert!(one("count", "18446744073709551616").is_err());
-    assert!(one("set", r#"[{"@data-type":"count","data":1},{"@data-type":"count","data":1}]"#)
+    assert!(
+        one(
+            "set",
+            r#"[{"@data-type":"count","data":1},{"@data-type":"count","data":1}]"#
+        )
         .unwrap_err()
         .message
-        .contains("duplicate"));
+        .contains("duplicate")
+    );
     // Sub-millisecond and pre-1970 timestamps keep every digit.
-    for ns in [1, -1, -1_500_000_000, i64::MIN, i64::MAX, 1_704_164_645_678_901_000] {
+    for ns in [
+        1,
+        -1,
+        -1_500_000_000,
+        i64::MIN,
+        i64::MAX,
+        1_704_164_645_678_901_000,
+    ] {
         let d = Data::Timestamp(Timestamp(ns));
         assert_eq!(json::decode(&json::encode(&d)).unwrap(), d, "{ns}");
     }

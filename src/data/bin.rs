@@ -11,7 +11,7 @@
 //!   over-long varbytes (truncated to 32 bits as Broker does), and IEEE special patterns
 //!   (read with CAF's `unpack754` arithmetic).
 
-use super::{Address, Data, DataType, Port, Protocol, Set, Subnet, Table, Timespan, Timestamp};
+use super::{Address, Data, Port, Protocol, Set, Subnet, Table, Timespan, Timestamp};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Containers nested deeper than this are rejected by the decoder.
@@ -167,12 +167,9 @@ pub fn unpack754(i: u64) -> f64 {
 /// Decodes exactly one bin-v1 value from `buf`; trailing bytes are an error.
 pub fn decode(buf: &[u8]) -> Result<Data> {
     let mut r = Reader::new(buf);
-    let d = r.data()?;
+    let d = r.data().map_err(Fault::into_error)?;
     if r.pos != buf.len() {
-        return Err(r.err_at(
-            r.pos,
-            format!("{} trailing bytes after the value", buf.len() - r.pos),
-        ));
+        return Err(Fault::at(r.pos, What::Trailing(buf.len() - r.pos)).into_error());
     }
     Ok(d)
 }
@@ -181,19 +178,66 @@ pub fn decode(buf: &[u8]) -> Result<Data> {
 /// it used.
 pub fn decode_prefix(buf: &[u8]) -> Result<(Data, usize)> {
     let mut r = Reader::new(buf);
-    let d = r.data()?;
+    let d = r.data().map_err(Fault::into_error)?;
     Ok((d, r.pos))
 }
 
+/// What went wrong, kept small and `Copy` so that the hot path returns a compact `Result`;
+/// the message is built only when an error leaves the module.
+#[derive(Clone, Copy, Debug)]
+enum What {
+    Truncated(&'static str, usize),
+    Tag(u8),
+    Protocol(u8),
+    Claims(&'static str, usize, usize),
+    Depth,
+    DuplicateElement,
+    DuplicateKey,
+    Trailing(usize),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fault {
+    offset: usize,
+    what: What,
+}
+
+impl Fault {
+    #[cold]
+    #[inline(never)]
+    fn at(offset: usize, what: What) -> Fault {
+        Fault { offset, what }
+    }
+
+    #[cold]
+    fn into_error(self) -> Error {
+        let what = match self.what {
+            What::Truncated(what, need) => format!("truncated {what}: needs {need} more bytes"),
+            What::Tag(t) => format!("invalid type tag {t}"),
+            What::Protocol(p) => format!("invalid port protocol {p}"),
+            What::Claims(what, n, left) => {
+                format!("{what} claims {n} elements but only {left} bytes follow")
+            }
+            What::Depth => format!("nesting deeper than {MAX_DEPTH}"),
+            What::DuplicateElement => "duplicate set element".into(),
+            What::DuplicateKey => "duplicate table key".into(),
+            What::Trailing(n) => format!("{n} trailing bytes after the value"),
+        };
+        Error::decode(format!("bin v1: {what} at offset {}", self.offset))
+    }
+}
+
+pub(crate) type Step<T> = std::result::Result<T, Fault>;
+
 /// A cursor over untrusted bytes. Every read checks the bounds.
-pub struct Reader<'a> {
+pub(crate) struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     depth: usize,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(buf: &'a [u8]) -> Reader<'a> {
+    pub(crate) fn new(buf: &'a [u8]) -> Reader<'a> {
         Reader {
             buf,
             pos: 0,
@@ -201,52 +245,64 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The offset of the next unread byte.
-    pub fn position(&self) -> usize {
-        self.pos
-    }
-
-    fn err_at(&self, offset: usize, what: impl std::fmt::Display) -> Error {
-        Error::decode(format!("bin v1: {what} at offset {offset}"))
-    }
-
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
-        if self.buf.len() - self.pos < n {
-            return Err(self.err_at(
+    #[inline(always)]
+    fn take(&mut self, n: usize, what: &'static str) -> Step<&'a [u8]> {
+        match self.buf.get(self.pos..).and_then(|rest| rest.get(..n)) {
+            Some(s) => {
+                self.pos += n;
+                Ok(s)
+            }
+            None => Err(Fault::at(
                 self.pos,
-                format!(
-                    "truncated {what}: needs {n} bytes, {} left",
-                    self.buf.len() - self.pos
-                ),
-            ));
+                What::Truncated(what, n - (self.buf.len() - self.pos)),
+            )),
         }
-        let s = &self.buf[self.pos..self.pos + n];
-        self.pos += n;
-        Ok(s)
     }
 
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N]> {
-        let mut a = [0u8; N];
-        a.copy_from_slice(self.take(N, what)?);
-        Ok(a)
+    #[inline(always)]
+    fn array<const N: usize>(&mut self, what: &'static str) -> Step<[u8; N]> {
+        match self.buf[self.pos..].first_chunk::<N>() {
+            Some(a) => {
+                self.pos += N;
+                Ok(*a)
+            }
+            None => Err(Fault::at(
+                self.pos,
+                What::Truncated(what, N - (self.buf.len() - self.pos)),
+            )),
+        }
     }
 
-    pub fn u8(&mut self, what: &str) -> Result<u8> {
-        Ok(self.take(1, what)?[0])
+    #[inline(always)]
+    fn u8(&mut self, what: &'static str) -> Step<u8> {
+        Ok(self.array::<1>(what)?[0])
     }
 
-    pub fn u64(&mut self, what: &str) -> Result<u64> {
+    #[inline(always)]
+    fn u64(&mut self, what: &'static str) -> Step<u64> {
         Ok(u64::from_be_bytes(self.array(what)?))
     }
 
     /// A varbyte length, read as Broker does: low 32 bits kept, any number of bytes.
-    pub fn varbyte(&mut self) -> Result<usize> {
+    #[inline(always)]
+    fn varbyte(&mut self) -> Step<usize> {
+        // Fast path: one byte, as for every length below 128.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b & 0x80 == 0 {
+                self.pos += 1;
+                return Ok(b as usize);
+            }
+        }
+        self.varbyte_slow()
+    }
+
+    fn varbyte_slow(&mut self) -> Step<usize> {
         let start = self.pos;
         let mut value: u32 = 0;
         let mut shift: u32 = 0;
         loop {
             let Some(&b) = self.buf.get(self.pos) else {
-                return Err(self.err_at(start, "truncated length"));
+                return Err(Fault::at(start, What::Truncated("length", 1)));
             };
             self.pos += 1;
             if shift < 32 {
@@ -260,105 +316,166 @@ impl<'a> Reader<'a> {
     }
 
     /// A varbyte-prefixed byte string.
-    pub fn bytes(&mut self, what: &str) -> Result<&'a [u8]> {
+    #[inline(always)]
+    fn bytes(&mut self, what: &'static str) -> Step<&'a [u8]> {
         let n = self.varbyte()?;
         self.take(n, what)
     }
 
     /// A container's element count, checked against the bytes left: each element needs at
     /// least `min_elem` bytes, so no count can make us allocate beyond the input's size.
-    fn count(&mut self, min_elem: usize, what: &str) -> Result<usize> {
+    #[inline(always)]
+    fn count(&mut self, min_elem: usize, what: &'static str) -> Step<usize> {
         let at = self.pos;
         let n = self.varbyte()?;
         let left = self.buf.len() - self.pos;
         if n > left / min_elem {
-            return Err(self.err_at(
-                at,
-                format!("{what} claims {n} elements but only {left} bytes follow"),
-            ));
+            return Err(Fault::at(at, What::Claims(what, n, left)));
         }
         Ok(n)
     }
 
+    /// True when every byte has been read.
+    pub(crate) fn at_end(&self) -> bool {
+        self.pos == self.buf.len()
+    }
+
+    /// Consumes `prefix` if the input continues with it.
+    pub(crate) fn expect(&mut self, prefix: &[u8]) -> bool {
+        let ok = self.buf[self.pos..].starts_with(prefix);
+        if ok {
+            self.pos += prefix.len();
+        }
+        ok
+    }
+
+    /// A value of type `tag` whose body is a varbyte-prefixed byte string.
+    pub(crate) fn tagged_bytes(&mut self, tag: u8) -> Option<&'a [u8]> {
+        if !self.expect(&[tag]) {
+            return None;
+        }
+        self.bytes("string").ok()
+    }
+
+    /// A vector value, decoded element by element into a new `Vec`.
+    pub(crate) fn vector_elements(&mut self) -> Option<Vec<Data>> {
+        let at = self.pos;
+        if !self.expect(&[14]) {
+            return None;
+        }
+        match self.vector(at) {
+            Ok(Data::Vector(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// A varbyte length.
+    pub(crate) fn length(&mut self) -> Option<usize> {
+        self.varbyte().ok()
+    }
+
     /// One data value.
-    pub fn data(&mut self) -> Result<Data> {
+    pub(crate) fn data(&mut self) -> Step<Data> {
+        self.value()
+    }
+
+    /// Decodes one value straight into `out`. Containers fill their elements this way: the
+    /// value is built by the callee and stored once, instead of being returned through the
+    /// stack and copied (which costs a store-forwarding stall per element).
+    #[inline(never)]
+    fn push_value(&mut self, out: &mut Vec<Data>) -> Step<()> {
+        let d = self.value()?;
+        out.push(d);
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn value(&mut self) -> Step<Data> {
         let at = self.pos;
         let tag = self.u8("type tag")?;
-        let Some(ty) = DataType::from_tag(tag) else {
-            return Err(self.err_at(at, format!("invalid type tag {tag}")));
-        };
-        Ok(match ty {
-            DataType::None => Data::None,
-            DataType::Boolean => Data::Boolean(self.u8("boolean")? != 0),
-            DataType::Count => Data::Count(self.u64("count")?),
-            DataType::Integer => Data::Integer(self.u64("integer")? as i64),
-            DataType::Real => Data::Real(unpack754(self.u64("real")?)),
-            DataType::String => Data::String(self.bytes("string")?.to_vec()),
-            DataType::Enum => Data::Enum(self.bytes("enum value")?.to_vec()),
-            DataType::Address => Data::Address(Address(self.array("address")?)),
-            DataType::Subnet => Data::Subnet(Subnet {
+        Ok(match tag {
+            0 => Data::None,
+            1 => Data::Boolean(self.u8("boolean")? != 0),
+            2 => Data::Count(self.u64("count")?),
+            3 => Data::Integer(self.u64("integer")? as i64),
+            4 => Data::Real(unpack754(self.u64("real")?)),
+            5 => Data::String(self.bytes("string")?.to_vec()),
+            6 => Data::Address(Address(self.array("address")?)),
+            7 => Data::Subnet(Subnet {
                 network: Address(self.array("subnet")?),
                 raw_len: self.u8("subnet length")?,
             }),
-            DataType::Port => {
+            8 => {
                 let number = u16::from_be_bytes(self.array("port")?);
                 let p = self.u8("port protocol")?;
                 let Some(protocol) = Protocol::from_u8(p) else {
-                    return Err(self.err_at(self.pos - 1, format!("invalid port protocol {p}")));
+                    return Err(Fault::at(self.pos - 1, What::Protocol(p)));
                 };
                 Data::Port(Port { number, protocol })
             }
-            DataType::Timestamp => Data::Timestamp(Timestamp(self.u64("timestamp")? as i64)),
-            DataType::Timespan => Data::Timespan(Timespan(self.u64("timespan")? as i64)),
-            DataType::Set | DataType::Table | DataType::Vector => self.container(ty, at)?,
+            9 => Data::Timestamp(Timestamp(self.u64("timestamp")? as i64)),
+            10 => Data::Timespan(Timespan(self.u64("timespan")? as i64)),
+            11 => Data::Enum(self.bytes("enum value")?.to_vec()),
+            12 => self.set(at)?,
+            13 => self.table(at)?,
+            14 => self.vector(at)?,
+            _ => return Err(Fault::at(at, What::Tag(tag))),
         })
     }
 
-    fn container(&mut self, ty: DataType, at: usize) -> Result<Data> {
+    #[inline(always)]
+    fn enter(&mut self, at: usize) -> Step<()> {
         if self.depth >= MAX_DEPTH {
-            return Err(self.err_at(at, format!("nesting deeper than {MAX_DEPTH}")));
+            return Err(Fault::at(at, What::Depth));
         }
         self.depth += 1;
-        let d = match ty {
-            DataType::Vector => {
-                let n = self.count(1, "vector")?;
-                let mut v = Vec::with_capacity(n);
-                for _ in 0..n {
-                    v.push(self.data()?);
-                }
-                Data::Vector(v)
-            }
-            DataType::Set => {
-                let n = self.count(1, "set")?;
-                let mut v = Vec::with_capacity(n);
-                for _ in 0..n {
-                    v.push(self.data()?);
-                }
-                let before = v.len();
-                v.sort_unstable();
-                v.dedup();
-                if v.len() != before {
-                    return Err(self.err_at(at, "duplicate set element"));
-                }
-                Data::Set(v.into_iter().collect::<Set>())
-            }
-            _ => {
-                let n = self.count(2, "table")?;
-                let mut v = Vec::with_capacity(n);
-                for _ in 0..n {
-                    let k = self.data()?;
-                    v.push((k, self.data()?));
-                }
-                let before = v.len();
-                v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                v.dedup_by(|a, b| a.0 == b.0);
-                if v.len() != before {
-                    return Err(self.err_at(at, "duplicate table key"));
-                }
-                Data::Table(v.into_iter().collect::<Table>())
-            }
-        };
+        Ok(())
+    }
+
+    fn vector(&mut self, at: usize) -> Step<Data> {
+        self.enter(at)?;
+        let n = self.count(1, "vector")?;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            self.push_value(&mut v)?;
+        }
         self.depth -= 1;
-        Ok(d)
+        Ok(Data::Vector(v))
+    }
+
+    fn set(&mut self, at: usize) -> Step<Data> {
+        self.enter(at)?;
+        let n = self.count(1, "set")?;
+        let mut v = Vec::with_capacity(n);
+        for _ in 0..n {
+            self.push_value(&mut v)?;
+        }
+        // Broker sends sets sorted; sorting sorted input is linear.
+        v.sort_unstable();
+        if v.windows(2).any(|w| w[0] == w[1]) {
+            return Err(Fault::at(at, What::DuplicateElement));
+        }
+        self.depth -= 1;
+        Ok(Data::Set(v.into_iter().collect::<Set>()))
+    }
+
+    fn table(&mut self, at: usize) -> Step<Data> {
+        self.enter(at)?;
+        let n = self.count(2, "table")?;
+        let mut flat = Vec::with_capacity(2 * n);
+        for _ in 0..2 * n {
+            self.push_value(&mut flat)?;
+        }
+        let mut it = flat.into_iter();
+        let mut v = Vec::with_capacity(n);
+        while let (Some(k), Some(x)) = (it.next(), it.next()) {
+            v.push((k, x));
+        }
+        v.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        if v.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err(Fault::at(at, What::DuplicateKey));
+        }
+        self.depth -= 1;
+        Ok(Data::Table(v.into_iter().collect::<Table>()))
     }
 }

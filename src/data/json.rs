@@ -356,9 +356,15 @@ fn to_data(v: &Value, depth: usize) -> Result<Data> {
                 return Err(bad(ty, format!("{n} is not an integer")));
             }
             if ty == DataType::Count {
-                Data::Count(n.parse().map_err(|_| bad(ty, format!("{n} out of range")))?)
+                Data::Count(
+                    n.parse()
+                        .map_err(|_| bad(ty, format!("{n} out of range")))?,
+                )
             } else {
-                Data::Integer(n.parse().map_err(|_| bad(ty, format!("{n} out of range")))?)
+                Data::Integer(
+                    n.parse()
+                        .map_err(|_| bad(ty, format!("{n} out of range")))?,
+                )
             }
         }
         DataType::Real => {

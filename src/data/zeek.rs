@@ -146,10 +146,9 @@ impl From<Message> for Data {
                 MessageType::IdentifierUpdate,
                 vec![Data::String(u.id_name.into_bytes()), u.value],
             ),
-            Message::Batch(ms) => wrap(
-                MessageType::Batch,
-                ms.into_iter().map(Data::from).collect(),
-            ),
+            Message::Batch(ms) => {
+                wrap(MessageType::Batch, ms.into_iter().map(Data::from).collect())
+            }
         }
     }
 }
@@ -158,7 +157,11 @@ fn name(d: Data, what: &str, want_enum: bool) -> Result<String> {
     let bytes = match (d, want_enum) {
         (Data::String(s), false) | (Data::Enum(s), true) => s,
         (other, _) => {
-            let want = if want_enum { "an enum value" } else { "a string" };
+            let want = if want_enum {
+                "an enum value"
+            } else {
+                "a string"
+            };
             return Err(Error::mismatch(format!(
                 "{what} must be {want}, not {}",
                 other.data_type().name()
@@ -212,6 +215,34 @@ fn need(content: &[Data], n: usize, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Event metadata: a vector of `(count key, value)` pairs; key 1 must hold a timestamp.
+fn metadata_from(m: Data) -> Result<Vec<(u64, Data)>> {
+    let Data::Vector(entries) = m else {
+        return Err(Error::mismatch("event metadata must be a vector"));
+    };
+    entries
+        .into_iter()
+        .map(|e| match e {
+            Data::Vector(kv) if kv.len() == 2 => {
+                let mut kv = kv.into_iter();
+                match (kv.next().unwrap_or_default(), kv.next().unwrap_or_default()) {
+                    (Data::Count(METADATA_NETWORK_TIMESTAMP), v @ Data::Timestamp(_)) => {
+                        Ok((METADATA_NETWORK_TIMESTAMP, v))
+                    }
+                    (Data::Count(METADATA_NETWORK_TIMESTAMP), _) => Err(Error::mismatch(
+                        "event metadata: the network timestamp must be a timestamp",
+                    )),
+                    (Data::Count(k), v) => Ok((k, v)),
+                    _ => Err(Error::mismatch("event metadata keys must be counts")),
+                }
+            }
+            _ => Err(Error::mismatch(
+                "event metadata entries must be 2-element vectors",
+            )),
+        })
+        .collect()
+}
+
 fn event_from_content(content: Vec<Data>) -> Result<Event> {
     need(&content, 2, "an event")?;
     let mut it = content.into_iter();
@@ -222,37 +253,52 @@ fn event_from_content(content: Vec<Data>) -> Result<Event> {
     };
     let metadata = match it.next() {
         None => None,
-        Some(Data::Vector(entries)) => Some(
-            entries
-                .into_iter()
-                .map(|e| match e {
-                    Data::Vector(kv) if kv.len() == 2 => {
-                        let mut kv = kv.into_iter();
-                        let (k, v) = (kv.next().unwrap_or_default(), kv.next().unwrap_or_default());
-                        match (k, v) {
-                            (Data::Count(METADATA_NETWORK_TIMESTAMP), v @ Data::Timestamp(_)) => {
-                                Ok((METADATA_NETWORK_TIMESTAMP, v))
-                            }
-                            (Data::Count(METADATA_NETWORK_TIMESTAMP), _) => Err(Error::mismatch(
-                                "event metadata: the network timestamp must be a timestamp",
-                            )),
-                            (Data::Count(k), v) => Ok((k, v)),
-                            _ => Err(Error::mismatch("event metadata keys must be counts")),
-                        }
-                    }
-                    _ => Err(Error::mismatch(
-                        "event metadata entries must be 2-element vectors",
-                    )),
-                })
-                .collect::<Result<Vec<_>>>()?,
-        ),
-        Some(_) => return Err(Error::mismatch("event metadata must be a vector")),
+        Some(m) => Some(metadata_from(m)?),
     };
     Ok(Event {
         name,
         args,
         metadata,
     })
+}
+
+impl Event {
+    /// Decodes an event straight from bin-v1 bytes, without building the enclosing
+    /// vectors. Same result and errors as `Event::try_from(bin::decode(bytes)?)`, which it
+    /// falls back to for anything but a well-formed event.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Event> {
+        match Event::decode_fast(bytes) {
+            Some(e) => Ok(e),
+            None => Event::try_from(super::bin::decode(bytes)?),
+        }
+    }
+
+    fn decode_fast(bytes: &[u8]) -> Option<Event> {
+        // vector(3) [count 1, count 1 (event), vector(...)]
+        const HEAD: [u8; 21] = [
+            14, 3, 2, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 1, 14,
+        ];
+        let mut r = super::bin::Reader::new(bytes);
+        if !r.expect(&HEAD) {
+            return None;
+        }
+        let n = r.length()?;
+        if n != 2 && n != 3 {
+            return None;
+        }
+        let name = String::from_utf8(r.tagged_bytes(5)?.to_vec()).ok()?;
+        let args = r.vector_elements()?;
+        let metadata = if n == 3 {
+            Some(metadata_from(r.data().ok()?).ok()?)
+        } else {
+            None
+        };
+        r.at_end().then_some(Event {
+            name,
+            args,
+            metadata,
+        })
+    }
 }
 
 impl TryFrom<Data> for Message {
