@@ -631,7 +631,7 @@ brook_status brook_event_new(const char *name, brook_event **out_event);
  * brook_event_arg().
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL.
  */
-brook_status brook_event_add_arg(brook_event *event, const brook_data *arg_data);
+brook_status brook_event_add_arg(brook_event *event, const brook_data *arg);
 
 /**
  * The event's name, NUL-terminated. (A name received from the wire that contains a NUL

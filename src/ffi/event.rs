@@ -57,11 +57,11 @@ pub extern "C" fn brook_event_new(
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_event_add_arg(
     event: *mut brook_event,
-    arg_data: *const brook_data,
+    arg: *const brook_data,
 ) -> brook_status {
     guard(|| {
-        // Copied first: `arg_data` may point into the event itself.
-        let a = arg(arg_data, "arg_data")?.inner.clone();
+        // Copied first: `arg` may point into the event itself.
+        let a = super::arg(arg, "arg")?.inner.clone();
         arg_mut(event, "event")?.inner.args.push(a);
         Ok(())
     })
