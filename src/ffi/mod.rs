@@ -317,3 +317,35 @@ const VERSION: &CStr =
 pub extern "C" fn brook_version() -> *const c_char {
     guard_or(VERSION.as_ptr(), || VERSION.as_ptr())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn last_error() -> Option<String> {
+        // SAFETY: brook_last_error returns NULL or a NUL-terminated string.
+        let p = brook_last_error();
+        (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+    }
+
+    // A panic cannot be provoked through the C API, so the guard's panic path is tested here.
+    #[test]
+    fn guard_turns_a_panic_into_a_status_and_a_message() {
+        assert_eq!(guard(|| panic!("boom {}", 42)), brook_status::Panic);
+        assert_eq!(last_error().as_deref(), Some("panic: boom 42"));
+        assert_eq!(guard(|| Ok(())), brook_status::Ok);
+        assert_eq!(last_error(), None);
+        assert_eq!(guard_or(7, || panic!("static text")), 7);
+        assert_eq!(last_error().as_deref(), Some("panic: static text"));
+    }
+
+    #[test]
+    fn failures_keep_their_message_and_lose_inner_nuls() {
+        let status = guard(|| Err(Failure::mismatch("a\0b")));
+        assert_eq!(status, brook_status::TypeMismatch);
+        assert_eq!(last_error().as_deref(), Some("a\\0b"));
+        // Calls without a status leave the message alone.
+        assert_eq!(guard_or(0, || 1), 1);
+        assert_eq!(last_error().as_deref(), Some("a\\0b"));
+    }
+}
