@@ -14,7 +14,8 @@ VECTORS  ?= ../shared/vectors/golden
 TIMEOUT  ?= timeout 120
 
 BUILD   := build
-RELEASE := target/release
+CARGO_TARGET_DIR ?= target
+RELEASE := $(CARGO_TARGET_DIR)/release
 STATIC_LIB := $(RELEASE)/libbrook.a
 SHARED_LIB := $(RELEASE)/libbrook.so
 HEADER  := include/brook.h
@@ -36,7 +37,7 @@ EXAMPLES := event_demo
 
 # Steps of `make test` share the terminal and the build directory: run them in order.
 .NOTPARALLEL:
-.PHONY: all lib header check-header test rust-checks header-standalone c-tests c-tests-asan \
+.PHONY: all lib header check-header test fmt-check clippy cargo-test header-standalone c-tests c-tests-asan \
         examples run-examples install-test install uninstall demo bench fuzz clean
 
 all: lib header examples
@@ -58,13 +59,17 @@ check-header:
 	  || { echo "$(HEADER) is out of date: run 'make header' and commit it" >&2; exit 1; }
 	@echo "$(HEADER) matches the source"
 
-test: rust-checks lib check-header header-standalone c-tests c-tests-asan run-examples \
+test: fmt-check clippy cargo-test lib check-header header-standalone c-tests c-tests-asan run-examples \
       install-test
 	@echo "make test: all passed"
 
-rust-checks:
+fmt-check:
 	$(CARGO) fmt --all -- --check
+
+clippy:
 	$(CARGO) clippy --all-targets -- -D warnings
+
+cargo-test:
 	$(CARGO) test
 
 # The header stands alone: as C99, as C++, and included twice.
