@@ -5,6 +5,8 @@
 //! does. This crate is layered; dependencies point down only:
 //!
 //! - [`ffi`]: the C ABI (`include/brook.h`), a thin skin with a panic guard on every call.
+//! - [`wire`]: Broker's peer protocol on the wire: framing, the handshake and Phase-3
+//!   envelopes. Bytes in, values out; no sockets.
 //! - [`data`]: the data model ([`data::Data`]), Zeek messages ([`data::zeek`]) and the three
 //!   encodings: Broker's binary format v1 ([`data::bin`]), the JSON of Broker's WebSocket
 //!   API v1 ([`data::json`]) and Broker's text rendering ([`data::text`]). No I/O.
@@ -12,6 +14,7 @@
 pub mod data;
 pub mod error;
 pub mod ffi;
+pub mod wire;
 
 pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
 pub use error::{Error, ErrorKind, Result};
