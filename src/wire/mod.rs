@@ -16,6 +16,7 @@
 
 mod filter;
 pub mod frame;
+pub mod handshake;
 
 pub use filter::Filter;
 
