@@ -14,6 +14,7 @@
 //! - Encoders append to a caller's buffer and, when they fail (a length the format cannot
 //!   express), leave that buffer as it was: a half-written frame never reaches a peer.
 
+pub mod envelope;
 mod filter;
 pub mod frame;
 pub mod handshake;
