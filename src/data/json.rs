@@ -29,6 +29,7 @@
 use super::text::{format_real, parse_subnet, parse_timespan};
 use super::{Address, Data, DataType, Port, Protocol, Set, Table, Timespan, Timestamp};
 use crate::error::{Error, Result};
+use std::borrow::Cow;
 use std::io::Write;
 
 /// Appends the value object `{"@data-type":T,"data":D}` for `d`.
@@ -116,21 +117,27 @@ fn put_array<'a>(items: impl Iterator<Item = &'a Data>, out: &mut Vec<u8>) {
 /// Broker's string escaping: only `\\ \" \b \f \n \r \t \v`; other bytes go raw, except NUL,
 /// which brook writes as `\u0000` so that Broker can read it back.
 fn put_string(s: &[u8], out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
     out.push(b'"');
-    for &c in s {
-        match c {
-            b'\\' => out.extend_from_slice(b"\\\\"),
-            b'"' => out.extend_from_slice(b"\\\""),
-            0x08 => out.extend_from_slice(b"\\b"),
-            0x0c => out.extend_from_slice(b"\\f"),
-            b'\n' => out.extend_from_slice(b"\\n"),
-            b'\r' => out.extend_from_slice(b"\\r"),
-            b'\t' => out.extend_from_slice(b"\\t"),
-            0x0b => out.extend_from_slice(b"\\v"),
-            0 => out.extend_from_slice(b"\\u0000"),
-            _ => out.push(c),
-        }
+    let mut start = 0;
+    for (i, &c) in s.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'\\' => b"\\\\",
+            b'"' => b"\\\"",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x0b => b"\\v",
+            0 => b"\\u0000",
+            _ => continue,
+        };
+        out.extend_from_slice(&s[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
     }
+    out.extend_from_slice(&s[start..]);
     out.push(b'"');
 }
 
@@ -278,7 +285,7 @@ pub fn decode_data_message(input: &[u8]) -> Result<(Vec<u8>, Data)> {
         return Err(Error::decode("json: a data message must be a JSON object"));
     };
     let topic = match field(fields, "topic") {
-        Some(Value::String(t)) => t.clone(),
+        Some(Value::String(t)) => t.to_vec(),
         Some(_) => return Err(Error::decode("json: the topic must be a string")),
         None => return Err(Error::decode("json: the data message has no topic")),
     };
@@ -287,20 +294,21 @@ pub fn decode_data_message(input: &[u8]) -> Result<(Vec<u8>, Data)> {
 
 /// A parsed JSON value. Numbers keep their text: count, integer and real read it
 /// differently.
+/// Strings and numbers borrow from the input unless they hold escapes.
 #[derive(Debug)]
-enum Value {
+enum Value<'a> {
     Null,
     Bool(bool),
-    Number(String),
-    String(Vec<u8>),
-    Array(Vec<Value>),
-    Object(Vec<(Vec<u8>, Value)>),
+    Number(&'a str),
+    String(Cow<'a, [u8]>),
+    Array(Vec<Value<'a>>),
+    Object(Vec<(Cow<'a, [u8]>, Value<'a>)>),
 }
 
-fn field<'a>(fields: &'a [(Vec<u8>, Value)], name: &str) -> Option<&'a Value> {
+fn field<'v, 'a>(fields: &'v [(Cow<'a, [u8]>, Value<'a>)], name: &str) -> Option<&'v Value<'a>> {
     fields
         .iter()
-        .find(|(k, _)| k == name.as_bytes())
+        .find(|(k, _)| k.as_ref() == name.as_bytes())
         .map(|(_, v)| v)
 }
 
@@ -308,7 +316,7 @@ fn bad(ty: DataType, why: impl std::fmt::Display) -> Error {
     Error::decode(format!("json: invalid {}: {why}", ty.name()))
 }
 
-fn to_data(v: &Value, depth: usize) -> Result<Data> {
+fn to_data<'v>(v: &'v Value, depth: usize) -> Result<Data> {
     if depth > super::bin::MAX_DEPTH {
         return Err(Error::decode(format!(
             "json: nesting deeper than {}",
@@ -330,9 +338,9 @@ fn to_data(v: &Value, depth: usize) -> Result<Data> {
     let Some(d) = field(fields, "data") else {
         return Err(Error::decode("json: missing \"data\""));
     };
-    let text = |d: &Value| -> Result<String> {
+    let text = |d: &'v Value| -> Result<&'v str> {
         match d {
-            Value::String(s) => String::from_utf8(s.clone()).map_err(|_| bad(ty, "not UTF-8")),
+            Value::String(s) => std::str::from_utf8(s).map_err(|_| bad(ty, "not UTF-8")),
             _ => Err(bad(ty, "expected a JSON string")),
         }
     };
@@ -371,7 +379,7 @@ fn to_data(v: &Value, depth: usize) -> Result<Data> {
             let Value::Number(n) = d else {
                 return Err(bad(ty, "expected a number"));
             };
-            Data::Real(match n.as_str() {
+            Data::Real(match *n {
                 "nan" => f64::NAN,
                 "-nan" => -f64::NAN,
                 "inf" => f64::INFINITY,
@@ -383,38 +391,38 @@ fn to_data(v: &Value, depth: usize) -> Result<Data> {
             })
         }
         DataType::String | DataType::Enum => match d {
-            Value::String(s) if ty == DataType::String => Data::String(s.clone()),
-            Value::String(s) => Data::Enum(s.clone()),
+            Value::String(s) if ty == DataType::String => Data::String(s.to_vec()),
+            Value::String(s) => Data::Enum(s.to_vec()),
             _ => return Err(bad(ty, "expected a JSON string")),
         },
         DataType::Address => {
             let t = text(d)?;
-            let a: std::net::IpAddr = t.parse().map_err(|_| bad(ty, &t))?;
+            let a: std::net::IpAddr = t.parse().map_err(|_| bad(ty, t))?;
             Data::Address(Address::from(a))
         }
         DataType::Subnet => {
             let t = text(d)?;
-            Data::Subnet(parse_subnet(&t).ok_or_else(|| bad(ty, &t))?)
+            Data::Subnet(parse_subnet(t).ok_or_else(|| bad(ty, t))?)
         }
         DataType::Port => {
             let t = text(d)?;
-            let (n, proto) = t.split_once('/').unwrap_or((&t, "tcp"));
+            let (n, proto) = t.split_once('/').unwrap_or((t, "tcp"));
             let protocol = match proto {
                 "tcp" => Protocol::Tcp,
                 "udp" => Protocol::Udp,
                 "icmp" => Protocol::Icmp,
                 _ => Protocol::Unknown,
             };
-            let number = n.parse().map_err(|_| bad(ty, &t))?;
+            let number = n.parse().map_err(|_| bad(ty, t))?;
             Data::Port(Port::new(number, protocol))
         }
         DataType::Timestamp => {
             let t = text(d)?;
-            Data::Timestamp(parse_timestamp(&t).ok_or_else(|| bad(ty, &t))?)
+            Data::Timestamp(parse_timestamp(t).ok_or_else(|| bad(ty, t))?)
         }
         DataType::Timespan => {
             let t = text(d)?;
-            Data::Timespan(Timespan(parse_timespan(&t).ok_or_else(|| bad(ty, &t))?))
+            Data::Timespan(Timespan(parse_timespan(t).ok_or_else(|| bad(ty, t))?))
         }
         DataType::Vector => Data::Vector(items(d)?),
         DataType::Set => {
@@ -455,7 +463,7 @@ fn to_data(v: &Value, depth: usize) -> Result<Data> {
 /// [`bin::MAX_DEPTH`]: super::bin::MAX_DEPTH
 const MAX_JSON_DEPTH: usize = 3 * super::bin::MAX_DEPTH + 8;
 
-fn parse_document(input: &[u8]) -> Result<Value> {
+fn parse_document(input: &[u8]) -> Result<Value<'_>> {
     let mut p = JsonParser { s: input, pos: 0 };
     p.ws();
     let v = p.value(0)?;
@@ -471,7 +479,7 @@ struct JsonParser<'a> {
     pos: usize,
 }
 
-impl JsonParser<'_> {
+impl<'a> JsonParser<'a> {
     fn err(&self, what: &str) -> Error {
         Error::decode(format!("json: {what} at offset {}", self.pos))
     }
@@ -501,7 +509,7 @@ impl JsonParser<'_> {
         }
     }
 
-    fn value(&mut self, depth: usize) -> Result<Value> {
+    fn value(&mut self, depth: usize) -> Result<Value<'a>> {
         if depth > MAX_JSON_DEPTH {
             return Err(self.err("nesting too deep"));
         }
@@ -561,10 +569,10 @@ impl JsonParser<'_> {
     }
 
     /// A number, kept as text; also Broker's `nan`, `-nan`, `inf` and `-inf`.
-    fn number(&mut self) -> Result<Value> {
+    fn number(&mut self) -> Result<Value<'a>> {
         for special in ["-nan", "nan", "-inf", "inf"] {
             if self.literal(special.as_bytes()) {
-                return Ok(Value::Number(special.into()));
+                return Ok(Value::Number(special));
             }
         }
         let start = self.pos;
@@ -601,10 +609,10 @@ impl JsonParser<'_> {
             }
         }
         self.pos = p;
-        // Only ASCII digits, signs, '.', 'e' were consumed.
-        Ok(Value::Number(
-            String::from_utf8_lossy(&s[start..p]).into_owned(),
-        ))
+        // Only ASCII digits, signs, '.' and 'e' were consumed.
+        std::str::from_utf8(&s[start..p])
+            .map(Value::Number)
+            .map_err(|_| self.err("bad number"))
     }
 
     fn hex4(&mut self) -> Result<u32> {
@@ -620,16 +628,28 @@ impl JsonParser<'_> {
 
     /// A string: escapes decoded (`\uXXXX` to UTF-8, surrogate pairs joined), every other byte
     /// taken as it is, as Broker does.
-    fn string(&mut self) -> Result<Vec<u8>> {
+    fn string(&mut self) -> Result<Cow<'a, [u8]>> {
         self.pos += 1;
-        let mut out = Vec::new();
+        let s = self.s;
+        let start = self.pos;
+        // Fast path: no escapes, borrow the bytes.
+        let run = s[start..]
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\')
+            .ok_or_else(|| self.err("unterminated string"))?;
+        if s[start + run] == b'"' {
+            self.pos = start + run + 1;
+            return Ok(Cow::Borrowed(&s[start..start + run]));
+        }
+        let mut out = s[start..start + run].to_vec();
+        self.pos = start + run;
         loop {
             let Some(&c) = self.s.get(self.pos) else {
                 return Err(self.err("unterminated string"));
             };
             self.pos += 1;
             match c {
-                b'"' => return Ok(out),
+                b'"' => return Ok(Cow::Owned(out)),
                 b'\\' => {
                     let Some(&e) = self.s.get(self.pos) else {
                         return Err(self.err("unterminated escape"));
