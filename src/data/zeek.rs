@@ -7,8 +7,9 @@
 use super::{Data, Timestamp};
 use crate::error::{Error, Result};
 
-/// The Zeek message format version, the first element of every message.
-pub const PROTOCOL_VERSION: u64 = 1;
+/// The Zeek message format version (Broker calls it `ProtocolVersion`), the first element of
+/// every message.
+pub const FORMAT_VERSION: u64 = 1;
 /// The metadata key of an event's network timestamp.
 pub const METADATA_NETWORK_TIMESTAMP: u64 = 1;
 
@@ -100,7 +101,7 @@ impl Event {
 
 fn wrap(ty: MessageType, content: Vec<Data>) -> Data {
     Data::Vector(vec![
-        Data::Count(PROTOCOL_VERSION),
+        Data::Count(FORMAT_VERSION),
         Data::Count(ty as u64),
         Data::Vector(content),
     ])
@@ -187,7 +188,7 @@ fn unwrap_message(d: Data) -> Result<(u64, Vec<Data>)> {
     }
     let mut it = outer.into_iter();
     match it.next() {
-        Some(Data::Count(PROTOCOL_VERSION)) => {}
+        Some(Data::Count(FORMAT_VERSION)) => {}
         Some(other) => {
             return Err(Error::mismatch(format!(
                 "unsupported Zeek message version {other} (expected count 1)"
