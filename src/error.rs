@@ -14,6 +14,16 @@ pub enum ErrorKind {
     TypeMismatch,
     /// A value cannot be encoded (e.g. a string of 4 GiB or more).
     Encode,
+    /// A wait ended before the answer arrived.
+    Timeout,
+    /// The endpoint (or the object) was shut down, or its reactor stopped.
+    Closed,
+    /// A peer could not be reached, or the handshake with it failed.
+    PeerUnavailable,
+    /// The call would have to wait (a full publish queue in a non-blocking call).
+    WouldBlock,
+    /// An operating-system call failed (socket, pipe, thread).
+    Io,
 }
 
 /// An error with a kind and a human-readable message.
@@ -41,6 +51,12 @@ impl Error {
 
     pub fn mismatch(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::TypeMismatch, message)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::new(ErrorKind::Io, e.to_string())
     }
 }
 

@@ -12,9 +12,15 @@
 //!   API v1 ([`data::json`]) and Broker's text rendering ([`data::text`]). No I/O.
 
 pub mod data;
+pub mod endpoint;
 pub mod error;
 pub mod ffi;
+mod reactor;
 pub mod wire;
 
 pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
+pub use endpoint::{
+    Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, StatusCode, StatusEvent,
+    StatusKind, StatusSubscriber, Subscriber,
+};
 pub use error::{Error, ErrorKind, Result};

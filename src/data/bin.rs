@@ -182,6 +182,18 @@ pub fn decode_prefix(buf: &[u8]) -> Result<(Data, usize)> {
     Ok((d, r.pos))
 }
 
+/// Checks that `buf` holds exactly one well-formed bin-v1 value, without building it (no
+/// allocation). Everything [`decode`] rejects is rejected here too, except duplicate set
+/// elements and table keys, which only a full decode can find.
+pub fn validate(buf: &[u8]) -> Result<()> {
+    let mut r = Reader::new(buf);
+    r.skip_value().map_err(Fault::into_error)?;
+    if r.pos != buf.len() {
+        return Err(Fault::at(r.pos, What::Trailing(buf.len() - r.pos)).into_error());
+    }
+    Ok(())
+}
+
 /// What went wrong, kept small and `Copy` so that the hot path returns a compact `Result`;
 /// the message is built only when an error leaves the module.
 #[derive(Clone, Copy, Debug)]
@@ -421,6 +433,42 @@ impl<'a> Reader<'a> {
             14 => self.vector(at)?,
             _ => return Err(Fault::at(at, What::Tag(tag))),
         })
+    }
+
+    /// Walks over one value with the checks of [`Reader::data`], building nothing.
+    fn skip_value(&mut self) -> Step<()> {
+        let at = self.pos;
+        let tag = self.u8("type tag")?;
+        match tag {
+            0 => {}
+            1 => drop(self.u8("boolean")?),
+            2 | 3 | 4 | 9 | 10 => drop(self.u64("value")?),
+            5 | 11 => drop(self.bytes("string")?),
+            6 => drop(self.array::<16>("address")?),
+            7 => drop(self.array::<17>("subnet")?),
+            8 => {
+                self.array::<2>("port")?;
+                let p = self.u8("port protocol")?;
+                if Protocol::from_u8(p).is_none() {
+                    return Err(Fault::at(self.pos - 1, What::Protocol(p)));
+                }
+            }
+            12..=14 => {
+                self.enter(at)?;
+                let (per, what) = if tag == 13 {
+                    (2, "table")
+                } else {
+                    (1, "container")
+                };
+                let n = self.count(per, what)?;
+                for _ in 0..n * per {
+                    self.skip_value()?;
+                }
+                self.depth -= 1;
+            }
+            _ => return Err(Fault::at(at, What::Tag(tag))),
+        }
+        Ok(())
     }
 
     #[inline(always)]

@@ -59,13 +59,19 @@ pub enum brook_status {
     EncodeError = 7,
     /// An index lies beyond the end of a container.
     OutOfRange = 8,
+    /// A peer could not be reached, or the handshake with it failed.
+    PeerUnavailable = 9,
+    /// A non-blocking call would have to wait (e.g. the publish queue is full).
+    WouldBlock = 10,
+    /// An operating-system call failed (socket, pipe, thread); the message says which.
+    Io = 11,
     /// brook panicked; the message holds the panic text. Please report it.
     Panic = 99,
 }
 
 impl brook_status {
     /// Every status, for [`brook_status_str`]'s checked conversion from C.
-    const ALL: [brook_status; 10] = [
+    const ALL: [brook_status; 13] = [
         brook_status::Ok,
         brook_status::NullArgument,
         brook_status::InvalidArgument,
@@ -75,6 +81,9 @@ impl brook_status {
         brook_status::TypeMismatch,
         brook_status::EncodeError,
         brook_status::OutOfRange,
+        brook_status::PeerUnavailable,
+        brook_status::WouldBlock,
+        brook_status::Io,
         brook_status::Panic,
     ];
 
@@ -89,6 +98,9 @@ impl brook_status {
             brook_status::TypeMismatch => c"type mismatch",
             brook_status::EncodeError => c"encode error",
             brook_status::OutOfRange => c"out of range",
+            brook_status::PeerUnavailable => c"peer unavailable",
+            brook_status::WouldBlock => c"would block",
+            brook_status::Io => c"I/O error",
             brook_status::Panic => c"panic",
         }
     }
@@ -129,6 +141,11 @@ impl From<Error> for Failure {
             ErrorKind::Decode => brook_status::DecodeError,
             ErrorKind::TypeMismatch => brook_status::TypeMismatch,
             ErrorKind::Encode => brook_status::EncodeError,
+            ErrorKind::Timeout => brook_status::Timeout,
+            ErrorKind::Closed => brook_status::Closed,
+            ErrorKind::PeerUnavailable => brook_status::PeerUnavailable,
+            ErrorKind::WouldBlock => brook_status::WouldBlock,
+            ErrorKind::Io => brook_status::Io,
         };
         Failure::new(status, e.message)
     }

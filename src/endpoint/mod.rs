@@ -1,0 +1,591 @@
+//! The Rust API that API threads call: [`Endpoint`], [`Subscriber`], [`StatusSubscriber`].
+//!
+//! Invariants: API threads never touch a socket. They send [`Command`]s to the endpoint's
+//! reactor thread over a crossbeam channel and wake it with its one `mio::Waker`; answers come
+//! back on `bounded(1)` channels that the caller waits on with a timeout. Publishing encodes
+//! the whole frame on the calling thread and hands it over a bounded queue: a full queue is
+//! the backpressure that makes a blocking publish wait (it parks; nothing spins).
+//!
+//! A reactor that stops (shutdown or panic) drops its receivers, so every later call returns
+//! [`ErrorKind::Closed`] instead of hanging.
+
+pub(crate) mod queue;
+
+use crate::data::zeek::Event;
+use crate::data::{Data, bin};
+use crate::error::{Error, ErrorKind, Result};
+use crate::reactor::{self, Command};
+use crate::wire::{EndpointId, ErrorCode, envelope};
+use crossbeam_channel::{Sender, TrySendError, bounded};
+pub use queue::OverflowPolicy;
+use queue::{Mailbox, Pushed};
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Endpoint options. `Config::default()` matches Broker's defaults where Broker has one.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Messages a peer's send buffer holds before publishers wait (Broker's
+    /// `broker.peer-buffer-size`, 2048).
+    pub peer_buffer_size: usize,
+    /// What happens to a peer whose buffer stays full for `peer_stall_timeout`
+    /// (Broker's `broker.peer-overflow-policy`, default disconnect).
+    pub peer_overflow_policy: OverflowPolicy,
+    /// How long a peer may keep publishers waiting before its overflow policy applies.
+    pub peer_stall_timeout: Duration,
+    /// Messages a subscriber queue holds.
+    pub subscriber_queue_size: usize,
+    /// What a full subscriber queue does with one more message.
+    pub subscriber_overflow_policy: OverflowPolicy,
+    /// Do not forward messages between peers (Zeek's default; Broker forwards).
+    pub disable_forwarding: bool,
+    /// Largest frame payload accepted from a peer; a larger length ends that peering.
+    pub max_frame_size: usize,
+    /// A connection that has not completed its handshake within this time is closed.
+    pub handshake_timeout: Duration,
+    /// How long an unpeering waits for the peer's answer to its BYE ping.
+    pub unpeer_timeout: Duration,
+    /// Malformed messages in a row after which a peering is ended.
+    pub max_malformed_in_a_row: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            peer_buffer_size: 2048,
+            peer_overflow_policy: OverflowPolicy::Disconnect,
+            peer_stall_timeout: Duration::from_secs(10),
+            subscriber_queue_size: 8192,
+            subscriber_overflow_policy: OverflowPolicy::DropOldest,
+            disable_forwarding: false,
+            max_frame_size: crate::wire::frame::DEFAULT_MAX_PAYLOAD,
+            handshake_timeout: Duration::from_secs(10),
+            unpeer_timeout: Duration::from_secs(3),
+            max_malformed_in_a_row: 100,
+        }
+    }
+}
+
+/// Broker's status codes (`broker::sc`).
+#[repr(u8)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum StatusCode {
+    Unspecified = 0,
+    PeerAdded = 1,
+    PeerRemoved = 2,
+    PeerLost = 3,
+    EndpointDiscovered = 4,
+    EndpointUnreachable = 5,
+}
+
+impl StatusCode {
+    /// Broker's snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            StatusCode::Unspecified => "unspecified",
+            StatusCode::PeerAdded => "peer_added",
+            StatusCode::PeerRemoved => "peer_removed",
+            StatusCode::PeerLost => "peer_lost",
+            StatusCode::EndpointDiscovered => "endpoint_discovered",
+            StatusCode::EndpointUnreachable => "endpoint_unreachable",
+        }
+    }
+}
+
+/// A status or error event, as Broker's status subscribers see them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusEvent {
+    pub kind: StatusKind,
+    /// The peer or endpoint concerned, if known.
+    pub endpoint: Option<EndpointId>,
+    /// Its network address, if known.
+    pub address: Option<SocketAddr>,
+    pub message: String,
+}
+
+/// A status event is either a status (peer added, lost, ...) or an error (Broker's `ec`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusKind {
+    Status(StatusCode),
+    Error(ErrorCode),
+}
+
+/// How far a peering has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeerStatus {
+    /// Connecting or in the handshake.
+    Connecting,
+    /// Handshake complete; messages flow.
+    Peered,
+    /// Lost or failed; a retry is scheduled.
+    Reconnecting,
+}
+
+/// One entry of [`Endpoint::peers`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerInfo {
+    /// Known once the handshake has told us.
+    pub id: Option<EndpointId>,
+    pub address: SocketAddr,
+    /// True if this endpoint initiated the peering (and will reconnect after a loss).
+    pub outbound: bool,
+    pub status: PeerStatus,
+}
+
+/// A message taken from a [`Subscriber`]: its topic and the bin-v1 bytes of its value.
+/// Decoding happens on the subscriber's thread, when asked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    frame: Arc<[u8]>,
+    topic: (u32, u32),
+    payload: (u32, u32),
+}
+
+impl Message {
+    pub(crate) fn new(frame: Arc<[u8]>, topic: (usize, usize), payload: (usize, usize)) -> Self {
+        Message {
+            frame,
+            topic: (topic.0 as u32, topic.1 as u32),
+            payload: (payload.0 as u32, payload.1 as u32),
+        }
+    }
+
+    /// The topic it was published on.
+    pub fn topic(&self) -> &[u8] {
+        &self.frame[self.topic.0 as usize..self.topic.1 as usize]
+    }
+
+    /// The bin-v1 encoding of the value.
+    pub fn payload(&self) -> &[u8] {
+        &self.frame[self.payload.0 as usize..self.payload.1 as usize]
+    }
+
+    /// The value.
+    pub fn data(&self) -> Result<Data> {
+        bin::decode(self.payload())
+    }
+
+    /// The value as a Zeek event.
+    pub fn event(&self) -> Result<Event> {
+        Event::from_bytes(self.payload())
+    }
+}
+
+/// State shared by an endpoint's handles and its reactor.
+pub(crate) struct Shared {
+    pub(crate) id: EndpointId,
+    pub(crate) config: Config,
+    pub(crate) commands: Sender<Command>,
+    pub(crate) publications: Sender<Vec<u8>>,
+    pub(crate) waker: mio::Waker,
+    /// Set while a wake for the publication queue is pending, so that a burst of publishes
+    /// costs one wake.
+    pub(crate) publish_wake: AtomicBool,
+    /// Why the reactor stopped, if it died.
+    pub(crate) fatal: Mutex<Option<String>>,
+    next_id: AtomicU64,
+}
+
+impl Shared {
+    fn closed_error(&self) -> Error {
+        let why = self.fatal.lock().ok().and_then(|f| f.clone());
+        match why {
+            Some(why) => Error::new(ErrorKind::Closed, format!("reactor stopped: {why}")),
+            None => Error::new(ErrorKind::Closed, "the endpoint is shut down"),
+        }
+    }
+
+    fn send(&self, cmd: Command) -> Result<()> {
+        self.commands.send(cmd).map_err(|_| self.closed_error())?;
+        let _ = self.waker.wake();
+        Ok(())
+    }
+
+    /// Sends a command built around a reply channel and waits for the answer.
+    fn ask<T>(&self, make: impl FnOnce(Sender<T>) -> Command, timeout: Duration) -> Result<T> {
+        let (tx, rx) = bounded(1);
+        self.send(make(tx))?;
+        match rx.recv_timeout(timeout) {
+            Ok(v) => Ok(v),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::new(
+                ErrorKind::Timeout,
+                "the endpoint did not answer in time",
+            )),
+            Err(_) => Err(self.closed_error()),
+        }
+    }
+
+    fn wake_for_publications(&self) {
+        if !self.publish_wake.swap(true, Ordering::AcqRel) {
+            let _ = self.waker.wake();
+        }
+    }
+
+    fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    }
+}
+
+/// How long calls that the reactor answers at once may wait for it.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An endpoint: one reactor thread with its listeners, peers and subscriptions.
+/// Safe to share between threads. Dropping it shuts it down.
+pub struct Endpoint {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    (host, port)
+        .to_socket_addrs()
+        .map_err(|e| Error::invalid(format!("cannot resolve {host}:{port}: {e}")))?
+        .next()
+        .ok_or_else(|| Error::invalid(format!("{host}:{port} resolves to no address")))
+}
+
+impl Endpoint {
+    /// Starts an endpoint with a fresh random ID and its reactor thread.
+    pub fn new(config: Config) -> Result<Endpoint> {
+        let (shared, thread) = reactor::start(config, EndpointId::random())?;
+        Ok(Endpoint {
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    pub(crate) fn make_shared(
+        config: Config,
+        id: EndpointId,
+        commands: Sender<Command>,
+        publications: Sender<Vec<u8>>,
+        waker: mio::Waker,
+    ) -> Arc<Shared> {
+        Arc::new(Shared {
+            id,
+            config,
+            commands,
+            publications,
+            waker,
+            publish_wake: AtomicBool::new(false),
+            fatal: Mutex::new(None),
+            next_id: AtomicU64::new(0),
+        })
+    }
+
+    /// This endpoint's ID.
+    pub fn id(&self) -> EndpointId {
+        self.shared.id
+    }
+
+    /// Listens on `address:port` (port 0: any free port) and returns the bound port.
+    pub fn listen(&self, address: &str, port: u16) -> Result<u16> {
+        let addr = resolve(address, port)?;
+        self.shared
+            .ask(|reply| Command::Listen { addr, reply }, ANSWER_TIMEOUT)?
+    }
+
+    /// Peers with `host:port` and waits until the handshake succeeded or failed. With a
+    /// non-zero `retry`, a failed or lost peering is retried at that interval in the
+    /// background (this call still reports the first attempt's outcome).
+    pub fn peer(&self, host: &str, port: u16, retry: Duration) -> Result<EndpointId> {
+        let addr = resolve(host, port)?;
+        let timeout = self.shared.config.handshake_timeout + Duration::from_secs(5);
+        self.shared.ask(
+            |reply| Command::Peer {
+                addr,
+                retry,
+                reply: Some(reply),
+            },
+            timeout,
+        )?
+    }
+
+    /// Like [`Endpoint::peer`], but returns at once; the outcome arrives as a status event.
+    pub fn peer_nosync(&self, host: &str, port: u16, retry: Duration) -> Result<()> {
+        let addr = resolve(host, port)?;
+        self.shared.send(Command::Peer {
+            addr,
+            retry,
+            reply: None,
+        })
+    }
+
+    /// Ends the peering with `host:port` (and stops retrying it).
+    pub fn unpeer(&self, host: &str, port: u16) -> Result<()> {
+        let addr = resolve(host, port)?;
+        self.shared
+            .ask(|reply| Command::Unpeer { addr, reply }, ANSWER_TIMEOUT)?
+    }
+
+    /// Every peering and peering attempt.
+    pub fn peers(&self) -> Result<Vec<PeerInfo>> {
+        self.shared
+            .ask(|reply| Command::Peers { reply }, ANSWER_TIMEOUT)
+    }
+
+    /// The topics the peers subscribed to (the union of their filters), sorted.
+    pub fn peer_subscriptions(&self) -> Result<Vec<Vec<u8>>> {
+        self.shared
+            .ask(|reply| Command::PeerSubscriptions { reply }, ANSWER_TIMEOUT)
+    }
+
+    /// Subscribes to the topic prefixes `topics`.
+    pub fn subscribe<T: AsRef<[u8]>>(&self, topics: &[T]) -> Result<Subscriber> {
+        let mailbox = Arc::new(Mailbox::new(
+            self.shared.config.subscriber_queue_size,
+            self.shared.config.subscriber_overflow_policy,
+        )?);
+        let id = self.shared.next_id();
+        let topics: Vec<Vec<u8>> = topics.iter().map(|t| t.as_ref().to_vec()).collect();
+        self.shared.ask(
+            |reply| Command::Subscribe {
+                id,
+                topics,
+                mailbox: mailbox.clone(),
+                reply,
+            },
+            ANSWER_TIMEOUT,
+        )?;
+        Ok(Subscriber {
+            id,
+            mailbox,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// A subscriber for status events; with `errors`, error events too.
+    pub fn status_subscriber(&self, errors: bool) -> Result<StatusSubscriber> {
+        let mailbox = Arc::new(Mailbox::new(1024, OverflowPolicy::DropOldest)?);
+        let id = self.shared.next_id();
+        self.shared.ask(
+            |reply| Command::StatusSubscribe {
+                id,
+                errors,
+                mailbox: mailbox.clone(),
+                reply,
+            },
+            ANSWER_TIMEOUT,
+        )?;
+        Ok(StatusSubscriber {
+            id,
+            mailbox,
+            shared: self.shared.clone(),
+        })
+    }
+
+    /// Adds topics to what this endpoint advertises to its peers without a local subscriber,
+    /// so that it receives (and forwards) them (Broker's `forward`).
+    pub fn forward<T: AsRef<[u8]>>(&self, topics: &[T]) -> Result<()> {
+        let topics = topics.iter().map(|t| t.as_ref().to_vec()).collect();
+        self.shared.send(Command::Forward { topics })
+    }
+
+    fn frame(&self, receiver: EndpointId, topic: &[u8], data: &Data) -> Result<Vec<u8>> {
+        if topic.is_empty() {
+            return Err(Error::invalid("the topic is empty"));
+        }
+        let mut frame = Vec::with_capacity(64 + topic.len());
+        envelope::write_data(&mut frame, self.shared.id, receiver, topic, data)?;
+        Ok(frame)
+    }
+
+    fn enqueue(&self, frame: Vec<u8>, block: bool) -> Result<()> {
+        let sent = if block {
+            self.shared
+                .publications
+                .send(frame)
+                .map_err(|_| self.shared.closed_error())
+        } else {
+            match self.shared.publications.try_send(frame) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(_)) => Err(Error::new(
+                    ErrorKind::WouldBlock,
+                    "the publish queue is full",
+                )),
+                Err(TrySendError::Disconnected(_)) => Err(self.shared.closed_error()),
+            }
+        };
+        // Wake even after a failed try_send: the reactor may be waiting for room to clear.
+        self.shared.wake_for_publications();
+        sent
+    }
+
+    /// Publishes `data` on `topic` to local subscribers and matching peers. Blocks while the
+    /// publish queue is full (backpressure from slow peers).
+    pub fn publish(&self, topic: impl AsRef<[u8]>, data: &Data) -> Result<()> {
+        let frame = self.frame(EndpointId::nil(), topic.as_ref(), data)?;
+        self.enqueue(frame, true)
+    }
+
+    /// Like [`Endpoint::publish`], but returns [`ErrorKind::WouldBlock`] instead of waiting.
+    pub fn try_publish(&self, topic: impl AsRef<[u8]>, data: &Data) -> Result<()> {
+        let frame = self.frame(EndpointId::nil(), topic.as_ref(), data)?;
+        self.enqueue(frame, false)
+    }
+
+    /// Publishes a Zeek event.
+    pub fn publish_event(&self, topic: impl AsRef<[u8]>, event: Event) -> Result<()> {
+        self.publish(topic, &event.into())
+    }
+
+    /// Sends `data` to the direct peer `receiver` only, whatever its subscriptions.
+    pub fn publish_to(
+        &self,
+        receiver: EndpointId,
+        topic: impl AsRef<[u8]>,
+        data: &Data,
+    ) -> Result<()> {
+        let frame = self.frame(receiver, topic.as_ref(), data)?;
+        self.enqueue(frame, true)
+    }
+
+    /// Waits until everything published so far has been handed to the peers' sockets.
+    pub fn flush(&self) -> Result<()> {
+        self.shared
+            .ask(|reply| Command::Flush { reply }, ANSWER_TIMEOUT)?
+    }
+
+    /// Unpeers from everyone (waiting briefly for their BYE answers), delivers what is
+    /// queued, and stops the reactor. Idempotent; later calls on any handle return
+    /// [`ErrorKind::Closed`].
+    pub fn shutdown(&self) {
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        let Some(thread) = thread else {
+            return;
+        };
+        let _ = self.shared.send(Command::Shutdown);
+        let _ = thread.join();
+    }
+}
+
+impl Drop for Endpoint {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Receives the messages published on its topics.
+/// Use from one thread at a time (it is `Send`).
+pub struct Subscriber {
+    id: u64,
+    mailbox: Arc<Mailbox<Message>>,
+    shared: Arc<Shared>,
+}
+
+impl Subscriber {
+    /// The next message, waiting up to `timeout` (`None`: until one arrives). `Ok(None)`
+    /// means the timeout passed.
+    pub fn get(&self, timeout: Option<Duration>) -> Result<Option<Message>> {
+        match self.mailbox.pop(timeout) {
+            Ok(m) => Ok(Some(m)),
+            Err(false) => Ok(None),
+            Err(true) => Err(self.shared.closed_error()),
+        }
+    }
+
+    /// Up to `max` messages that are already waiting; never blocks.
+    pub fn poll(&self, max: usize) -> Vec<Message> {
+        let mut out = Vec::new();
+        self.mailbox.drain(max, &mut out);
+        out
+    }
+
+    /// Messages waiting.
+    pub fn available(&self) -> usize {
+        self.mailbox.len()
+    }
+
+    /// Messages dropped because the queue was full.
+    pub fn dropped(&self) -> u64 {
+        self.mailbox.dropped()
+    }
+
+    /// A file descriptor that is readable while messages are waiting (level-triggered).
+    /// Borrowed: valid while the subscriber lives. Never read it yourself.
+    pub fn fd(&self) -> RawFd {
+        self.mailbox.fd()
+    }
+
+    /// Adds a topic prefix.
+    pub fn add_topic(&self, topic: impl AsRef<[u8]>) -> Result<()> {
+        self.shared.ask(
+            |reply| Command::AddTopic {
+                id: self.id,
+                topic: topic.as_ref().to_vec(),
+                reply,
+            },
+            ANSWER_TIMEOUT,
+        )
+    }
+
+    /// Removes a topic prefix. (What the endpoint advertises to peers never shrinks, as in
+    /// Broker.)
+    pub fn remove_topic(&self, topic: impl AsRef<[u8]>) -> Result<()> {
+        self.shared.ask(
+            |reply| Command::RemoveTopic {
+                id: self.id,
+                topic: topic.as_ref().to_vec(),
+                reply,
+            },
+            ANSWER_TIMEOUT,
+        )
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.shared.send(Command::Unsubscribe { id: self.id });
+    }
+}
+
+/// Receives status and error events. Use from one thread at a time (it is `Send`).
+pub struct StatusSubscriber {
+    id: u64,
+    mailbox: Arc<Mailbox<StatusEvent>>,
+    shared: Arc<Shared>,
+}
+
+impl StatusSubscriber {
+    /// The next event, waiting up to `timeout` (`None`: until one arrives).
+    pub fn get(&self, timeout: Option<Duration>) -> Result<Option<StatusEvent>> {
+        match self.mailbox.pop(timeout) {
+            Ok(m) => Ok(Some(m)),
+            Err(false) => Ok(None),
+            Err(true) => Err(self.shared.closed_error()),
+        }
+    }
+
+    /// Up to `max` events that are already waiting; never blocks.
+    pub fn poll(&self, max: usize) -> Vec<StatusEvent> {
+        let mut out = Vec::new();
+        self.mailbox.drain(max, &mut out);
+        out
+    }
+
+    /// Events waiting.
+    pub fn available(&self) -> usize {
+        self.mailbox.len()
+    }
+
+    /// Readable while events are waiting (level-triggered). Borrowed: valid while the
+    /// subscriber lives.
+    pub fn fd(&self) -> RawFd {
+        self.mailbox.fd()
+    }
+}
+
+impl Drop for StatusSubscriber {
+    fn drop(&mut self) {
+        let _ = self.shared.send(Command::Unsubscribe { id: self.id });
+    }
+}
+
+pub(crate) fn push_status(mailbox: &Mailbox<StatusEvent>, ev: StatusEvent) -> bool {
+    mailbox.push(ev) != Pushed::Closed
+}

@@ -1,0 +1,217 @@
+//! A bounded queue whose consumer side has a file descriptor that is readable exactly while
+//! the queue holds items (level-triggered), for poll/epoll/select loops.
+//!
+//! Invariants: the producer (the reactor) never blocks: it only `try_send`s and applies an
+//! [`OverflowPolicy`] when the queue is full. The fd is a pipe holding at most one byte:
+//! written when the `raised` flag goes false → true, read when it goes true → false. The
+//! consumer clears the flag only after seeing the queue empty, then re-checks, so a push
+//! racing with a drain cannot leave items behind a silent fd.
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
+use std::io::{PipeReader, PipeWriter, Read, Write};
+use std::os::fd::{AsRawFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a full queue does with one more item (Broker's overflow policies).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum OverflowPolicy {
+    /// Drop the item that does not fit.
+    #[default]
+    DropNewest,
+    /// Drop the oldest queued item to make room.
+    DropOldest,
+    /// Close the queue: the consumer sees it disconnected once it has drained it.
+    Disconnect,
+}
+
+impl OverflowPolicy {
+    /// `disconnect`, `drop_newest` or `drop_oldest`, as Broker names them.
+    pub fn from_name(s: &str) -> Option<OverflowPolicy> {
+        Some(match s {
+            "disconnect" => OverflowPolicy::Disconnect,
+            "drop_newest" => OverflowPolicy::DropNewest,
+            "drop_oldest" => OverflowPolicy::DropOldest,
+            _ => return None,
+        })
+    }
+}
+
+/// A pipe-backed flag: readable while raised.
+struct ReadyFd {
+    reader: PipeReader,
+    writer: PipeWriter,
+    raised: AtomicBool,
+}
+
+impl ReadyFd {
+    fn new() -> std::io::Result<ReadyFd> {
+        let (reader, writer) = std::io::pipe()?;
+        Ok(ReadyFd {
+            reader,
+            writer,
+            raised: AtomicBool::new(false),
+        })
+    }
+
+    fn raise(&self) {
+        if !self.raised.swap(true, Ordering::AcqRel) {
+            // One byte in an empty pipe never blocks.
+            let _ = (&self.writer).write(&[1]);
+        }
+    }
+
+    fn clear(&self) {
+        if self.raised.swap(false, Ordering::AcqRel) {
+            // The raiser wrote (or is about to write) exactly one byte.
+            let _ = (&self.reader).read(&mut [0u8; 1]);
+        }
+    }
+}
+
+/// Both ends of a bounded queue with a readiness fd. The reactor holds one `Arc` of it and
+/// pushes; the consumer's handle holds another and pops.
+pub(crate) struct Mailbox<T> {
+    tx: Sender<T>,
+    rx: Receiver<T>,
+    fd: ReadyFd,
+    policy: OverflowPolicy,
+    dropped: AtomicU64,
+    closed: AtomicBool,
+}
+
+/// What a push did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Pushed {
+    Queued,
+    /// The queue was full and the policy dropped one item.
+    Dropped,
+    /// The queue was full (policy disconnect) or is closed: the consumer is gone or cut off.
+    Closed,
+}
+
+impl<T> Mailbox<T> {
+    pub(crate) fn new(capacity: usize, policy: OverflowPolicy) -> std::io::Result<Mailbox<T>> {
+        let (tx, rx) = bounded(capacity.max(1));
+        Ok(Mailbox {
+            tx,
+            rx,
+            fd: ReadyFd::new()?,
+            policy,
+            dropped: AtomicU64::new(0),
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Pushes without blocking; a full queue applies the overflow policy.
+    pub(crate) fn push(&self, item: T) -> Pushed {
+        if self.closed.load(Ordering::Acquire) {
+            return Pushed::Closed;
+        }
+        let result = match self.tx.try_send(item) {
+            Ok(()) => Pushed::Queued,
+            Err(TrySendError::Full(item)) => match self.policy {
+                OverflowPolicy::DropNewest => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    Pushed::Dropped
+                }
+                OverflowPolicy::DropOldest => {
+                    let _ = self.rx.try_recv();
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    let _ = self.tx.try_send(item);
+                    Pushed::Dropped
+                }
+                OverflowPolicy::Disconnect => {
+                    self.close();
+                    Pushed::Closed
+                }
+            },
+            Err(TrySendError::Disconnected(_)) => Pushed::Closed,
+        };
+        self.fd.raise();
+        result
+    }
+
+    /// No more items will be pushed; the consumer drains what is queued, then sees the end.
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.fd.raise();
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Items dropped by the overflow policy so far.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.rx.len()
+    }
+
+    pub(crate) fn fd(&self) -> RawFd {
+        self.fd.reader.as_raw_fd()
+    }
+
+    /// Lowers the fd if nothing is left, re-checking so that no push is missed.
+    fn settle(&self) {
+        if self.rx.is_empty() && !self.is_closed() {
+            self.fd.clear();
+            if !self.rx.is_empty() || self.is_closed() {
+                self.fd.raise();
+            }
+        }
+    }
+
+    /// Takes one item, waiting up to `timeout` (`None`: forever). `Err(true)` means the
+    /// queue is closed and drained, `Err(false)` a timeout.
+    pub(crate) fn pop(&self, timeout: Option<Duration>) -> Result<T, bool> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            if let Ok(item) = self.rx.try_recv() {
+                self.settle();
+                return Ok(item);
+            }
+            if self.is_closed() {
+                return Err(true);
+            }
+            // Closing does not wake a blocked receiver (the reactor keeps its sender), so
+            // wait in slices and look at the closed flag between them.
+            let slice = Duration::from_millis(100);
+            let wait = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(slice),
+                None => slice,
+            };
+            match self.rx.recv_timeout(wait) {
+                Ok(item) => {
+                    self.settle();
+                    return Ok(item);
+                }
+                Err(RecvTimeoutError::Disconnected) => return Err(true),
+                Err(RecvTimeoutError::Timeout) => {
+                    if deadline.is_some_and(|d| Instant::now() >= d) {
+                        return Err(false);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Takes up to `max` items without waiting.
+    pub(crate) fn drain(&self, max: usize, out: &mut Vec<T>) -> usize {
+        let mut n = 0;
+        while n < max {
+            match self.rx.try_recv() {
+                Ok(item) => {
+                    out.push(item);
+                    n += 1;
+                }
+                Err(_) => break,
+            }
+        }
+        self.settle();
+        n
+    }
+}

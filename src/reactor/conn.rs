@@ -1,0 +1,214 @@
+//! One TCP connection as the reactor sees it: its socket, its phase (connecting, handshake,
+//! peered), and its input and output buffers. Runs only on the reactor thread.
+
+use crate::wire::handshake::{Handshake, Handshaker};
+use crate::wire::{EndpointId, Filter};
+use mio::net::TcpStream;
+use std::collections::VecDeque;
+use std::io::{self, ErrorKind, Read, Write};
+use std::net::SocketAddr;
+
+/// How much one read asks the kernel for.
+const READ_CHUNK: usize = 256 * 1024;
+/// Written output is moved out of the buffer's front once this much has accumulated.
+const COMPACT_AT: usize = 1 << 20;
+
+pub(super) enum Phase {
+    /// A non-blocking connect is in flight.
+    Connecting,
+    Handshake(Handshaker),
+    /// An originator waiting for another handshake with the same peer to finish.
+    Paused(Handshaker),
+    Peered {
+        remote: EndpointId,
+        filter: Filter,
+    },
+}
+
+/// What one read brought.
+pub(super) enum Fill {
+    Data,
+    WouldBlock,
+    Eof,
+}
+
+pub(super) struct Conn {
+    pub stream: TcpStream,
+    pub addr: SocketAddr,
+    /// We connected (and retry after a loss).
+    pub outbound: bool,
+    pub phase: Phase,
+    input: Vec<u8>,
+    in_pos: usize,
+    pub output: Vec<u8>,
+    out_pos: usize,
+    /// End offsets in `output` of the frames not yet written, to count queued messages.
+    frame_ends: VecDeque<usize>,
+    /// The advertised filter's generation this peer last heard of.
+    pub filter_generation: u64,
+    /// The BYE token of our unpeering, while we wait for its pong.
+    pub bye: Option<[u8; 11]>,
+    /// Set when the connection is closing: only output is flushed, input is discarded.
+    pub linger: Option<()>,
+    /// The overflow policy made this peer drop messages instead of stalling publishers.
+    pub dropping: bool,
+    pub dropped: u64,
+    pub in_dirty: bool,
+    pub malformed_in_a_row: u32,
+}
+
+impl Conn {
+    pub fn new(
+        stream: TcpStream,
+        addr: SocketAddr,
+        outbound: bool,
+        phase: Phase,
+        filter_generation: u64,
+    ) -> Conn {
+        Conn {
+            stream,
+            addr,
+            outbound,
+            phase,
+            input: Vec::new(),
+            in_pos: 0,
+            output: Vec::new(),
+            out_pos: 0,
+            frame_ends: VecDeque::new(),
+            filter_generation,
+            bye: None,
+            linger: None,
+            dropping: false,
+            dropped: 0,
+            in_dirty: false,
+            malformed_in_a_row: 0,
+        }
+    }
+
+    /// The outcome of a non-blocking connect: `None` while it is still in flight.
+    pub fn connect_result(&self) -> Option<io::Result<()>> {
+        match self.stream.take_error() {
+            Ok(Some(e)) | Err(e) => return Some(Err(e)),
+            Ok(None) => {}
+        }
+        match self.stream.peer_addr() {
+            Ok(_) => Some(Ok(())),
+            Err(e) if e.kind() == ErrorKind::NotConnected => None,
+            Err(e) => Some(Err(e)),
+        }
+    }
+
+    pub fn send_handshake(&mut self, msg: &Handshake) {
+        let start = self.output.len();
+        if msg.encode_frame(&mut self.output).is_ok() {
+            self.frame_written(start);
+        }
+    }
+
+    /// Records that a frame was appended to `output` starting at `start`.
+    pub fn frame_written(&mut self, start: usize) {
+        if self.output.len() > start {
+            self.frame_ends.push_back(self.output.len());
+        }
+    }
+
+    /// Frames queued but not yet fully written.
+    pub fn queued_frames(&self) -> usize {
+        self.frame_ends.len()
+    }
+
+    pub fn output_empty(&self) -> bool {
+        self.out_pos == self.output.len()
+    }
+
+    /// Reads once from the socket into the input buffer.
+    pub fn fill(&mut self) -> io::Result<Fill> {
+        let len = self.input.len();
+        self.input.resize(len + READ_CHUNK, 0);
+        loop {
+            match self.stream.read(&mut self.input[len..]) {
+                Ok(0) => {
+                    self.input.truncate(len);
+                    return Ok(Fill::Eof);
+                }
+                Ok(n) => {
+                    self.input.truncate(len + n);
+                    return Ok(Fill::Data);
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    self.input.truncate(len);
+                    return Ok(Fill::WouldBlock);
+                }
+                Err(e) => {
+                    self.input.truncate(len);
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Reads and throws away whatever is readable (a closing connection).
+    pub fn discard_input(&mut self) {
+        let mut sink = [0u8; 4096];
+        while let Ok(n) = self.stream.read(&mut sink) {
+            if n == 0 {
+                break;
+            }
+        }
+    }
+
+    /// Buffered input not yet consumed.
+    pub fn unread(&self) -> &[u8] {
+        &self.input[self.in_pos..]
+    }
+
+    pub fn unread_len(&self) -> usize {
+        self.input.len() - self.in_pos
+    }
+
+    pub fn consume(&mut self, n: usize) {
+        self.in_pos += n;
+    }
+
+    /// Moves unread input to the front once the consumed part dominates.
+    pub fn compact_input(&mut self) {
+        if self.in_pos == self.input.len() {
+            self.input.clear();
+            self.in_pos = 0;
+        } else if self.in_pos > self.input.len() / 2 {
+            self.input.drain(..self.in_pos);
+            self.in_pos = 0;
+        }
+    }
+
+    /// Writes buffered output until the socket would block.
+    pub fn write_out(&mut self) -> io::Result<()> {
+        while self.out_pos < self.output.len() {
+            match self.stream.write(&self.output[self.out_pos..]) {
+                Ok(0) => return Err(ErrorKind::WriteZero.into()),
+                Ok(n) => self.out_pos += n,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        while self
+            .frame_ends
+            .front()
+            .is_some_and(|&end| end <= self.out_pos)
+        {
+            self.frame_ends.pop_front();
+        }
+        if self.out_pos == self.output.len() {
+            self.output.clear();
+            self.out_pos = 0;
+        } else if self.out_pos >= COMPACT_AT {
+            let done = self.out_pos;
+            self.output.drain(..done);
+            self.frame_ends.iter_mut().for_each(|e| *e -= done);
+            self.out_pos = 0;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,1506 @@
+//! The reactor: the one thread per endpoint that owns every socket, every peer's state, the
+//! subscription tables and the timers.
+//!
+//! Invariants:
+//! - Runs only on its own thread and never blocks: sockets are non-blocking, channels are
+//!   read with `try_recv`, subscriber queues are written with `try_send` (their overflow
+//!   policy applies), and the poll timeout is the nearest timer.
+//! - mio is edge-triggered: every readiness event reads or writes until `WouldBlock`.
+//! - Output is batched: frames are appended to a peer's buffer and written once per turn,
+//!   so one `write` carries many frames.
+//! - Backpressure: publications are only taken from their queue while no peer's buffer is
+//!   full, so a slow peer makes publishers wait instead of growing memory. A peer that
+//!   stays full past `peer_stall_timeout` gets its overflow policy.
+//! - A panic is caught by the thread's entry point; dropping the reactor closes every
+//!   subscriber queue and the command channels, so API calls return `Closed`, never hang.
+
+mod conn;
+
+use crate::data::bin;
+use crate::endpoint::queue::{Mailbox, Pushed};
+use crate::endpoint::{
+    Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, Shared, StatusCode,
+    StatusEvent, StatusKind,
+};
+use crate::error::{Error, ErrorKind, Result};
+use crate::wire::envelope::{self, Envelope, EnvelopeType};
+use crate::wire::frame::FrameReader;
+use crate::wire::handshake::{Failure, Handshaker, Peering, RemoteStatus, Role, Status, Step};
+use crate::wire::{EndpointId, ErrorCode, Filter};
+use conn::{Conn, Fill, Phase};
+use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io::ErrorKind as IoKind;
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+const WAKER: Token = Token(0);
+/// Commands and publications taken per turn, so that sockets are served in between.
+const BATCH: usize = 4096;
+
+/// What API threads ask of the reactor.
+pub(crate) enum Command {
+    Listen {
+        addr: SocketAddr,
+        reply: Sender<Result<u16>>,
+    },
+    Peer {
+        addr: SocketAddr,
+        retry: Duration,
+        reply: Option<Sender<Result<EndpointId>>>,
+    },
+    Unpeer {
+        addr: SocketAddr,
+        reply: Sender<Result<()>>,
+    },
+    Peers {
+        reply: Sender<Vec<PeerInfo>>,
+    },
+    PeerSubscriptions {
+        reply: Sender<Vec<Vec<u8>>>,
+    },
+    Subscribe {
+        id: u64,
+        topics: Vec<Vec<u8>>,
+        mailbox: Arc<Mailbox<Message>>,
+        reply: Sender<()>,
+    },
+    AddTopic {
+        id: u64,
+        topic: Vec<u8>,
+        reply: Sender<()>,
+    },
+    RemoveTopic {
+        id: u64,
+        topic: Vec<u8>,
+        reply: Sender<()>,
+    },
+    Unsubscribe {
+        id: u64,
+    },
+    StatusSubscribe {
+        id: u64,
+        errors: bool,
+        mailbox: Arc<Mailbox<StatusEvent>>,
+        reply: Sender<()>,
+    },
+    Forward {
+        topics: Vec<Vec<u8>>,
+    },
+    Flush {
+        reply: Sender<Result<()>>,
+    },
+    Shutdown,
+}
+
+/// Starts the reactor thread of a new endpoint.
+pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, JoinHandle<()>)> {
+    let poll = Poll::new()?;
+    let waker = Waker::new(poll.registry(), WAKER)?;
+    let (cmd_tx, cmd_rx) = unbounded();
+    let (pub_tx, pub_rx) = bounded(config.peer_buffer_size.max(1));
+    let shared = Endpoint::make_shared(config, id, cmd_tx, pub_tx, waker);
+    let theirs = shared.clone();
+    let thread = std::thread::Builder::new()
+        .name(format!("brook-{id}"))
+        .spawn(move || {
+            let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx, pub_rx);
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| reactor.run())) {
+                let text = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "panic".into());
+                if let Ok(mut slot) = theirs.fatal.lock() {
+                    *slot = Some(text);
+                }
+            }
+        })?;
+    Ok((shared, thread))
+}
+
+/// An outgoing peering that this endpoint maintains (and retries).
+struct Request {
+    retry: Duration,
+    /// Callers of the blocking `peer`, answered by the first attempt's outcome.
+    waiters: Vec<Sender<Result<EndpointId>>>,
+    conn: Option<Token>,
+}
+
+struct LocalSub {
+    id: u64,
+    topics: Vec<Vec<u8>>,
+    filter: Filter,
+    mailbox: Arc<Mailbox<Message>>,
+}
+
+struct StatusSub {
+    id: u64,
+    errors: bool,
+    mailbox: Arc<Mailbox<StatusEvent>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Timer {
+    Retry(SocketAddr),
+    Handshake(Token),
+    Bye(Token),
+    Linger(Token),
+}
+
+/// Why a connection ends, which decides the status event and whether to retry.
+#[derive(Debug)]
+enum Close {
+    /// The peer went away or the connection broke.
+    Lost(String),
+    /// We unpeered (BYE done or timed out).
+    Removed,
+    /// Handshake failure or protocol violation.
+    Failed(ErrorCode, String),
+    /// A duplicate of another connection with the same peer: no event, no retry.
+    Redundant,
+    /// The endpoint is shutting down.
+    Shutdown,
+}
+
+pub(crate) struct Reactor {
+    poll: Poll,
+    shared: Arc<Shared>,
+    id: EndpointId,
+    cfg: Config,
+    commands: Receiver<Command>,
+    publications: Receiver<Vec<u8>>,
+    listeners: HashMap<Token, TcpListener>,
+    conns: HashMap<Token, Conn>,
+    next_token: usize,
+    /// Peered remotes and their connection.
+    peered: HashMap<EndpointId, Token>,
+    /// Remotes claimed by a connection still in its handshake.
+    claims: HashMap<EndpointId, Token>,
+    /// Originator connections paused behind another handshake with the same remote.
+    paused: HashMap<EndpointId, Vec<Token>>,
+    requests: HashMap<SocketAddr, Request>,
+    subs: Vec<LocalSub>,
+    status_subs: Vec<StatusSub>,
+    /// What this endpoint advertises: local subscriptions and forwarded topics. Only grows.
+    filter: Filter,
+    filter_generation: u64,
+    timers: BinaryHeap<Reverse<(Instant, Timer)>>,
+    /// Connections with output to write at the end of the turn.
+    dirty: Vec<Token>,
+    flush_waiters: Vec<Sender<Result<()>>>,
+    shutting_down: Option<Instant>,
+    bye_counter: u64,
+    /// Publications left in the queue because a peer was full (or the batch ended).
+    publications_pending: bool,
+    /// Since when publications have waited for a full peer.
+    stalled_since: Option<Instant>,
+    scratch: Vec<u8>,
+    malformed_reported: u64,
+}
+
+impl Reactor {
+    fn new(
+        poll: Poll,
+        shared: Arc<Shared>,
+        commands: Receiver<Command>,
+        publications: Receiver<Vec<u8>>,
+    ) -> Reactor {
+        Reactor {
+            poll,
+            id: shared.id,
+            cfg: shared.config.clone(),
+            shared,
+            commands,
+            publications,
+            listeners: HashMap::new(),
+            conns: HashMap::new(),
+            next_token: 1,
+            peered: HashMap::new(),
+            claims: HashMap::new(),
+            paused: HashMap::new(),
+            requests: HashMap::new(),
+            subs: Vec::new(),
+            status_subs: Vec::new(),
+            filter: Filter::new(),
+            filter_generation: 0,
+            timers: BinaryHeap::new(),
+            dirty: Vec::new(),
+            flush_waiters: Vec::new(),
+            shutting_down: None,
+            bye_counter: 0,
+            publications_pending: false,
+            stalled_since: None,
+            scratch: Vec::new(),
+            malformed_reported: 0,
+        }
+    }
+
+    fn token(&mut self) -> Token {
+        self.next_token += 1;
+        Token(self.next_token)
+    }
+
+    fn timer(&mut self, after: Duration, t: Timer) {
+        self.timers.push(Reverse((Instant::now() + after, t)));
+    }
+
+    fn run(&mut self) {
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let now = Instant::now();
+            let mut timeout = self
+                .timers
+                .peek()
+                .map(|Reverse((at, _))| at.saturating_duration_since(now));
+            if self.publications_pending && !self.peers_full() {
+                timeout = Some(Duration::ZERO);
+            }
+            if self.publications_pending && self.peers_full() {
+                // Look again soon to apply the stall timeout.
+                timeout = Some(timeout.map_or(Duration::from_millis(100), |t| {
+                    t.min(Duration::from_millis(100))
+                }));
+            }
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == IoKind::Interrupted {
+                    continue;
+                }
+                panic!("poll failed: {e}");
+            }
+            for ev in events.iter() {
+                match ev.token() {
+                    WAKER => {}
+                    t if self.listeners.contains_key(&t) => self.accept(t),
+                    t => self.conn_event(t, ev.is_readable(), ev.is_writable()),
+                }
+            }
+            self.take_commands();
+            self.take_publications();
+            self.fire_timers();
+            self.flush_dirty();
+            self.answer_flush_waiters();
+            if let Some(deadline) = self.shutting_down {
+                if self.conns.is_empty() || Instant::now() >= deadline {
+                    let tokens: Vec<Token> = self.conns.keys().copied().collect();
+                    for t in tokens {
+                        self.close(t, Close::Shutdown);
+                    }
+                    return;
+                }
+            }
+        }
+    }
+
+    // ---- status events ----
+
+    fn emit(
+        &mut self,
+        kind: StatusKind,
+        endpoint: Option<EndpointId>,
+        addr: Option<SocketAddr>,
+        msg: &str,
+    ) {
+        let ev = StatusEvent {
+            kind,
+            endpoint,
+            address: addr,
+            message: msg.to_string(),
+        };
+        self.status_subs.retain(|s| {
+            if matches!(kind, StatusKind::Error(_)) && !s.errors {
+                return true;
+            }
+            crate::endpoint::push_status(&s.mailbox, ev.clone())
+        });
+    }
+
+    fn status(
+        &mut self,
+        code: StatusCode,
+        id: Option<EndpointId>,
+        addr: Option<SocketAddr>,
+        msg: &str,
+    ) {
+        self.emit(StatusKind::Status(code), id, addr, msg);
+    }
+
+    fn error(
+        &mut self,
+        code: ErrorCode,
+        id: Option<EndpointId>,
+        addr: Option<SocketAddr>,
+        msg: &str,
+    ) {
+        self.emit(StatusKind::Error(code), id, addr, msg);
+    }
+
+    // ---- commands ----
+
+    fn take_commands(&mut self) {
+        for _ in 0..BATCH {
+            let Ok(cmd) = self.commands.try_recv() else {
+                return;
+            };
+            self.command(cmd);
+        }
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Listen { addr, reply } => {
+                let _ = reply.send(self.listen(addr));
+            }
+            Command::Peer { addr, retry, reply } => self.peer(addr, retry, reply),
+            Command::Unpeer { addr, reply } => {
+                let _ = reply.send(self.unpeer(addr));
+            }
+            Command::Peers { reply } => {
+                let _ = reply.send(self.peer_infos());
+            }
+            Command::PeerSubscriptions { reply } => {
+                let mut all = Filter::new();
+                for c in self.conns.values() {
+                    if let Phase::Peered { filter, .. } = &c.phase {
+                        for t in filter.topics() {
+                            all.add(t);
+                        }
+                    }
+                }
+                let _ = reply.send(all.topics().to_vec());
+            }
+            Command::Subscribe {
+                id,
+                topics,
+                mailbox,
+                reply,
+            } => {
+                let filter: Filter = topics.iter().collect();
+                self.advertise(&topics);
+                self.subs.push(LocalSub {
+                    id,
+                    topics,
+                    filter,
+                    mailbox,
+                });
+                let _ = reply.send(());
+            }
+            Command::AddTopic { id, topic, reply } => {
+                if let Some(s) = self.subs.iter_mut().find(|s| s.id == id) {
+                    s.filter.add(&topic);
+                    s.topics.push(topic.clone());
+                }
+                self.advertise(&[topic]);
+                let _ = reply.send(());
+            }
+            Command::RemoveTopic { id, topic, reply } => {
+                if let Some(s) = self.subs.iter_mut().find(|s| s.id == id) {
+                    s.topics.retain(|t| *t != topic);
+                    s.filter = s.topics.iter().collect();
+                }
+                let _ = reply.send(());
+            }
+            Command::Unsubscribe { id } => {
+                self.subs.retain(|s| s.id != id);
+                self.status_subs.retain(|s| s.id != id);
+            }
+            Command::StatusSubscribe {
+                id,
+                errors,
+                mailbox,
+                reply,
+            } => {
+                self.status_subs.push(StatusSub {
+                    id,
+                    errors,
+                    mailbox,
+                });
+                let _ = reply.send(());
+            }
+            Command::Forward { topics } => self.advertise(&topics),
+            Command::Flush { reply } => self.flush_waiters.push(reply),
+            Command::Shutdown => self.begin_shutdown(),
+        }
+    }
+
+    /// Adds topics to the advertised filter and tells every peer when it grew. Node-local
+    /// topics (`<$>/local/...`) are never advertised.
+    fn advertise(&mut self, topics: &[Vec<u8>]) {
+        let mut grew = false;
+        for t in topics {
+            if !t.starts_with(b"<$>/local/") {
+                grew |= self.filter.add(t);
+            }
+        }
+        if !grew {
+            return;
+        }
+        self.filter_generation += 1;
+        let peers: Vec<(Token, EndpointId)> = self.peered.iter().map(|(r, t)| (*t, *r)).collect();
+        for (token, remote) in peers {
+            self.send_routing_update(token, remote);
+        }
+    }
+
+    fn send_routing_update(&mut self, token: Token, remote: EndpointId) {
+        let (id, filter, generation) = (self.id, self.filter.clone(), self.filter_generation);
+        if let Some(c) = self.conns.get_mut(&token) {
+            let start = c.output.len();
+            if envelope::write_routing_update(&mut c.output, id, remote, &filter).is_ok() {
+                c.frame_written(start);
+            }
+            c.filter_generation = generation;
+            self.dirty.push(token);
+        }
+    }
+
+    fn listen(&mut self, addr: SocketAddr) -> Result<u16> {
+        let mut l = TcpListener::bind(addr)
+            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot listen on {addr}: {e}")))?;
+        let port = l.local_addr()?.port();
+        let token = self.token();
+        self.poll
+            .registry()
+            .register(&mut l, token, Interest::READABLE)?;
+        self.listeners.insert(token, l);
+        Ok(port)
+    }
+
+    fn peer(
+        &mut self,
+        addr: SocketAddr,
+        retry: Duration,
+        reply: Option<Sender<Result<EndpointId>>>,
+    ) {
+        if self.shutting_down.is_some() {
+            if let Some(r) = reply {
+                let _ = r.send(Err(Error::new(
+                    ErrorKind::Closed,
+                    "the endpoint is shutting down",
+                )));
+            }
+            return;
+        }
+        if let Some(req) = self.requests.get_mut(&addr) {
+            // Already peering (or trying): answer now if peered, else with the attempt.
+            req.retry = retry;
+            let peered = req
+                .conn
+                .and_then(|t| self.conns.get(&t))
+                .and_then(|c| match c.phase {
+                    Phase::Peered { remote, .. } => Some(remote),
+                    _ => None,
+                });
+            if let Some(r) = reply {
+                match peered {
+                    Some(remote) => {
+                        let _ = r.send(Ok(remote));
+                    }
+                    None => req.waiters.push(r),
+                }
+            }
+            if req.conn.is_none() {
+                self.connect(addr);
+            }
+            return;
+        }
+        self.requests.insert(
+            addr,
+            Request {
+                retry,
+                waiters: reply.into_iter().collect(),
+                conn: None,
+            },
+        );
+        self.connect(addr);
+    }
+
+    fn connect(&mut self, addr: SocketAddr) {
+        let result = TcpStream::connect(addr).and_then(|mut s| {
+            let token = self.token();
+            self.poll.registry().register(
+                &mut s,
+                token,
+                Interest::READABLE | Interest::WRITABLE,
+            )?;
+            Ok((s, token))
+        });
+        match result {
+            Ok((stream, token)) => {
+                let c = Conn::new(
+                    stream,
+                    addr,
+                    true,
+                    Phase::Connecting,
+                    self.filter_generation,
+                );
+                self.conns.insert(token, c);
+                if let Some(req) = self.requests.get_mut(&addr) {
+                    req.conn = Some(token);
+                }
+                self.timer(self.cfg.handshake_timeout, Timer::Handshake(token));
+            }
+            Err(e) => self.attempt_failed(addr, &format!("cannot connect to {addr}: {e}")),
+        }
+    }
+
+    /// An outgoing attempt failed before or during the handshake: report, answer blocked
+    /// callers, and retry if asked to.
+    fn attempt_failed(&mut self, addr: SocketAddr, why: &str) {
+        self.error(ErrorCode::PeerUnavailable, None, Some(addr), why);
+        let Some(req) = self.requests.get_mut(&addr) else {
+            return;
+        };
+        req.conn = None;
+        for w in req.waiters.drain(..) {
+            let _ = w.send(Err(Error::new(ErrorKind::PeerUnavailable, why)));
+        }
+        if req.retry.is_zero() || self.shutting_down.is_some() {
+            self.requests.remove(&addr);
+        } else {
+            let retry = req.retry;
+            self.timer(retry, Timer::Retry(addr));
+        }
+    }
+
+    fn unpeer(&mut self, addr: SocketAddr) -> Result<()> {
+        let from_request = self.requests.remove(&addr).and_then(|r| {
+            for w in r.waiters {
+                let _ = w.send(Err(Error::new(ErrorKind::PeerUnavailable, "unpeered")));
+            }
+            r.conn
+        });
+        let token = from_request.or_else(|| {
+            self.conns
+                .iter()
+                .find(|(_, c)| c.addr == addr && matches!(c.phase, Phase::Peered { .. }))
+                .map(|(t, _)| *t)
+        });
+        let Some(token) = token else {
+            return Err(Error::invalid(format!("not peered with {addr}")));
+        };
+        match self.conns.get(&token).map(|c| &c.phase) {
+            Some(Phase::Peered { .. }) => {
+                self.send_bye(token);
+                Ok(())
+            }
+            Some(_) => {
+                self.close(token, Close::Removed);
+                Ok(())
+            }
+            None => Err(Error::invalid(format!("not peered with {addr}"))),
+        }
+    }
+
+    /// Starts a graceful unpeering (spec §8.2): a ping with a BYE token, answered by a
+    /// pong, then close; or close after `unpeer_timeout`.
+    fn send_bye(&mut self, token: Token) {
+        self.bye_counter += 1;
+        let mut token_bytes = [0u8; 11];
+        token_bytes[..3].copy_from_slice(b"BYE");
+        token_bytes[3..].copy_from_slice(&self.bye_counter.to_le_bytes());
+        let id = self.id;
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let Phase::Peered { remote, .. } = c.phase else {
+            return;
+        };
+        c.outbound = false; // no reconnect after our own unpeer
+        let start = c.output.len();
+        if Envelope::ping(id, remote, &token_bytes)
+            .write_frame(&mut c.output)
+            .is_ok()
+        {
+            c.frame_written(start);
+        }
+        c.bye = Some(token_bytes);
+        self.dirty.push(token);
+        self.timer(self.cfg.unpeer_timeout, Timer::Bye(token));
+    }
+
+    fn peer_infos(&self) -> Vec<PeerInfo> {
+        let mut out: Vec<PeerInfo> = self
+            .conns
+            .values()
+            .filter(|c| c.linger.is_none())
+            .map(|c| {
+                let (id, status) = match &c.phase {
+                    Phase::Peered { remote, .. } => (Some(*remote), PeerStatus::Peered),
+                    Phase::Handshake(h) | Phase::Paused(h) => (h.remote(), PeerStatus::Connecting),
+                    Phase::Connecting => (None, PeerStatus::Connecting),
+                };
+                PeerInfo {
+                    id,
+                    address: c.addr,
+                    outbound: c.outbound,
+                    status,
+                }
+            })
+            .collect();
+        for (addr, r) in &self.requests {
+            if r.conn.is_none() {
+                out.push(PeerInfo {
+                    id: None,
+                    address: *addr,
+                    outbound: true,
+                    status: PeerStatus::Reconnecting,
+                });
+            }
+        }
+        out
+    }
+
+    fn begin_shutdown(&mut self) {
+        if self.shutting_down.is_some() {
+            return;
+        }
+        self.shutting_down = Some(Instant::now() + self.cfg.unpeer_timeout);
+        // Deliver what publishers already queued.
+        while let Ok(frame) = self.publications.try_recv() {
+            self.route_local(frame);
+        }
+        self.publications_pending = false;
+        for (_, mut l) in self.listeners.drain() {
+            let _ = self.poll.registry().deregister(&mut l);
+        }
+        self.requests.clear();
+        let tokens: Vec<Token> = self.conns.keys().copied().collect();
+        for t in tokens {
+            match self
+                .conns
+                .get(&t)
+                .map(|c| matches!(c.phase, Phase::Peered { .. }))
+            {
+                Some(true) => self.send_bye(t),
+                Some(false) => self.close(t, Close::Shutdown),
+                None => {}
+            }
+        }
+    }
+
+    // ---- publications ----
+
+    fn peers_full(&self) -> bool {
+        let limit = self.cfg.peer_buffer_size;
+        self.conns
+            .values()
+            .any(|c| c.queued_frames() >= limit && !c.dropping && c.linger.is_none())
+    }
+
+    fn take_publications(&mut self) {
+        self.shared.publish_wake.store(false, Ordering::SeqCst);
+        let mut n = 0;
+        loop {
+            if self.peers_full() {
+                self.publications_pending = !self.publications.is_empty();
+                if self.publications_pending {
+                    self.stall_check();
+                }
+                return;
+            }
+            if n == BATCH {
+                self.publications_pending = true;
+                return;
+            }
+            match self.publications.try_recv() {
+                Ok(frame) => self.route_local(frame),
+                Err(_) => break,
+            }
+            n += 1;
+        }
+        self.publications_pending = false;
+        self.stalled_since = None;
+    }
+
+    /// Publishers have waited for a full peer: after `peer_stall_timeout`, that peer gets its
+    /// overflow policy.
+    fn stall_check(&mut self) {
+        let now = Instant::now();
+        let since = *self.stalled_since.get_or_insert(now);
+        if now.duration_since(since) < self.cfg.peer_stall_timeout {
+            return;
+        }
+        self.stalled_since = None;
+        let limit = self.cfg.peer_buffer_size;
+        let full: Vec<Token> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.queued_frames() >= limit && !c.dropping)
+            .map(|(t, _)| *t)
+            .collect();
+        for t in full {
+            match self.cfg.peer_overflow_policy {
+                OverflowPolicy::Disconnect => {
+                    self.close(t, Close::Lost("send buffer overflow".into()))
+                }
+                _ => {
+                    if let Some(c) = self.conns.get_mut(&t) {
+                        c.dropping = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Routes a frame published on this endpoint: local subscribers, then peers.
+    fn route_local(&mut self, frame: Vec<u8>) {
+        let Ok(env) = Envelope::parse(&frame[4..]) else {
+            return;
+        };
+        let (receiver, topic) = (env.receiver, env.topic);
+        if receiver.is_nil() || receiver == self.id {
+            self.deliver_local(&frame, &env);
+        }
+        let targets: Vec<Token> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| match &c.phase {
+                Phase::Peered { remote, filter } => {
+                    c.bye.is_none()
+                        && if receiver.is_nil() {
+                            filter.matches(topic)
+                        } else {
+                            *remote == receiver
+                        }
+                }
+                _ => false,
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        for t in targets {
+            self.queue_frame(t, &frame);
+        }
+    }
+
+    /// Appends a complete frame to a peer's output, honouring its buffer limit.
+    fn queue_frame(&mut self, token: Token, frame: &[u8]) {
+        let limit = self.cfg.peer_buffer_size;
+        let policy = self.cfg.peer_overflow_policy;
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let queued = c.queued_frames();
+        if queued >= limit && (c.dropping || queued >= 2 * limit) {
+            // Forwarded traffic is not throttled at its source; past twice the limit the
+            // policy applies at once.
+            if policy == OverflowPolicy::Disconnect && !c.dropping {
+                self.close(token, Close::Lost("send buffer overflow".into()));
+            } else {
+                c.dropped += 1;
+            }
+            return;
+        }
+        let start = c.output.len();
+        c.output.extend_from_slice(frame);
+        c.frame_written(start);
+        if !c.in_dirty {
+            c.in_dirty = true;
+            self.dirty.push(token);
+        }
+    }
+
+    fn deliver_local(&mut self, frame: &[u8], env: &Envelope) {
+        if env.kind != EnvelopeType::Data {
+            return;
+        }
+        let mut shared: Option<Arc<[u8]>> = None;
+        // Frame layout: length prefix, header, topic, payload.
+        let base = 4 + envelope::HEADER_LEN;
+        let topic = (base, base + env.topic.len());
+        let payload = (topic.1, frame.len());
+        self.subs.retain(|s| {
+            if !s.filter.matches(env.topic) {
+                return true;
+            }
+            let bytes = shared.get_or_insert_with(|| Arc::from(frame)).clone();
+            s.mailbox.push(Message::new(bytes, topic, payload)) != Pushed::Closed
+        });
+    }
+
+    // ---- timers ----
+
+    fn fire_timers(&mut self) {
+        let now = Instant::now();
+        while let Some(Reverse((at, t))) = self.timers.peek().copied() {
+            if at > now {
+                return;
+            }
+            self.timers.pop();
+            match t {
+                Timer::Retry(addr) => {
+                    let waiting = self.requests.get(&addr).is_some_and(|r| r.conn.is_none());
+                    if waiting && self.shutting_down.is_none() {
+                        self.connect(addr);
+                    }
+                }
+                Timer::Handshake(token) => {
+                    let pending = self
+                        .conns
+                        .get(&token)
+                        .is_some_and(|c| !matches!(c.phase, Phase::Peered { .. }));
+                    if pending {
+                        self.close(
+                            token,
+                            Close::Failed(ErrorCode::PeerTimeout, "handshake timed out".into()),
+                        );
+                    }
+                }
+                Timer::Bye(token) => {
+                    if self.conns.contains_key(&token) {
+                        self.close(token, Close::Removed);
+                    }
+                }
+                Timer::Linger(token) => {
+                    if self.conns.get(&token).is_some_and(|c| c.linger.is_some()) {
+                        self.drop_conn(token);
+                    }
+                }
+            }
+        }
+    }
+
+    // ---- sockets ----
+
+    fn accept(&mut self, token: Token) {
+        loop {
+            let Some(l) = self.listeners.get(&token) else {
+                return;
+            };
+            match l.accept() {
+                Ok((mut stream, addr)) => {
+                    if self.shutting_down.is_some() {
+                        continue;
+                    }
+                    let t = self.token();
+                    if self
+                        .poll
+                        .registry()
+                        .register(&mut stream, t, Interest::READABLE | Interest::WRITABLE)
+                        .is_err()
+                    {
+                        continue;
+                    }
+                    let _ = stream.set_nodelay(true);
+                    let hs = Handshaker::new(self.id, self.filter.clone(), Role::Accepting);
+                    let greeting = hs.greeting();
+                    let mut c = Conn::new(
+                        stream,
+                        addr,
+                        false,
+                        Phase::Handshake(hs),
+                        self.filter_generation,
+                    );
+                    c.send_handshake(&greeting);
+                    self.conns.insert(t, c);
+                    self.dirty.push(t);
+                    self.timer(self.cfg.handshake_timeout, Timer::Handshake(t));
+                }
+                Err(e) if e.kind() == IoKind::WouldBlock => return,
+                Err(e) if e.kind() == IoKind::Interrupted => {}
+                Err(e) => {
+                    self.error(
+                        ErrorCode::Unspecified,
+                        None,
+                        None,
+                        &format!("accept failed: {e}"),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    fn conn_event(&mut self, token: Token, readable: bool, writable: bool) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if matches!(c.phase, Phase::Connecting) {
+            match c.connect_result() {
+                None => return, // not yet
+                Some(Err(e)) => {
+                    let addr = c.addr;
+                    self.drop_conn(token);
+                    self.attempt_failed(addr, &format!("cannot connect to {addr}: {e}"));
+                    return;
+                }
+                Some(Ok(())) => {
+                    let _ = c.stream.set_nodelay(true);
+                    let hs = Handshaker::new(self.id, self.filter.clone(), Role::Connecting);
+                    c.filter_generation = self.filter_generation;
+                    c.send_handshake(&hs.greeting());
+                    c.phase = Phase::Handshake(hs);
+                    self.dirty.push(token);
+                }
+            }
+        }
+        if writable {
+            self.flush(token);
+        }
+        if readable || writable {
+            self.read(token);
+        }
+    }
+
+    fn read(&mut self, token: Token) {
+        loop {
+            let Some(c) = self.conns.get_mut(&token) else {
+                return;
+            };
+            if c.linger.is_some() {
+                c.discard_input();
+                return;
+            }
+            if matches!(c.phase, Phase::Connecting) {
+                return;
+            }
+            if c.unread_len() > self.cfg.max_frame_size + 8 {
+                // Only a paused connection keeps unread input: it may not hoard it.
+                self.close(
+                    token,
+                    Close::Failed(
+                        ErrorCode::InvalidMessage,
+                        "too much input while paused".into(),
+                    ),
+                );
+                return;
+            }
+            match c.fill() {
+                Ok(Fill::Data) => self.process_input(token),
+                Ok(Fill::WouldBlock) => return,
+                Ok(Fill::Eof) => {
+                    self.process_input(token);
+                    self.close(token, Close::Lost("connection closed by peer".into()));
+                    return;
+                }
+                Err(e) => {
+                    self.close(token, Close::Lost(format!("read failed: {e}")));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Splits and handles every complete frame in a connection's input.
+    fn process_input(&mut self, token: Token) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        while let Some(c) = self.conns.get_mut(&token) {
+            if c.linger.is_some() || matches!(c.phase, Phase::Paused(_) | Phase::Connecting) {
+                break;
+            }
+            let handshake = matches!(c.phase, Phase::Handshake(_));
+            let reader = if handshake {
+                FrameReader::handshake()
+            } else {
+                FrameReader::phase3()
+            }
+            .with_max_payload(self.cfg.max_frame_size);
+            match reader.next_frame(c.unread()) {
+                Err(e) => {
+                    self.close(
+                        token,
+                        Close::Failed(ErrorCode::InvalidMessage, format!("framing violation: {e}")),
+                    );
+                    break;
+                }
+                Ok((None, consumed)) => {
+                    c.consume(consumed);
+                    break;
+                }
+                Ok((Some(payload), consumed)) => {
+                    scratch.clear();
+                    scratch.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+                    scratch.extend_from_slice(payload);
+                    c.consume(consumed);
+                    if handshake {
+                        let step = match &mut c.phase {
+                            Phase::Handshake(h) => h.on_frame(&scratch[4..]),
+                            _ => unreachable!("checked above"),
+                        };
+                        self.apply_step(token, step);
+                    } else {
+                        self.phase3_frame(token, &mut scratch);
+                    }
+                }
+            }
+        }
+        if let Some(c) = self.conns.get_mut(&token) {
+            c.compact_input();
+        }
+        self.scratch = scratch;
+    }
+
+    fn remote_status(&self, remote: EndpointId, token: Token) -> RemoteStatus {
+        if self.shutting_down.is_some() {
+            RemoteStatus::ShuttingDown
+        } else if self.peered.contains_key(&remote) {
+            RemoteStatus::Peered
+        } else if self.claims.get(&remote).is_some_and(|t| *t != token) {
+            RemoteStatus::Handshaking
+        } else {
+            RemoteStatus::Free
+        }
+    }
+
+    fn apply_step(&mut self, token: Token, step: Step) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        for msg in &step.send {
+            c.send_handshake(msg);
+        }
+        if !step.send.is_empty() {
+            self.dirty.push(token);
+        }
+        match step.status {
+            Status::Continue => {}
+            Status::Claim { remote, .. } => {
+                let status = self.remote_status(remote, token);
+                if status == RemoteStatus::Free {
+                    self.claims.insert(remote, token);
+                }
+                let next = match self.conns.get_mut(&token).map(|c| &mut c.phase) {
+                    Some(Phase::Handshake(h)) => h.claim(status),
+                    _ => return,
+                };
+                self.apply_step(token, next);
+            }
+            Status::Paused => {
+                let c = self.conns.get_mut(&token).expect("present");
+                let Phase::Handshake(h) = std::mem::replace(&mut c.phase, Phase::Connecting) else {
+                    return;
+                };
+                if let Some(remote) = h.remote() {
+                    self.paused.entry(remote).or_default().push(token);
+                }
+                c.phase = Phase::Paused(h);
+            }
+            Status::Done(p) => self.peered(token, p),
+            Status::Redundant { .. } => self.close(token, Close::Redundant),
+            Status::DroppedAsRedundant { remote } => {
+                let other = self.peered.get(&remote).or(self.claims.get(&remote));
+                if other.is_some_and(|t| *t != token) {
+                    self.close(token, Close::Redundant);
+                } else {
+                    self.close(
+                        token,
+                        Close::Failed(
+                            ErrorCode::RedundantConnection,
+                            "redundant connection".into(),
+                        ),
+                    );
+                }
+            }
+            Status::Failed(Failure { code, description }) => {
+                self.close(token, Close::Failed(code, description))
+            }
+        }
+    }
+
+    fn peered(&mut self, token: Token, p: Peering) {
+        let remote = p.remote;
+        self.claims.remove(&remote);
+        self.peered.insert(remote, token);
+        let generation = self.filter_generation;
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let (addr, outbound, stale) = (c.addr, c.outbound, c.filter_generation != generation);
+        c.phase = Phase::Peered {
+            remote,
+            filter: p.filter,
+        };
+        if stale {
+            self.send_routing_update(token, remote);
+        }
+        self.status(
+            StatusCode::EndpointDiscovered,
+            Some(remote),
+            Some(addr),
+            "found a new peer in the network",
+        );
+        self.status(
+            StatusCode::PeerAdded,
+            Some(remote),
+            Some(addr),
+            "handshake successful",
+        );
+        if outbound {
+            if let Some(req) = self.requests.get_mut(&addr) {
+                for w in req.waiters.drain(..) {
+                    let _ = w.send(Ok(remote));
+                }
+            }
+        }
+        for t in self.paused.remove(&remote).unwrap_or_default() {
+            let step = match self.conns.get_mut(&t).map(|c| &mut c.phase) {
+                Some(Phase::Paused(h)) => h.drop_redundant(),
+                _ => continue,
+            };
+            self.apply_step(t, step);
+        }
+        // A new peer may unblock nothing, but one may have been waiting on buffer room.
+        self.publications_pending = true;
+    }
+
+    /// One Phase-3 frame (`frame` is the whole frame, length prefix included; the buffer
+    /// may be rewritten for forwarding).
+    fn phase3_frame(&mut self, token: Token, frame: &mut [u8]) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let Phase::Peered { remote: from, .. } = c.phase else {
+            return;
+        };
+        let env = match Envelope::parse(&frame[4..]) {
+            Ok(env) => env,
+            Err(e) => return self.malformed(token, from, &e.message),
+        };
+        let (kind, sender, receiver) = (env.kind, env.sender, env.receiver);
+        match kind {
+            EnvelopeType::Data => {
+                if let Err(e) = bin::validate(env.payload) {
+                    return self.malformed(token, from, &e.message);
+                }
+                if let Some(c) = self.conns.get_mut(&token) {
+                    c.malformed_in_a_row = 0;
+                }
+                let locally_originated = sender.is_nil() || sender == self.id;
+                if receiver == self.id || (!locally_originated && receiver.is_nil()) {
+                    self.deliver_local(frame, &env);
+                }
+                if !self.cfg.disable_forwarding && receiver != self.id {
+                    self.forward(token, from, frame);
+                }
+            }
+            EnvelopeType::Command => {} // stores: a later issue
+            EnvelopeType::RoutingUpdate => match Filter::decode(env.payload) {
+                Ok(filter) if sender == from => {
+                    if let Some(Phase::Peered { filter: f, .. }) =
+                        self.conns.get_mut(&token).map(|c| &mut c.phase)
+                    {
+                        *f = filter;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => self.malformed(token, from, &e.message),
+            },
+            EnvelopeType::Ping => {
+                if sender != self.id && !sender.is_nil() {
+                    let mut out = Vec::with_capacity(64);
+                    if env.pong(self.id).write_frame(&mut out).is_ok() {
+                        self.queue_frame(token, &out);
+                    }
+                }
+            }
+            EnvelopeType::Pong => {
+                let done = self
+                    .conns
+                    .get(&token)
+                    .and_then(|c| c.bye)
+                    .is_some_and(|b| b[..] == *env.payload);
+                if done {
+                    self.close(token, Close::Removed);
+                }
+            }
+        }
+    }
+
+    /// Forwards a data frame from peer `from` to the other peers whose filters match.
+    fn forward(&mut self, source: Token, from: EndpointId, frame: &mut [u8]) {
+        let Ok(env) = Envelope::parse(&frame[4..]) else {
+            return;
+        };
+        let (receiver, topic) = (env.receiver, env.topic);
+        let targets: Vec<Token> = self
+            .conns
+            .iter()
+            .filter(|(t, c)| {
+                **t != source
+                    && match &c.phase {
+                        Phase::Peered { remote, filter } => {
+                            *remote != from
+                                && c.bye.is_none()
+                                && if receiver.is_nil() {
+                                    filter.matches(topic)
+                                } else {
+                                    *remote == receiver
+                                }
+                        }
+                        _ => false,
+                    }
+            })
+            .map(|(t, _)| *t)
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        if envelope::restamp(&mut frame[4..], self.id, crate::wire::DEFAULT_TTL).is_err() {
+            return;
+        }
+        for t in targets {
+            self.queue_frame(t, frame);
+        }
+    }
+
+    /// A malformed message inside a well-formed frame: dropped and reported; a run of them
+    /// ends the peering.
+    fn malformed(&mut self, token: Token, from: EndpointId, why: &str) {
+        let limit = self.cfg.max_malformed_in_a_row;
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.malformed_in_a_row += 1;
+        let run = c.malformed_in_a_row;
+        let addr = c.addr;
+        self.malformed_reported += 1;
+        self.error(
+            ErrorCode::InvalidMessage,
+            Some(from),
+            Some(addr),
+            &format!("dropped a malformed message: {why}"),
+        );
+        if run >= limit {
+            self.close(
+                token,
+                Close::Failed(
+                    ErrorCode::InvalidMessage,
+                    format!("{run} malformed messages in a row"),
+                ),
+            );
+        }
+    }
+
+    fn flush(&mut self, token: Token) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.in_dirty = false;
+        match c.write_out() {
+            Ok(()) => {
+                if c.linger.is_some() && c.output_empty() {
+                    self.drop_conn(token);
+                } else if c.dropping && c.queued_frames() < self.cfg.peer_buffer_size / 2 {
+                    c.dropping = false;
+                }
+            }
+            Err(e) => self.close(token, Close::Lost(format!("write failed: {e}"))),
+        }
+    }
+
+    fn flush_dirty(&mut self) {
+        while let Some(t) = self.dirty.pop() {
+            self.flush(t);
+        }
+    }
+
+    fn answer_flush_waiters(&mut self) {
+        if self.flush_waiters.is_empty() {
+            return;
+        }
+        let idle = self.publications.is_empty()
+            && !self.publications_pending
+            && self.conns.values().all(|c| c.output_empty());
+        if idle {
+            for w in self.flush_waiters.drain(..) {
+                let _ = w.send(Ok(()));
+            }
+        }
+    }
+
+    /// Ends a connection: status events, retry bookkeeping, and then either an immediate
+    /// close or, when a drop_conn or similar is still queued, a short linger to flush it.
+    fn close(&mut self, token: Token, why: Close) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if c.linger.is_some() {
+            return;
+        }
+        let addr = c.addr;
+        let outbound = c.outbound;
+        let remote = match &c.phase {
+            Phase::Peered { remote, .. } => Some(*remote),
+            Phase::Handshake(h) | Phase::Paused(h) => h.remote(),
+            Phase::Connecting => None,
+        };
+        let was_peered = matches!(c.phase, Phase::Peered { .. });
+        c.linger = Some(());
+        let flush_first = !c.output_empty() && !matches!(why, Close::Lost(_));
+        if let Some(r) = remote {
+            if self.peered.get(&r) == Some(&token) {
+                self.peered.remove(&r);
+            }
+            if self.claims.get(&r) == Some(&token) {
+                self.claims.remove(&r);
+                // Connections paused behind this handshake will not hear from it again.
+                for t in self.paused.remove(&r).unwrap_or_default() {
+                    self.close(
+                        t,
+                        Close::Failed(
+                            ErrorCode::PeerDisconnectDuringHandshake,
+                            "the other handshake failed".into(),
+                        ),
+                    );
+                }
+            }
+            if let Some(list) = self.paused.get_mut(&r) {
+                list.retain(|t| *t != token);
+            }
+        }
+        match &why {
+            Close::Lost(msg) if was_peered => {
+                self.status(
+                    StatusCode::PeerLost,
+                    remote,
+                    Some(addr),
+                    "lost connection to remote peer",
+                );
+                self.status(StatusCode::EndpointUnreachable, remote, Some(addr), msg);
+            }
+            Close::Removed | Close::Shutdown if was_peered => {
+                self.status(
+                    StatusCode::PeerRemoved,
+                    remote,
+                    Some(addr),
+                    "removed connection to remote peer",
+                );
+                self.status(
+                    StatusCode::EndpointUnreachable,
+                    remote,
+                    Some(addr),
+                    "lost the last path",
+                );
+            }
+            Close::Failed(code, msg) => {
+                let (code, msg) = (*code, msg.clone());
+                self.error(code, remote, Some(addr), &msg);
+                if was_peered {
+                    self.status(
+                        StatusCode::PeerLost,
+                        remote,
+                        Some(addr),
+                        "lost connection to remote peer",
+                    );
+                }
+            }
+            Close::Lost(msg) if !outbound => {
+                let msg = msg.clone();
+                self.error(
+                    ErrorCode::PeerDisconnectDuringHandshake,
+                    remote,
+                    Some(addr),
+                    &msg,
+                );
+            }
+            _ => {}
+        }
+        // Outgoing peerings: answer blocked callers and retry.
+        if outbound
+            && self
+                .requests
+                .get(&addr)
+                .is_some_and(|r| r.conn == Some(token))
+        {
+            match why {
+                Close::Redundant => {
+                    let req = self.requests.get_mut(&addr).expect("checked");
+                    req.conn = None;
+                    for w in req.waiters.drain(..) {
+                        match remote {
+                            Some(r) => {
+                                let _ = w.send(Ok(r));
+                            }
+                            None => {
+                                let _ = w.send(Err(Error::new(
+                                    ErrorKind::PeerUnavailable,
+                                    "redundant connection",
+                                )));
+                            }
+                        }
+                    }
+                    self.requests.remove(&addr);
+                }
+                Close::Lost(_) if was_peered => {
+                    let req = self.requests.get_mut(&addr).expect("checked");
+                    req.conn = None;
+                    if req.retry.is_zero() || self.shutting_down.is_some() {
+                        self.requests.remove(&addr);
+                    } else {
+                        // Reconnect at once after losing an established peering.
+                        self.timer(Duration::ZERO, Timer::Retry(addr));
+                    }
+                }
+                Close::Removed | Close::Shutdown => {
+                    self.requests.remove(&addr);
+                }
+                Close::Failed(_, ref msg) | Close::Lost(ref msg) => {
+                    let msg = msg.clone();
+                    self.attempt_failed_quiet(addr, &msg);
+                }
+            }
+        }
+        if flush_first && self.shutting_down.is_none() {
+            self.dirty.push(token);
+            self.timer(Duration::from_secs(1), Timer::Linger(token));
+        } else if flush_first {
+            // Best effort during shutdown: one write, then close.
+            if let Some(c) = self.conns.get_mut(&token) {
+                let _ = c.write_out();
+            }
+            self.drop_conn(token);
+        } else {
+            self.drop_conn(token);
+        }
+    }
+
+    /// Like [`Reactor::attempt_failed`], after the error event was already emitted.
+    fn attempt_failed_quiet(&mut self, addr: SocketAddr, why: &str) {
+        let Some(req) = self.requests.get_mut(&addr) else {
+            return;
+        };
+        req.conn = None;
+        for w in req.waiters.drain(..) {
+            let _ = w.send(Err(Error::new(ErrorKind::PeerUnavailable, why)));
+        }
+        if req.retry.is_zero() || self.shutting_down.is_some() {
+            self.requests.remove(&addr);
+        } else {
+            let retry = req.retry;
+            self.timer(retry, Timer::Retry(addr));
+        }
+    }
+
+    /// Deregisters and drops a connection's socket.
+    fn drop_conn(&mut self, token: Token) {
+        if let Some(mut c) = self.conns.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut c.stream);
+        }
+    }
+}
+
+impl Drop for Reactor {
+    fn drop(&mut self) {
+        for s in &self.subs {
+            s.mailbox.close();
+        }
+        for s in &self.status_subs {
+            s.mailbox.close();
+        }
+        for (_, req) in self.requests.drain() {
+            for w in req.waiters {
+                let _ = w.send(Err(Error::new(ErrorKind::Closed, "the endpoint shut down")));
+            }
+        }
+        for w in self.flush_waiters.drain(..) {
+            let _ = w.send(Err(Error::new(ErrorKind::Closed, "the endpoint shut down")));
+        }
+    }
+}

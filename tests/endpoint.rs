@@ -1,0 +1,505 @@
+//! Endpoints really peering over loopback TCP: handshakes in both roles, pub/sub with
+//! filters and routing updates, forwarding along a chain, unpeering, reconnects, status
+//! events, and malformed input written to a socket.
+
+use brook::data::zeek::Event;
+use brook::wire::envelope::{self, Envelope, EnvelopeType};
+use brook::wire::frame::FrameReader;
+use brook::wire::handshake::Handshake;
+use brook::wire::{EndpointId, ErrorCode, Filter};
+use brook::{Config, Data, Endpoint, ErrorKind, PeerStatus, StatusCode, StatusKind};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+const T: Option<Duration> = Some(Duration::from_secs(5));
+
+fn endpoint() -> Endpoint {
+    Endpoint::new(Config::default()).unwrap()
+}
+
+/// Waits until `f` holds, failing after five seconds.
+fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until `ep` advertises... no: until `ep`'s peers have `topic` in their filters.
+fn wait_peer_subscribed(ep: &Endpoint, topic: &[u8]) {
+    eventually("the peer's subscription", || {
+        ep.peer_subscriptions()
+            .unwrap()
+            .iter()
+            .any(|t| topic.starts_with(t))
+    });
+}
+
+fn next_status(s: &brook::StatusSubscriber, want: StatusKind) -> brook::StatusEvent {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ev = s
+            .get(Some(left))
+            .unwrap()
+            .unwrap_or_else(|| panic!("no {want:?} event"));
+        if ev.kind == want {
+            return ev;
+        }
+    }
+}
+
+#[test]
+fn two_endpoints_exchange_events_both_ways() {
+    let a = endpoint();
+    let b = endpoint();
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    let sub_a = a.subscribe(&["/to-a/"]).unwrap();
+    let sub_b = b.subscribe(&["/to-b/"]).unwrap();
+    let remote = b.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    assert_eq!(remote, a.id());
+    wait_peer_subscribed(&b, b"/to-a/x");
+    wait_peer_subscribed(&a, b"/to-b/x");
+
+    b.publish_event("/to-a/ping", Event::new("ping", vec![Data::Count(1)]))
+        .unwrap();
+    let m = sub_a.get(T).unwrap().expect("a message");
+    assert_eq!(m.topic(), b"/to-a/ping");
+    let e = m.event().unwrap();
+    assert_eq!((e.name.as_str(), e.args), ("ping", vec![Data::Count(1)]));
+
+    a.publish("/to-b/pong", &Data::from("hello")).unwrap();
+    let m = sub_b.get(T).unwrap().expect("a message");
+    assert_eq!(m.data().unwrap(), Data::from("hello"));
+
+    // Topics nobody subscribed to do not travel; prefixes are byte prefixes.
+    a.publish("/to-c/x", &Data::Count(0)).unwrap();
+    a.publish("/to-bx", &Data::Count(0)).unwrap();
+    a.publish("/to-b/last", &Data::Count(2)).unwrap();
+    let m = sub_b.get(T).unwrap().unwrap();
+    assert_eq!(m.topic(), b"/to-b/last");
+    assert_eq!(sub_b.available(), 0);
+
+    let peers = a.peers().unwrap();
+    assert_eq!(peers.len(), 1);
+    assert_eq!(peers[0].id, Some(b.id()));
+    assert_eq!(peers[0].status, PeerStatus::Peered);
+    assert!(!peers[0].outbound);
+}
+
+#[test]
+fn local_subscribers_see_local_publications_and_the_fd_is_level_triggered() {
+    let a = endpoint();
+    let sub = a.subscribe(&["/local"]).unwrap();
+    let fd = sub.fd();
+    let readable = |ms: i32| {
+        let mut p = [brook_poll::PollFd {
+            fd,
+            events: brook_poll::POLLIN,
+            revents: 0,
+        }];
+        brook_poll::poll(&mut p, ms) == 1
+    };
+    assert!(!readable(0));
+    for i in 0..3u64 {
+        a.publish("/local/x", &Data::Count(i)).unwrap();
+    }
+    assert!(readable(5000));
+    assert_eq!(sub.get(T).unwrap().unwrap().data().unwrap(), Data::Count(0));
+    // Still readable: two more wait.
+    assert!(readable(0));
+    let rest = sub.poll(10);
+    assert_eq!(rest.len(), 2);
+    assert!(!readable(0));
+    assert_eq!(sub.get(Some(Duration::from_millis(50))).unwrap(), None);
+}
+
+#[test]
+fn a_chain_of_three_forwards_and_never_sends_back() {
+    // a - b - c: a publishes, c subscribes; b forwards because c's filter reaches b and b
+    // advertises it by forwarding the topic.
+    let a = endpoint();
+    let b = endpoint();
+    let c = endpoint();
+    let pb = b.listen("127.0.0.1", 0).unwrap();
+    let pc = c.listen("127.0.0.1", 0).unwrap();
+    let sub_c = c.subscribe(&["/chain/"]).unwrap();
+    let sub_a = a.subscribe(&["/chain/"]).unwrap();
+    b.forward(&["/chain/"]).unwrap();
+    a.peer("127.0.0.1", pb, Duration::ZERO).unwrap();
+    b.peer("127.0.0.1", pc, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/chain/x");
+    wait_peer_subscribed(&b, b"/chain/x");
+    for i in 0..10u64 {
+        a.publish("/chain/n", &Data::Count(i)).unwrap();
+    }
+    for i in 0..10u64 {
+        let m = sub_c.get(T).unwrap().expect("forwarded message");
+        assert_eq!(m.data().unwrap(), Data::Count(i));
+    }
+    // a's own subscriber got its local publications once, and nothing came back from b.
+    for i in 0..10u64 {
+        assert_eq!(
+            sub_a.get(T).unwrap().unwrap().data().unwrap(),
+            Data::Count(i)
+        );
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(sub_a.available(), 0);
+}
+
+#[test]
+fn disable_forwarding_stops_the_chain() {
+    let a = endpoint();
+    let b = Endpoint::new(Config {
+        disable_forwarding: true,
+        ..Config::default()
+    })
+    .unwrap();
+    let c = endpoint();
+    let pb = b.listen("127.0.0.1", 0).unwrap();
+    let pc = c.listen("127.0.0.1", 0).unwrap();
+    let sub_c = c.subscribe(&["/chain/"]).unwrap();
+    let sub_b = b.subscribe(&["/chain/"]).unwrap();
+    a.peer("127.0.0.1", pb, Duration::ZERO).unwrap();
+    b.peer("127.0.0.1", pc, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/chain/x");
+    a.publish("/chain/n", &Data::Count(7)).unwrap();
+    assert_eq!(
+        sub_b.get(T).unwrap().unwrap().data().unwrap(),
+        Data::Count(7)
+    );
+    assert_eq!(sub_c.get(Some(Duration::from_millis(300))).unwrap(), None);
+}
+
+#[test]
+fn unicast_reaches_only_its_receiver() {
+    let a = endpoint();
+    let b = endpoint();
+    let c = endpoint();
+    let pa = a.listen("127.0.0.1", 0).unwrap();
+    let sub_b = b.subscribe(&["/u"]).unwrap();
+    let sub_c = c.subscribe(&["/u"]).unwrap();
+    b.peer("127.0.0.1", pa, Duration::ZERO).unwrap();
+    c.peer("127.0.0.1", pa, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/u");
+    a.publish_to(c.id(), "/zzz", &Data::Count(3)).unwrap();
+    a.publish_to(c.id(), "/u", &Data::Count(4)).unwrap();
+    // Unicast ignores the receiver's filter on the wire; local delivery still needs a match.
+    assert_eq!(
+        sub_c.get(T).unwrap().unwrap().data().unwrap(),
+        Data::Count(4)
+    );
+    assert_eq!(sub_b.get(Some(Duration::from_millis(200))).unwrap(), None);
+}
+
+#[test]
+fn status_events_for_peer_added_removed_and_lost() {
+    let a = endpoint();
+    let st = a.status_subscriber(true).unwrap();
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    let b = endpoint();
+    b.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    let ev = next_status(&st, StatusKind::Status(StatusCode::PeerAdded));
+    assert_eq!(ev.endpoint, Some(b.id()));
+    assert_eq!(ev.message, "handshake successful");
+    // b unpeers: a sees the connection end (b sent BYE; a answers and sees EOF).
+    b.unpeer("127.0.0.1", port).unwrap();
+    let ev = next_status(&st, StatusKind::Status(StatusCode::PeerLost));
+    assert_eq!(ev.endpoint, Some(b.id()));
+    eventually("a has no peers", || a.peers().unwrap().is_empty());
+
+    let st_b = b.status_subscriber(true).unwrap();
+    b.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    next_status(&st_b, StatusKind::Status(StatusCode::PeerAdded));
+    b.unpeer("127.0.0.1", port).unwrap();
+    let ev = next_status(&st_b, StatusKind::Status(StatusCode::PeerRemoved));
+    assert_eq!(ev.endpoint, Some(a.id()));
+}
+
+#[test]
+fn peering_with_nobody_fails_and_reports_peer_unavailable() {
+    let a = endpoint();
+    let st = a.status_subscriber(true).unwrap();
+    // A port that was just free.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let e = a.peer("127.0.0.1", port, Duration::ZERO).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PeerUnavailable, "{e}");
+    let ev = next_status(&st, StatusKind::Error(ErrorCode::PeerUnavailable));
+    assert!(ev.message.contains("cannot connect"), "{}", ev.message);
+    assert!(a.peers().unwrap().is_empty());
+}
+
+#[test]
+fn reconnects_after_the_peer_restarts() {
+    let b = endpoint();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    let a = endpoint();
+    let st = a.status_subscriber(false).unwrap();
+    a.peer("127.0.0.1", port, Duration::from_millis(100))
+        .unwrap();
+    next_status(&st, StatusKind::Status(StatusCode::PeerAdded));
+    drop(b);
+    next_status(&st, StatusKind::Status(StatusCode::PeerLost));
+    // A new endpoint on the same port: a reconnects by itself.
+    let b2 = endpoint();
+    let mut bound = None;
+    eventually("the port to be free again", || {
+        bound = b2.listen("127.0.0.1", port).ok();
+        bound.is_some()
+    });
+    let ev = next_status(&st, StatusKind::Status(StatusCode::PeerAdded));
+    assert_eq!(ev.endpoint, Some(b2.id()));
+    let sub = b2.subscribe(&["/again"]).unwrap();
+    wait_peer_subscribed(&a, b"/again");
+    a.publish("/again", &Data::Count(9)).unwrap();
+    assert_eq!(sub.get(T).unwrap().unwrap().data().unwrap(), Data::Count(9));
+}
+
+#[test]
+fn shutdown_delivers_queued_messages_and_later_calls_are_closed() {
+    let a = endpoint();
+    let b = endpoint();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    let sub = b.subscribe(&["/bulk"]).unwrap();
+    a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/bulk");
+    for i in 0..1000u64 {
+        a.publish("/bulk", &Data::Count(i)).unwrap();
+    }
+    a.shutdown();
+    for i in 0..1000u64 {
+        let m = sub.get(T).unwrap().expect("every message before shutdown");
+        assert_eq!(m.data().unwrap(), Data::Count(i));
+    }
+    let e = a.publish("/bulk", &Data::Count(0)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Closed);
+    assert_eq!(a.peers().unwrap_err().kind, ErrorKind::Closed);
+    // A subscriber of a shut-down endpoint reports Closed instead of waiting forever.
+    let sub_a = {
+        let c = endpoint();
+        let s = c.subscribe(&["/x"]).unwrap();
+        c.shutdown();
+        s
+    };
+    assert_eq!(sub_a.get(T).unwrap_err().kind, ErrorKind::Closed);
+}
+
+#[test]
+fn a_connection_to_itself_is_refused() {
+    let a = endpoint();
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    let e = a.peer("127.0.0.1", port, Duration::ZERO).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::PeerUnavailable, "{e}");
+}
+
+/// A raw socket speaking the handshake as a Broker peer would, for malformed-input tests.
+struct RawPeer {
+    s: TcpStream,
+    id: EndpointId,
+    buf: Vec<u8>,
+}
+
+impl RawPeer {
+    fn connect(port: u16, topics: &[&str]) -> (RawPeer, EndpointId) {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // The largest possible ID: the endpoint is the originator.
+        let id = EndpointId([0xff; 16]);
+        let mut p = RawPeer {
+            s,
+            id,
+            buf: Vec::new(),
+        };
+        p.send_handshake(&Handshake::hello(id));
+        let mut remote = None;
+        loop {
+            match p.next_handshake() {
+                Handshake::Probe => {}
+                Handshake::VersionSelect { sender, .. } => remote = Some(sender),
+                Handshake::OriginatorSyn(_) => {
+                    let f: Filter = topics.iter().collect();
+                    p.send_handshake(&Handshake::ResponderSynAck(f));
+                }
+                Handshake::OriginatorAck => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        (p, remote.unwrap())
+    }
+
+    fn send_handshake(&mut self, m: &Handshake) {
+        let mut out = Vec::new();
+        m.encode_frame(&mut out).unwrap();
+        self.s.write_all(&out).unwrap();
+    }
+
+    fn frame(&mut self) -> Vec<u8> {
+        loop {
+            if let (Some(p), n) = FrameReader::phase3().next_frame(&self.buf).unwrap() {
+                let p = p.to_vec();
+                self.buf.drain(..n);
+                return p;
+            }
+            let mut chunk = [0u8; 4096];
+            let n = self.s.read(&mut chunk).unwrap();
+            assert!(n > 0, "connection closed");
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    fn next_handshake(&mut self) -> Handshake {
+        Handshake::decode(&self.frame()).unwrap()
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).unwrap();
+    }
+
+    fn envelope(
+        &self,
+        to: EndpointId,
+        kind: EnvelopeType,
+        topic: &[u8],
+        payload: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        Envelope {
+            sender: self.id,
+            receiver: to,
+            kind,
+            ttl: 16,
+            topic,
+            payload,
+        }
+        .write_frame(&mut out)
+        .unwrap();
+        out
+    }
+}
+
+#[test]
+fn malformed_messages_are_dropped_and_reported_without_ending_the_peering() {
+    let a = endpoint();
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    let st = a.status_subscriber(true).unwrap();
+    let sub = a.subscribe(&["/raw"]).unwrap();
+    let (mut raw, a_id) = RawPeer::connect(port, &[]);
+    // A value with an invalid tag, a trailing byte, and a short envelope frame.
+    let bad1 = raw.envelope(EndpointId::nil(), EnvelopeType::Data, b"/raw/x", &[0x0f]);
+    let bad2 = raw.envelope(EndpointId::nil(), EnvelopeType::Data, b"/raw/x", &[0, 0]);
+    raw.send_raw(&bad1);
+    raw.send_raw(&bad2);
+    raw.send_raw(&[0, 0, 0, 3, 1, 2, 3]);
+    let mut good = Vec::new();
+    envelope::write_data(
+        &mut good,
+        raw.id,
+        EndpointId::nil(),
+        b"/raw/ok",
+        &Data::Count(5),
+    )
+    .unwrap();
+    raw.send_raw(&good);
+    assert_eq!(sub.get(T).unwrap().unwrap().data().unwrap(), Data::Count(5));
+    for _ in 0..3 {
+        let ev = next_status(&st, StatusKind::Error(ErrorCode::InvalidMessage));
+        assert!(
+            ev.message.starts_with("dropped a malformed message"),
+            "{}",
+            ev.message
+        );
+    }
+    // The peering is alive: a ping is answered with a pong carrying the same payload.
+    let ping = raw.envelope(a_id, EnvelopeType::Ping, b"<$>", b"still-there");
+    raw.send_raw(&ping);
+    loop {
+        let f = raw.frame();
+        let env = Envelope::parse(&f).unwrap();
+        if env.kind == EnvelopeType::Pong {
+            assert_eq!(env.payload, b"still-there");
+            assert_eq!(env.sender, a_id);
+            break;
+        }
+    }
+}
+
+#[test]
+fn a_framing_violation_ends_only_that_peering() {
+    let a = endpoint();
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    let st = a.status_subscriber(true).unwrap();
+    let b = endpoint();
+    b.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    let (mut raw, _) = RawPeer::connect(port, &[]);
+    // A length far above the maximum frame size.
+    raw.send_raw(&[0x7f, 0xff, 0xff, 0xff, 1, 2, 3]);
+    let ev = next_status(&st, StatusKind::Error(ErrorCode::InvalidMessage));
+    assert!(ev.message.contains("framing violation"), "{}", ev.message);
+    let mut rest = Vec::new();
+    let _ = raw.s.read_to_end(&mut rest); // closed by a
+    // b's peering is unaffected.
+    let sub = b.subscribe(&["/after"]).unwrap();
+    wait_peer_subscribed(&a, b"/after");
+    a.publish("/after", &Data::Count(1)).unwrap();
+    assert_eq!(sub.get(T).unwrap().unwrap().data().unwrap(), Data::Count(1));
+}
+
+#[test]
+fn garbage_before_the_handshake_and_silent_connections_are_closed() {
+    let a = Endpoint::new(Config {
+        handshake_timeout: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .unwrap();
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    // Garbage: a Phase-3 frame first gets drop_conn(invalid_message) and a close.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(&[0, 0, 0, 5, 1, 2, 3, 4, 5]).unwrap();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    let mut frames = Vec::new();
+    let mut rest = &got[..];
+    while let (Some(p), n) = FrameReader::handshake().next_frame(rest).unwrap() {
+        frames.push(Handshake::decode(p).unwrap());
+        rest = &rest[n..];
+    }
+    assert_eq!(frames[0], Handshake::Probe);
+    assert!(
+        matches!(&frames[1], Handshake::DropConn { code: 20, .. }),
+        "{frames:?}"
+    );
+    // Silence: closed after the handshake timeout.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let started = Instant::now();
+    let mut got = Vec::new();
+    s.read_to_end(&mut got).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert!(a.peers().unwrap().is_empty());
+}
+
+/// A minimal poll(2) binding for the fd test, so that the test needs no extra crate.
+mod brook_poll {
+    #[repr(C)]
+    pub struct PollFd {
+        pub fd: i32,
+        pub events: i16,
+        pub revents: i16,
+    }
+    pub const POLLIN: i16 = 1;
+    unsafe extern "C" {
+        #[link_name = "poll"]
+        fn c_poll(fds: *mut PollFd, n: u64, timeout: i32) -> i32;
+    }
+    pub fn poll(fds: &mut [PollFd], timeout_ms: i32) -> i32 {
+        // SAFETY: a valid slice of pollfd structs, as poll(2) expects.
+        unsafe { c_poll(fds.as_mut_ptr(), fds.len() as u64, timeout_ms) }
+    }
+}
