@@ -503,3 +503,83 @@ mod brook_poll {
         unsafe { c_poll(fds.as_mut_ptr(), fds.len() as u64, timeout_ms) }
     }
 }
+
+#[test]
+fn a_slow_subscriber_pushes_back_to_a_remote_publisher_and_loses_nothing() {
+    let small = Config {
+        subscriber_queue_size: 16,
+        peer_buffer_size: 32,
+        ..Config::default()
+    };
+    let a = Endpoint::new(small.clone()).unwrap();
+    let b = Endpoint::new(small).unwrap();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    let sub = b.subscribe(&["/flood"]).unwrap();
+    let st = a.status_subscriber(true).unwrap();
+    a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/flood");
+    const N: u64 = 20_000;
+    let publisher = std::thread::spawn(move || {
+        let payload = "x".repeat(200);
+        for i in 0..N {
+            a.publish(
+                "/flood",
+                &Data::Vector(vec![Data::Count(i), Data::from(payload.as_str())]),
+            )
+            .unwrap();
+        }
+        a
+    });
+    for i in 0..N {
+        let m = sub.get(T).unwrap().expect("no message may be lost");
+        let v = m.data().unwrap();
+        assert_eq!(v.as_vector().unwrap()[0], Data::Count(i));
+        if i % 1000 == 0 {
+            std::thread::sleep(Duration::from_millis(20)); // a slow reader
+        }
+    }
+    let a = publisher.join().unwrap();
+    assert_eq!(sub.dropped(), 0);
+    // Still peered, and no loss or error was reported.
+    assert_eq!(a.peers().unwrap().len(), 1);
+    assert!(
+        st.poll(100)
+            .iter()
+            .all(|e| e.kind == StatusKind::Status(StatusCode::PeerAdded)
+                || e.kind == StatusKind::Status(StatusCode::EndpointDiscovered))
+    );
+}
+
+#[test]
+fn a_slow_local_subscriber_pushes_back_to_a_local_publisher() {
+    let a = Endpoint::new(Config {
+        subscriber_queue_size: 8,
+        ..Config::default()
+    })
+    .unwrap();
+    let sub = a.subscribe(&["/local"]).unwrap();
+    let a = std::sync::Arc::new(a);
+    let a2 = a.clone();
+    let publisher = std::thread::spawn(move || {
+        for i in 0..2000u64 {
+            a2.publish("/local", &Data::Count(i)).unwrap();
+        }
+    });
+    for i in 0..2000u64 {
+        assert_eq!(sub.get(T).unwrap().unwrap().data().unwrap(), Data::Count(i));
+    }
+    publisher.join().unwrap();
+    // A full queue makes a non-blocking publish report WouldBlock rather than drop.
+    let mut would_block = false;
+    for _ in 0..10_000 {
+        match a.try_publish("/local", &Data::Count(0)) {
+            Ok(()) => {}
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::WouldBlock);
+                would_block = true;
+                break;
+            }
+        }
+    }
+    assert!(would_block);
+}

@@ -32,14 +32,16 @@ pub struct Config {
     /// Messages a peer's send buffer holds before publishers wait (Broker's
     /// `broker.peer-buffer-size`, 2048).
     pub peer_buffer_size: usize,
-    /// What happens to a peer whose buffer stays full for `peer_stall_timeout`
-    /// (Broker's `broker.peer-overflow-policy`, default disconnect).
+    /// What happens to a peer whose buffer is full and that has not taken a byte for
+    /// `peer_stall_timeout` (Broker's `broker.peer-overflow-policy`, default disconnect). A
+    /// slow peer that keeps reading only slows publishers down.
     pub peer_overflow_policy: OverflowPolicy,
-    /// How long a peer may keep publishers waiting before its overflow policy applies.
+    /// How long a full peer may go without progress before its overflow policy applies.
     pub peer_stall_timeout: Duration,
     /// Messages a subscriber queue holds.
     pub subscriber_queue_size: usize,
-    /// What a full subscriber queue does with one more message.
+    /// What a full subscriber queue does with one more message. The default, `Block`,
+    /// pushes back to the publishers (through TCP for remote ones) so that nothing is lost.
     pub subscriber_overflow_policy: OverflowPolicy,
     /// Do not forward messages between peers (Zeek's default; Broker forwards).
     pub disable_forwarding: bool,
@@ -60,7 +62,7 @@ impl Default for Config {
             peer_overflow_policy: OverflowPolicy::Disconnect,
             peer_stall_timeout: Duration::from_secs(10),
             subscriber_queue_size: 8192,
-            subscriber_overflow_policy: OverflowPolicy::DropOldest,
+            subscriber_overflow_policy: OverflowPolicy::Block,
             disable_forwarding: false,
             max_frame_size: crate::wire::frame::DEFAULT_MAX_PAYLOAD,
             handshake_timeout: Duration::from_secs(10),
@@ -337,10 +339,16 @@ impl Endpoint {
 
     /// Subscribes to the topic prefixes `topics`.
     pub fn subscribe<T: AsRef<[u8]>>(&self, topics: &[T]) -> Result<Subscriber> {
-        let mailbox = Arc::new(Mailbox::new(
-            self.shared.config.subscriber_queue_size,
-            self.shared.config.subscriber_overflow_policy,
-        )?);
+        let waker = self.shared.clone();
+        let mailbox = Arc::new(
+            Mailbox::new(
+                self.shared.config.subscriber_queue_size,
+                self.shared.config.subscriber_overflow_policy,
+            )?
+            .with_room_notifier(move || {
+                let _ = waker.waker.wake();
+            }),
+        );
         let id = self.shared.next_id();
         let topics: Vec<Vec<u8>> = topics.iter().map(|t| t.as_ref().to_vec()).collect();
         self.shared.ask(

@@ -13,7 +13,8 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// What a full queue does with one more item (Broker's overflow policies).
+/// What a full queue does with one more item: Broker's three overflow policies, plus
+/// brook's `Block`, which pushes back instead of losing anything.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum OverflowPolicy {
     /// Drop the item that does not fit.
@@ -23,6 +24,10 @@ pub enum OverflowPolicy {
     DropOldest,
     /// Close the queue: the consumer sees it disconnected once it has drained it.
     Disconnect,
+    /// Keep the item out of the queue until there is room: the reactor stops taking
+    /// messages for this consumer (reading from peers, taking local publications), so TCP
+    /// and the publishers' queues push back all the way to the publishers. Nothing is lost.
+    Block,
 }
 
 impl OverflowPolicy {
@@ -32,6 +37,7 @@ impl OverflowPolicy {
             "disconnect" => OverflowPolicy::Disconnect,
             "drop_newest" => OverflowPolicy::DropNewest,
             "drop_oldest" => OverflowPolicy::DropOldest,
+            "block" => OverflowPolicy::Block,
             _ => return None,
         })
     }
@@ -78,6 +84,10 @@ pub(crate) struct Mailbox<T> {
     policy: OverflowPolicy,
     dropped: AtomicU64,
     closed: AtomicBool,
+    /// Set by the producer when it held back because the queue was full (policy `Block`);
+    /// the consumer clears it and calls `on_room` once the queue is half empty.
+    blocked: AtomicBool,
+    on_room: Option<Box<dyn Fn() + Send + Sync>>,
 }
 
 /// What a push did.
@@ -100,7 +110,42 @@ impl<T> Mailbox<T> {
             policy,
             dropped: AtomicU64::new(0),
             closed: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
+            on_room: None,
         })
+    }
+
+    /// Calls `f` on the consumer's thread when a blocked producer may go on.
+    pub(crate) fn with_room_notifier(mut self, f: impl Fn() + Send + Sync + 'static) -> Self {
+        self.on_room = Some(Box::new(f));
+        self
+    }
+
+    /// For policy `Block`: true (and remembered, so that the consumer wakes the producer)
+    /// when the queue has no room for another item.
+    pub(crate) fn must_wait(&self) -> bool {
+        if self.policy != OverflowPolicy::Block || !self.rx.is_full() || self.is_closed() {
+            return false;
+        }
+        self.blocked.store(true, Ordering::Release);
+        // The consumer may have drained between the check and the flag: look again.
+        if !self.rx.is_full() {
+            self.blocked.store(false, Ordering::Release);
+            return false;
+        }
+        true
+    }
+
+    /// Wakes a blocked producer once half the queue is free.
+    fn room_made(&self) {
+        if self.blocked.load(Ordering::Acquire)
+            && self.rx.len() <= self.rx.capacity().unwrap_or(1) / 2
+            && self.blocked.swap(false, Ordering::AcqRel)
+        {
+            if let Some(f) = &self.on_room {
+                f();
+            }
+        }
     }
 
     /// Pushes without blocking; a full queue applies the overflow policy.
@@ -124,6 +169,12 @@ impl<T> Mailbox<T> {
                 OverflowPolicy::Disconnect => {
                     self.close();
                     Pushed::Closed
+                }
+                // The reactor checks `must_wait` first; if it pushes anyway, keep the item
+                // rather than lose it.
+                OverflowPolicy::Block => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    Pushed::Dropped
                 }
             },
             Err(TrySendError::Disconnected(_)) => Pushed::Closed,
@@ -155,8 +206,10 @@ impl<T> Mailbox<T> {
         self.fd.reader.as_raw_fd()
     }
 
-    /// Lowers the fd if nothing is left, re-checking so that no push is missed.
+    /// Lowers the fd if nothing is left, re-checking so that no push is missed, and wakes a
+    /// producer that waits for room.
     fn settle(&self) {
+        self.room_made();
         if self.rx.is_empty() && !self.is_closed() {
             self.fd.clear();
             if !self.rx.is_empty() || self.is_closed() {

@@ -55,6 +55,10 @@ pub(super) struct Conn {
     pub dropped: u64,
     pub in_dirty: bool,
     pub malformed_in_a_row: u32,
+    /// Reading is held back until a full local subscriber (policy `Block`) has room.
+    pub read_paused: bool,
+    /// When the socket last took bytes (or the connection started).
+    pub last_progress: std::time::Instant,
 }
 
 impl Conn {
@@ -82,6 +86,8 @@ impl Conn {
             dropped: 0,
             in_dirty: false,
             malformed_in_a_row: 0,
+            read_paused: false,
+            last_progress: std::time::Instant::now(),
         }
     }
 
@@ -187,7 +193,10 @@ impl Conn {
         while self.out_pos < self.output.len() {
             match self.stream.write(&self.output[self.out_pos..]) {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
-                Ok(n) => self.out_pos += n,
+                Ok(n) => {
+                    self.out_pos += n;
+                    self.last_progress = std::time::Instant::now();
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                 Err(e) => return Err(e),

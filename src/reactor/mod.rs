@@ -204,6 +204,10 @@ pub(crate) struct Reactor {
     stalled_since: Option<Instant>,
     scratch: Vec<u8>,
     malformed_reported: u64,
+    /// Connections whose reading waits for room in a full local subscriber.
+    paused_reads: Vec<Token>,
+    /// A local publication waiting for room in a full local subscriber.
+    held: Option<Vec<u8>>,
 }
 
 impl Reactor {
@@ -240,6 +244,8 @@ impl Reactor {
             stalled_since: None,
             scratch: Vec::new(),
             malformed_reported: 0,
+            paused_reads: Vec::new(),
+            held: None,
         }
     }
 
@@ -260,7 +266,7 @@ impl Reactor {
                 .timers
                 .peek()
                 .map(|Reverse((at, _))| at.saturating_duration_since(now));
-            if self.publications_pending && !self.peers_full() {
+            if self.publications_pending && !self.peers_full() && !self.held_waits() {
                 timeout = Some(Duration::ZERO);
             }
             if self.publications_pending && self.peers_full() {
@@ -283,6 +289,7 @@ impl Reactor {
                 }
             }
             self.take_commands();
+            self.resume_paused_reads();
             self.take_publications();
             self.fire_timers();
             self.flush_dirty();
@@ -695,8 +702,46 @@ impl Reactor {
             .any(|c| c.queued_frames() >= limit && !c.dropping && c.linger.is_none())
     }
 
+    /// True while a held-back publication still finds a full local subscriber.
+    fn held_waits(&self) -> bool {
+        self.held
+            .as_ref()
+            .is_some_and(|f| Envelope::parse(&f[4..]).is_ok_and(|env| self.local_must_wait(&env)))
+    }
+
+    /// True if delivering `env` locally would overfill a subscriber with policy `Block`.
+    fn local_must_wait(&self, env: &Envelope) -> bool {
+        env.kind == EnvelopeType::Data
+            && (env.receiver.is_nil() || env.receiver == self.id)
+            && self
+                .subs
+                .iter()
+                .any(|s| s.filter.matches(env.topic) && s.mailbox.must_wait())
+    }
+
+    fn resume_paused_reads(&mut self) {
+        if self.paused_reads.is_empty() {
+            return;
+        }
+        for t in std::mem::take(&mut self.paused_reads) {
+            if let Some(c) = self.conns.get_mut(&t) {
+                c.read_paused = false;
+                self.read(t);
+            }
+        }
+    }
+
     fn take_publications(&mut self) {
         self.shared.publish_wake.store(false, Ordering::SeqCst);
+        if self.held.is_some() {
+            if self.held_waits() || self.peers_full() {
+                self.publications_pending = true;
+                return;
+            }
+            if let Some(frame) = self.held.take() {
+                self.route_local(frame);
+            }
+        }
         let mut n = 0;
         loop {
             if self.peers_full() {
@@ -711,7 +756,15 @@ impl Reactor {
                 return;
             }
             match self.publications.try_recv() {
-                Ok(frame) => self.route_local(frame),
+                Ok(frame) => {
+                    let wait = Envelope::parse(&frame[4..]).is_ok_and(|e| self.local_must_wait(&e));
+                    if wait {
+                        self.held = Some(frame);
+                        self.publications_pending = true;
+                        return;
+                    }
+                    self.route_local(frame)
+                }
                 Err(_) => break,
             }
             n += 1;
@@ -730,10 +783,15 @@ impl Reactor {
         }
         self.stalled_since = None;
         let limit = self.cfg.peer_buffer_size;
+        let stall = self.cfg.peer_stall_timeout;
         let full: Vec<Token> = self
             .conns
             .iter()
-            .filter(|(_, c)| c.queued_frames() >= limit && !c.dropping)
+            .filter(|(_, c)| {
+                c.queued_frames() >= limit
+                    && !c.dropping
+                    && now.duration_since(c.last_progress) >= stall
+            })
             .map(|(t, _)| *t)
             .collect();
         for t in full {
@@ -958,9 +1016,20 @@ impl Reactor {
                 c.discard_input();
                 return;
             }
-            if matches!(c.phase, Phase::Connecting) {
+            if matches!(c.phase, Phase::Connecting) || c.read_paused {
                 return;
             }
+            if c.unread_len() > 0 {
+                // Input held back while paused (or a partial frame): handle it first.
+                self.process_input(token);
+                match self.conns.get_mut(&token) {
+                    Some(c) if !c.read_paused => {}
+                    _ => return,
+                }
+            }
+            let Some(c) = self.conns.get_mut(&token) else {
+                return;
+            };
             if c.unread_len() > self.cfg.max_frame_size + 8 {
                 // Only a paused connection keeps unread input: it may not hoard it.
                 self.close(
@@ -992,7 +1061,10 @@ impl Reactor {
     fn process_input(&mut self, token: Token) {
         let mut scratch = std::mem::take(&mut self.scratch);
         while let Some(c) = self.conns.get_mut(&token) {
-            if c.linger.is_some() || matches!(c.phase, Phase::Paused(_) | Phase::Connecting) {
+            if c.linger.is_some()
+                || c.read_paused
+                || matches!(c.phase, Phase::Paused(_) | Phase::Connecting)
+            {
                 break;
             }
             let handshake = matches!(c.phase, Phase::Handshake(_));
@@ -1018,15 +1090,24 @@ impl Reactor {
                     scratch.clear();
                     scratch.extend_from_slice(&(payload.len() as u32).to_be_bytes());
                     scratch.extend_from_slice(payload);
-                    c.consume(consumed);
                     if handshake {
+                        c.consume(consumed);
                         let step = match &mut c.phase {
                             Phase::Handshake(h) => h.on_frame(&scratch[4..]),
                             _ => unreachable!("checked above"),
                         };
                         self.apply_step(token, step);
+                    } else if self.phase3_frame(token, &mut scratch) {
+                        if let Some(c) = self.conns.get_mut(&token) {
+                            c.consume(consumed);
+                        }
                     } else {
-                        self.phase3_frame(token, &mut scratch);
+                        // A full local subscriber: keep the frame, stop reading.
+                        if let Some(c) = self.conns.get_mut(&token) {
+                            c.read_paused = true;
+                            self.paused_reads.push(token);
+                        }
+                        break;
                     }
                 }
             }
@@ -1152,27 +1233,36 @@ impl Reactor {
 
     /// One Phase-3 frame (`frame` is the whole frame, length prefix included; the buffer
     /// may be rewritten for forwarding).
-    fn phase3_frame(&mut self, token: Token, frame: &mut [u8]) {
+    /// Returns false, having done nothing, when the frame must wait for a full local
+    /// subscriber.
+    fn phase3_frame(&mut self, token: Token, frame: &mut [u8]) -> bool {
         let Some(c) = self.conns.get_mut(&token) else {
-            return;
+            return true;
         };
         let Phase::Peered { remote: from, .. } = c.phase else {
-            return;
+            return true;
         };
         let env = match Envelope::parse(&frame[4..]) {
             Ok(env) => env,
-            Err(e) => return self.malformed(token, from, &e.message),
+            Err(e) => {
+                self.malformed(token, from, &e.message);
+                return true;
+            }
         };
         let (kind, sender, receiver) = (env.kind, env.sender, env.receiver);
         match kind {
             EnvelopeType::Data => {
                 if let Err(e) = bin::validate(env.payload) {
-                    return self.malformed(token, from, &e.message);
+                    self.malformed(token, from, &e.message);
+                    return true;
+                }
+                let locally_originated = sender.is_nil() || sender == self.id;
+                if !locally_originated && self.local_must_wait(&env) {
+                    return false;
                 }
                 if let Some(c) = self.conns.get_mut(&token) {
                     c.malformed_in_a_row = 0;
                 }
-                let locally_originated = sender.is_nil() || sender == self.id;
                 if receiver == self.id || (!locally_originated && receiver.is_nil()) {
                     self.deliver_local(frame, &env);
                 }
@@ -1211,6 +1301,7 @@ impl Reactor {
                 }
             }
         }
+        true
     }
 
     /// Forwards a data frame from peer `from` to the other peers whose filters match.
