@@ -732,7 +732,6 @@ impl Reactor {
     }
 
     fn take_publications(&mut self) {
-        self.shared.publish_wake.store(false, Ordering::SeqCst);
         if self.held.is_some() {
             if self.held_waits() || self.peers_full() {
                 self.publications_pending = true;
@@ -755,7 +754,16 @@ impl Reactor {
                 self.publications_pending = true;
                 return;
             }
-            match self.publications.try_recv() {
+            let next = match self.publications.try_recv() {
+                Err(_) => {
+                    // Clear the wake flag only once the queue looked empty, then look again:
+                    // a publisher that saw the flag set did not wake us.
+                    self.shared.publish_wake.store(false, Ordering::SeqCst);
+                    self.publications.try_recv()
+                }
+                ok => ok,
+            };
+            match next {
                 Ok(frame) => {
                     let wait = Envelope::parse(&frame[4..]).is_ok_and(|e| self.local_must_wait(&e));
                     if wait {

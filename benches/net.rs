@@ -1,0 +1,395 @@
+//! `make bench`: brook between two processes over loopback, each figure next to a bare TCP
+//! baseline measured in the same run:
+//! (a) small Zeek event throughput, (b) round-trip time p50/p99, (c) 1 KiB string
+//! throughput, (d) a publisher flooding a slow subscriber for `BROOK_BENCH_FLOOD_SECS`
+//! (default 30): disconnects, losses and the subscriber's RSS.
+//!
+//! The binary runs itself as the second process (`BROOK_BENCH_CHILD` says which role).
+
+use brook::data::zeek::Event;
+use brook::data::{Data, bin};
+use brook::wire::EndpointId;
+use brook::wire::envelope;
+use brook::{Config, Endpoint, StatusCode, StatusKind};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EVENTS: u64 = 2_000_000;
+const STRINGS: u64 = 500_000;
+const PINGS: usize = 20_000;
+
+fn small_event(i: u64) -> Data {
+    Event::new("bench_event", vec![Data::Count(i)]).into()
+}
+
+fn kib_string() -> Data {
+    Data::String(vec![b'x'; 1024])
+}
+
+// ---- the child process ----
+
+fn child(role: &str) {
+    let out = std::io::stdout();
+    let mut out = out.lock();
+    match role {
+        // Counts N messages, then prints the seconds from the first to the last.
+        "brook-sink" => {
+            let n: u64 = std::env::var("N").unwrap().parse().unwrap();
+            let ep = Endpoint::new(Config::default()).unwrap();
+            let sub = ep.subscribe(&["/bench"]).unwrap();
+            let port = ep.listen("127.0.0.1", 0).unwrap();
+            writeln!(out, "{port}").unwrap();
+            out.flush().unwrap();
+            let mut got = 0u64;
+            let mut start = None;
+            let mut batch = Vec::new();
+            while got < n {
+                if let Some(m) = sub.get(Some(Duration::from_secs(30))).unwrap() {
+                    start.get_or_insert_with(Instant::now);
+                    batch.push(m);
+                    batch.extend(sub.poll(4096));
+                    got += batch.len() as u64;
+                    batch.clear();
+                } else {
+                    panic!("sink: timed out after {got} messages");
+                }
+            }
+            let secs = start.unwrap().elapsed().as_secs_f64();
+            writeln!(out, "{secs}").unwrap();
+        }
+        "tcp-sink" => {
+            let n: u64 = std::env::var("N").unwrap().parse().unwrap();
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            writeln!(out, "{}", l.local_addr().unwrap().port()).unwrap();
+            out.flush().unwrap();
+            let (s, _) = l.accept().unwrap();
+            let mut r = BufReader::with_capacity(256 * 1024, s);
+            let mut len = [0u8; 4];
+            let mut body = vec![0u8; 1 << 16];
+            r.read_exact(&mut len).unwrap();
+            let start = Instant::now();
+            for i in 0..n {
+                if i > 0 {
+                    r.read_exact(&mut len).unwrap();
+                }
+                let l = u32::from_be_bytes(len) as usize;
+                r.read_exact(&mut body[..l]).unwrap();
+            }
+            writeln!(out, "{}", start.elapsed().as_secs_f64()).unwrap();
+        }
+        "brook-pong" => {
+            let ep = Endpoint::new(Config::default()).unwrap();
+            let sub = ep.subscribe(&["/bench/ping"]).unwrap();
+            let port = ep.listen("127.0.0.1", 0).unwrap();
+            writeln!(out, "{port}").unwrap();
+            out.flush().unwrap();
+            while let Ok(Some(m)) = sub.get(Some(Duration::from_secs(10))) {
+                ep.publish("/bench/pong", &m.data().unwrap()).unwrap();
+            }
+        }
+        "tcp-pong" => {
+            let l = TcpListener::bind("127.0.0.1:0").unwrap();
+            writeln!(out, "{}", l.local_addr().unwrap().port()).unwrap();
+            out.flush().unwrap();
+            let (mut s, _) = l.accept().unwrap();
+            s.set_nodelay(true).unwrap();
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let mut len = [0u8; 4];
+                if s.read_exact(&mut len).is_err() {
+                    break;
+                }
+                let l = u32::from_be_bytes(len) as usize;
+                s.read_exact(&mut buf[..l]).unwrap();
+                let mut frame = len.to_vec();
+                frame.extend_from_slice(&buf[..l]);
+                s.write_all(&frame).unwrap();
+            }
+        }
+        // A subscriber that reads slowly and reports its progress and RSS every second.
+        "slow-sink" => {
+            let ep = Endpoint::new(Config::default()).unwrap();
+            let sub = ep.subscribe(&["/bench"]).unwrap();
+            let port = ep.listen("127.0.0.1", 0).unwrap();
+            writeln!(out, "{port}").unwrap();
+            out.flush().unwrap();
+            let mut expect = 0u64;
+            let mut last_report = Instant::now();
+            loop {
+                let Ok(Some(m)) = sub.get(Some(Duration::from_secs(5))) else {
+                    break;
+                };
+                let Data::Vector(v) = m.data().unwrap() else {
+                    panic!("unexpected value");
+                };
+                let Data::Count(seq) = v[0] else { panic!() };
+                if seq != expect {
+                    writeln!(out, "GAP expected {expect} got {seq}").unwrap();
+                    expect = seq;
+                }
+                expect += 1;
+                if expect % 64 == 0 {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                if last_report.elapsed() >= Duration::from_secs(1) {
+                    writeln!(out, "{expect} {}", rss_kib()).unwrap();
+                    out.flush().unwrap();
+                    last_report = Instant::now();
+                }
+            }
+            writeln!(out, "END {expect} {}", rss_kib()).unwrap();
+        }
+        other => panic!("unknown child role {other}"),
+    }
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+// ---- the parent ----
+
+struct ChildProc {
+    child: Child,
+    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl ChildProc {
+    fn start(role: &str, n: u64) -> (ChildProc, u16) {
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .env("BROOK_BENCH_CHILD", role)
+            .env("N", n.to_string())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let port = lines.next().unwrap().unwrap().parse().unwrap();
+        (ChildProc { child, lines }, port)
+    }
+
+    fn line(&mut self) -> Option<String> {
+        self.lines.next().and_then(|l| l.ok())
+    }
+}
+
+impl Drop for ChildProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Publishes `n` values through brook to a sink process; returns messages per second.
+fn brook_throughput(n: u64, value: impl Fn(u64) -> Data) -> f64 {
+    let (mut sink, port) = ChildProc::start("brook-sink", n);
+    let ep = Endpoint::new(Config::default()).unwrap();
+    ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    while !ep
+        .peer_subscriptions()
+        .unwrap()
+        .iter()
+        .any(|t| t.as_slice() == b"/bench")
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    for i in 0..n {
+        ep.publish("/bench", &value(i)).unwrap();
+    }
+    let secs: f64 = sink.line().unwrap().parse().unwrap();
+    n as f64 / secs
+}
+
+/// The same frames written straight into a TCP socket; returns messages per second.
+fn tcp_throughput(n: u64, value: impl Fn(u64) -> Data) -> f64 {
+    let (mut sink, port) = ChildProc::start("tcp-sink", n);
+    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut w = BufWriter::with_capacity(256 * 1024, s);
+    let id = EndpointId::random();
+    let mut frame = Vec::new();
+    for i in 0..n {
+        frame.clear();
+        envelope::write_data(&mut frame, id, EndpointId::nil(), b"/bench", &value(i)).unwrap();
+        w.write_all(&frame).unwrap();
+    }
+    w.flush().unwrap();
+    let secs: f64 = sink.line().unwrap().parse().unwrap();
+    n as f64 / secs
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p) as usize]
+}
+
+fn brook_rtt() -> (Duration, Duration) {
+    let (_pong, port) = ChildProc::start("brook-pong", 0);
+    let ep = Endpoint::new(Config::default()).unwrap();
+    let sub = ep.subscribe(&["/bench/pong"]).unwrap();
+    ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    while !ep
+        .peer_subscriptions()
+        .unwrap()
+        .iter()
+        .any(|t| t.as_slice() == b"/bench/ping")
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut rtts = Vec::with_capacity(PINGS);
+    for i in 0..PINGS as u64 + 1000 {
+        let t = Instant::now();
+        ep.publish("/bench/ping", &small_event(i)).unwrap();
+        sub.get(Some(Duration::from_secs(5)))
+            .unwrap()
+            .expect("pong");
+        if i >= 1000 {
+            rtts.push(t.elapsed()); // after a warm-up
+        }
+    }
+    rtts.sort();
+    (percentile(&rtts, 0.5), percentile(&rtts, 0.99))
+}
+
+fn tcp_rtt() -> (Duration, Duration) {
+    let (_pong, port) = ChildProc::start("tcp-pong", 0);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_nodelay(true).unwrap();
+    let mut frame = Vec::new();
+    envelope::write_data(
+        &mut frame,
+        EndpointId::random(),
+        EndpointId::nil(),
+        b"/bench/ping",
+        &small_event(1),
+    )
+    .unwrap();
+    let mut back = vec![0u8; frame.len()];
+    let mut rtts = Vec::with_capacity(PINGS);
+    for i in 0..PINGS + 1000 {
+        let t = Instant::now();
+        s.write_all(&frame).unwrap();
+        s.read_exact(&mut back).unwrap();
+        if i >= 1000 {
+            rtts.push(t.elapsed());
+        }
+    }
+    rtts.sort();
+    (percentile(&rtts, 0.5), percentile(&rtts, 0.99))
+}
+
+fn flood(secs: u64) {
+    let (mut sink, port) = ChildProc::start("slow-sink", 0);
+    let ep = Endpoint::new(Config::default()).unwrap();
+    let st = ep.status_subscriber(true).unwrap();
+    ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    while !ep
+        .peer_subscriptions()
+        .unwrap()
+        .iter()
+        .any(|t| t.as_slice() == b"/bench")
+    {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let payload = Data::String(vec![b'p'; 100]);
+    let start = Instant::now();
+    let mut sent = 0u64;
+    while start.elapsed() < Duration::from_secs(secs) {
+        ep.publish(
+            "/bench",
+            &Data::Vector(vec![Data::Count(sent), payload.clone()]),
+        )
+        .unwrap();
+        sent += 1;
+    }
+    ep.flush().unwrap();
+    let lost_peer = st
+        .poll(1000)
+        .iter()
+        .any(|e| e.kind == StatusKind::Status(StatusCode::PeerLost));
+    drop(ep);
+    let mut rss = Vec::new();
+    let mut gaps = 0;
+    let mut received = 0u64;
+    while let Some(l) = sink.line() {
+        if l.starts_with("GAP") {
+            gaps += 1;
+        } else if let Some(rest) = l.strip_prefix("END ") {
+            let mut it = rest.split(' ');
+            received = it.next().unwrap().parse().unwrap();
+            rss.push(it.next().unwrap().parse::<u64>().unwrap());
+            break;
+        } else {
+            let mut it = l.split(' ');
+            it.next();
+            rss.push(it.next().unwrap().parse::<u64>().unwrap());
+        }
+    }
+    let max = rss.iter().max().copied().unwrap_or(0);
+    let later = &rss[rss.len() / 3..];
+    let (lo, hi) = (
+        later.iter().min().copied().unwrap_or(0),
+        later.iter().max().copied().unwrap_or(0),
+    );
+    println!(
+        "(d) slow subscriber, {secs} s flood: sent {sent}, received {received}, gaps {gaps}, \
+         peer lost: {lost_peer}; subscriber RSS max {:.1} MB, last two thirds {:.1}..{:.1} MB",
+        max as f64 / 1024.0,
+        lo as f64 / 1024.0,
+        hi as f64 / 1024.0
+    );
+}
+
+fn main() {
+    if let Ok(role) = std::env::var("BROOK_BENCH_CHILD") {
+        return child(&role);
+    }
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let _ = bin::encode(&small_event(0));
+    println!("brook network benchmark: two processes over 127.0.0.1");
+
+    let b = brook_throughput(EVENTS, small_event);
+    let t = tcp_throughput(EVENTS, small_event);
+    println!(
+        "(a) small events: brook {:.2} M/s, bare TCP {:.2} M/s (ratio {:.2})",
+        b / 1e6,
+        t / 1e6,
+        b / t
+    );
+
+    let (p50, p99) = brook_rtt();
+    let (t50, t99) = tcp_rtt();
+    println!(
+        "(b) round trip: brook p50 {:.1} us p99 {:.1} us; bare TCP p50 {:.1} us p99 {:.1} us \
+         (p50 ratio {:.2})",
+        p50.as_secs_f64() * 1e6,
+        p99.as_secs_f64() * 1e6,
+        t50.as_secs_f64() * 1e6,
+        t99.as_secs_f64() * 1e6,
+        p50.as_secs_f64() / t50.as_secs_f64()
+    );
+
+    let s = kib_string();
+    let b = brook_throughput(STRINGS, |_| s.clone());
+    let t = tcp_throughput(STRINGS, |_| s.clone());
+    println!(
+        "(c) 1 KiB strings: brook {:.2} GB/s, bare TCP {:.2} GB/s (ratio {:.2})",
+        b * 1024.0 / 1e9,
+        t * 1024.0 / 1e9,
+        b / t
+    );
+
+    let secs = std::env::var("BROOK_BENCH_FLOOD_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(30);
+    flood(secs);
+}
