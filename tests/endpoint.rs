@@ -37,6 +37,19 @@ fn wait_peer_subscribed(ep: &Endpoint, topic: &[u8]) {
     });
 }
 
+/// Waits until `ep` has `n` completed peerings (the other side may finish its handshake
+/// before this one does).
+fn wait_peered(ep: &Endpoint, n: usize) {
+    eventually("the peerings", || {
+        ep.peers()
+            .unwrap()
+            .iter()
+            .filter(|p| p.status == PeerStatus::Peered)
+            .count()
+            == n
+    });
+}
+
 fn next_status(s: &brook::StatusSubscriber, want: StatusKind) -> brook::StatusEvent {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
@@ -107,6 +120,7 @@ fn local_subscribers_see_local_publications_and_the_fd_is_level_triggered() {
         a.publish("/local/x", &Data::Count(i)).unwrap();
     }
     assert!(readable(5000));
+    eventually("all three queued", || sub.available() == 3);
     assert_eq!(sub.get(T).unwrap().unwrap().data().unwrap(), Data::Count(0));
     // Still readable: two more wait.
     assert!(readable(0));
@@ -184,6 +198,7 @@ fn unicast_reaches_only_its_receiver() {
     let sub_c = c.subscribe(&["/u"]).unwrap();
     b.peer("127.0.0.1", pa, Duration::ZERO).unwrap();
     c.peer("127.0.0.1", pa, Duration::ZERO).unwrap();
+    wait_peered(&a, 2);
     wait_peer_subscribed(&a, b"/u");
     a.publish_to(c.id(), "/zzz", &Data::Count(3)).unwrap();
     a.publish_to(c.id(), "/u", &Data::Count(4)).unwrap();

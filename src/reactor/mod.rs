@@ -744,6 +744,10 @@ impl Reactor {
         let mut n = 0;
         loop {
             if self.peers_full() {
+                if self.publications.is_empty() {
+                    // Nothing waits: let the next publisher wake us.
+                    self.shared.publish_wake.store(false, Ordering::SeqCst);
+                }
                 self.publications_pending = !self.publications.is_empty();
                 if self.publications_pending {
                     self.stall_check();
