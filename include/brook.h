@@ -65,6 +65,18 @@ typedef enum {
    */
   BROOK_STATUS_OUT_OF_RANGE = 8,
   /**
+   * A peer could not be reached, or the handshake with it failed.
+   */
+  BROOK_STATUS_PEER_UNAVAILABLE = 9,
+  /**
+   * A non-blocking call would have to wait (e.g. the publish queue is full).
+   */
+  BROOK_STATUS_WOULD_BLOCK = 10,
+  /**
+   * An operating-system call failed (socket, pipe, thread); the message says which.
+   */
+  BROOK_STATUS_IO = 11,
+  /**
    * brook panicked; the message holds the panic text. Please report it.
    */
   BROOK_STATUS_PANIC = 99,
@@ -106,12 +118,84 @@ typedef enum {
 } brook_protocol;
 
 /**
+ * How far a peering has come.
+ */
+typedef enum {
+  /**
+   * Connecting, or in the handshake.
+   */
+  BROOK_PEER_STATUS_CONNECTING = 0,
+  /**
+   * The handshake is complete; messages flow.
+   */
+  BROOK_PEER_STATUS_PEERED = 1,
+  /**
+   * Lost or failed; a retry is scheduled.
+   */
+  BROOK_PEER_STATUS_RECONNECTING = 2,
+} brook_peer_status;
+
+/**
+ * Whether a status event reports a status or an error.
+ */
+typedef enum {
+  /**
+   * A status: its code is one of Broker's `sc` values (1 peer_added, 2 peer_removed,
+   * 3 peer_lost, 4 endpoint_discovered, 5 endpoint_unreachable).
+   */
+  BROOK_STATUS_KIND_STATUS = 0,
+  /**
+   * An error: its code is one of Broker's `ec` values (4 peer_unavailable, ...).
+   */
+  BROOK_STATUS_KIND_ERROR = 1,
+} brook_status_kind;
+
+/**
+ * What a full queue does with one more message. Passed into brook as a `uint32_t`; unknown
+ * numbers give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  /**
+   * End the peering (a peer), or close the subscriber once it has taken what it holds.
+   */
+  BROOK_OVERFLOW_POLICY_DISCONNECT = 0,
+  /**
+   * Drop the message that does not fit, and count it.
+   */
+  BROOK_OVERFLOW_POLICY_DROP_NEWEST = 1,
+  /**
+   * Drop the oldest waiting message to make room, and count it.
+   */
+  BROOK_OVERFLOW_POLICY_DROP_OLDEST = 2,
+  /**
+   * Subscribers only: keep the message back until there is room, which holds up the
+   * publishers (remote ones through TCP). Nothing is lost.
+   */
+  BROOK_OVERFLOW_POLICY_BLOCK = 3,
+} brook_overflow_policy;
+
+/**
+ * Options for brook_endpoint_new(): buffer sizes, overflow policies, timeouts and
+ * forwarding. A new config holds brook's defaults, which are Broker's where Broker has one.
+ *
+ * Use from one thread at a time. Free with brook_config_free().
+ */
+typedef struct brook_config brook_config;
+
+/**
  * A Broker data value of any type: none, boolean, count, integer, real, string, address,
  * subnet, port, timestamp, timespan, enum value, set, table or vector.
  *
  * Use from one thread at a time. Free with brook_data_free().
  */
 typedef struct brook_data brook_data;
+
+/**
+ * An endpoint: one reactor thread with its listeners, peers and subscriptions.
+ *
+ * Safe to share between threads. Free with brook_endpoint_free().
+ */
+typedef struct brook_endpoint brook_endpoint;
 
 /**
  * A Zeek event: a name, its arguments, and optional metadata such as the network
@@ -129,6 +213,54 @@ typedef struct brook_event brook_event;
  * Use from one thread at a time. Free with brook_iter_free().
  */
 typedef struct brook_iter brook_iter;
+
+/**
+ * A message taken from a subscriber: its topic and its value, kept encoded in Broker's
+ * binary format v1 until brook_message_data() or brook_message_event() decodes it.
+ *
+ * Use from one thread at a time. Free with brook_message_free().
+ */
+typedef struct brook_message brook_message;
+
+/**
+ * A snapshot of an endpoint's peerings, from brook_endpoint_peers(). Read it by index,
+ * from 0 to brook_peer_list_len() - 1.
+ *
+ * Use from one thread at a time. Free with brook_peer_list_free().
+ */
+typedef struct brook_peer_list brook_peer_list;
+
+/**
+ * A status or error event from a status subscriber.
+ *
+ * Use from one thread at a time. Free with brook_status_event_free().
+ */
+typedef struct brook_status_event brook_status_event;
+
+/**
+ * Receives the endpoint's status events (peer added, lost, ...) and, if asked, its error
+ * events (a peer unavailable, a malformed message, ...), as Broker's status subscribers do.
+ * It holds the latest 1024; older ones are dropped.
+ *
+ * Use from one thread at a time. Free with brook_status_subscriber_free().
+ */
+typedef struct brook_status_subscriber brook_status_subscriber;
+
+/**
+ * Receives the messages published on its topics, locally or by peers, in the order they
+ * arrived. Its file descriptor (brook_subscriber_fd()) lets a poll() loop wait for them.
+ *
+ * Use from one thread at a time. Free with brook_subscriber_free().
+ */
+typedef struct brook_subscriber brook_subscriber;
+
+/**
+ * A sorted list of topics, from brook_endpoint_peer_subscriptions(). Read it by index,
+ * from 0 to brook_topic_list_len() - 1.
+ *
+ * Use from one thread at a time. Free with brook_topic_list_free().
+ */
+typedef struct brook_topic_list brook_topic_list;
 
 #ifdef __cplusplus
 extern "C" {
@@ -727,6 +859,672 @@ void brook_bytes_free(uint8_t *buf, size_t len);
  * Safe to call from any thread.
  */
 void brook_string_free(char *s);
+
+/**
+ * Makes a config holding the defaults.
+ *
+ * Caller owns the result; free it with brook_config_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `out_config` is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_config_new(brook_config **out_config);
+
+/**
+ * Frees a config. NULL does nothing. Endpoints made from it keep their own copy.
+ *
+ * Consumes `config`: do not use or free it afterwards.
+ */
+void brook_config_free(brook_config *config);
+
+/**
+ * Sets how many messages a peer's send buffer holds before publishers wait (Broker's
+ * `broker.peer-buffer-size`; default 2048), from 1 to 16777216.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `size` is out of range.
+ */
+brook_status brook_config_set_peer_buffer_size(brook_config *config, size_t size);
+
+/**
+ * Sets what happens to a peer whose send buffer is full and that has taken nothing for the
+ * peer stall timeout (Broker's `broker.peer-overflow-policy`): a brook_overflow_policy
+ * other than BROOK_OVERFLOW_POLICY_BLOCK. Default BROOK_OVERFLOW_POLICY_DISCONNECT.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `policy` is unknown or BROOK_OVERFLOW_POLICY_BLOCK.
+ */
+brook_status brook_config_set_peer_overflow_policy(brook_config *config, uint32_t policy);
+
+/**
+ * Sets how long (in milliseconds) a peer with a full send buffer may go without taking any
+ * bytes before its overflow policy applies. Default 10000.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+ */
+brook_status brook_config_set_peer_stall_timeout_ms(brook_config *config, uint32_t ms);
+
+/**
+ * Sets how many messages a subscriber's queue holds (default 8192), from 1 to 16777216.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `size` is out of range.
+ */
+brook_status brook_config_set_subscriber_queue_size(brook_config *config, size_t size);
+
+/**
+ * Sets what a full subscriber queue does with one more message: a brook_overflow_policy.
+ * Default BROOK_OVERFLOW_POLICY_BLOCK. brook_subscriber_dropped() counts what the drop
+ * policies drop.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `policy` is unknown.
+ */
+brook_status brook_config_set_subscriber_overflow_policy(brook_config *config, uint32_t policy);
+
+/**
+ * With `disable` true, the endpoint does not pass messages from one peer on to another
+ * (Zeek's setting). Default false: it forwards, as Broker does.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+ */
+brook_status brook_config_set_disable_forwarding(brook_config *config, bool disable);
+
+/**
+ * Sets the largest frame, in bytes, accepted from a peer; a longer one ends that peering.
+ * From 1 to 4294967295; default 16777216 (16 MiB).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `size` is out of range.
+ */
+brook_status brook_config_set_max_frame_size(brook_config *config, size_t size);
+
+/**
+ * Sets how long (in milliseconds, at least 1) a new connection may take to complete
+ * Broker's handshake before it is closed. Default 10000. brook_endpoint_peer() waits up to
+ * this long plus 5 seconds.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `ms` is 0.
+ */
+brook_status brook_config_set_handshake_timeout_ms(brook_config *config, uint32_t ms);
+
+/**
+ * Sets how long (in milliseconds) unpeering and shutdown wait for a peer to answer the
+ * goodbye before closing the connection anyway. Default 3000.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+ */
+brook_status brook_config_set_unpeer_timeout_ms(brook_config *config, uint32_t ms);
+
+/**
+ * Sets after how many malformed messages in a row from one peer that peering is ended
+ * (at least 1; default 100). Each malformed message is also reported as an error event.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `count` is 0.
+ */
+brook_status brook_config_set_max_malformed_in_a_row(brook_config *config, uint32_t count);
+
+/**
+ * Starts an endpoint, with a fresh random ID, and its reactor thread. `config` may be NULL
+ * for the defaults; the endpoint keeps a copy of it.
+ *
+ * Caller owns the result; free it with brook_endpoint_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `out_endpoint` is NULL, BROOK_STATUS_IO if the
+ * thread or its poller cannot be made. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_new(const brook_config *config, brook_endpoint **out_endpoint);
+
+/**
+ * Stops the endpoint: says goodbye to every peer (waiting up to the unpeer timeout for
+ * their answers), sends what is queued, and ends the reactor thread. Calling it again
+ * does nothing.
+ *
+ * Afterwards every call on the endpoint except brook_endpoint_id() returns
+ * BROOK_STATUS_CLOSED, and so do calls that other threads are waiting in (peer, publish,
+ * flush, brook_subscriber_next(), ...). Subscribers stay valid: they hand out what they
+ * hold, then return BROOK_STATUS_CLOSED.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint` is NULL.
+ */
+brook_status brook_endpoint_shutdown(brook_endpoint *endpoint);
+
+/**
+ * Shuts the endpoint down as brook_endpoint_shutdown() does, then frees it. NULL does
+ * nothing. Its subscribers stay valid and must still be freed.
+ *
+ * Consumes `endpoint`: do not use or free it afterwards. No other thread may be using it:
+ * to release threads that wait in it, call brook_endpoint_shutdown() first and free it
+ * once they have returned.
+ */
+void brook_endpoint_free(brook_endpoint *endpoint);
+
+/**
+ * Copies the endpoint's ID, 16 bytes, to `out_id16`. Works after shutdown too.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_id(const brook_endpoint *endpoint, uint8_t *out_id16);
+
+/**
+ * Renders a 16-byte endpoint ID (from brook_endpoint_id(), brook_endpoint_peer(), a peer
+ * list or a status event) as Broker does: `8-4-4-4-12` lowercase hex digits, such as
+ * `"0b1d5e6c-7a3f-4d2e-9c1b-2f3e4d5c6b7a"`.
+ *
+ * Caller owns the result; free it with brook_string_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_id_to_string(const uint8_t *id16, char **out_str);
+
+/**
+ * Listens for peers on `address` (an IP address or a host name; `"0.0.0.0"` or `"::"` for
+ * every interface) and `port`, 0 for any free port. `*out_port` (which may be NULL if not
+ * wanted) receives the port bound.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint` or `address` is NULL,
+ * BROOK_STATUS_INVALID_ARGUMENT if `address` does not resolve, BROOK_STATUS_IO if the port
+ * cannot be bound, BROOK_STATUS_CLOSED after shutdown. Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_listen(brook_endpoint *endpoint,
+                                   const char *address,
+                                   uint16_t port,
+                                   uint16_t *out_port);
+
+/**
+ * Peers with the endpoint listening at `host` and `port`, and waits until the handshake
+ * has succeeded or failed (at most the handshake timeout plus 5 seconds). With a non-zero
+ * `retry_ms`, brook keeps retrying a failed or lost peering in the background at that
+ * interval; this call still reports the first attempt. `out_peer_id16` (which may be NULL
+ * if not wanted) receives the peer's 16-byte ID.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint` or `host` is NULL,
+ * BROOK_STATUS_INVALID_ARGUMENT if `host` does not resolve, BROOK_STATUS_PEER_UNAVAILABLE
+ * if nobody answers or the handshake fails, BROOK_STATUS_TIMEOUT if the wait ends first,
+ * BROOK_STATUS_CLOSED if the endpoint is or gets shut down. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_peer(brook_endpoint *endpoint,
+                                 const char *host,
+                                 uint16_t port,
+                                 uint32_t retry_ms,
+                                 uint8_t *out_peer_id16);
+
+/**
+ * Like brook_endpoint_peer(), but returns at once. The outcome arrives as a status event:
+ * peer_added, or the error peer_unavailable.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `host` does not resolve, BROOK_STATUS_CLOSED after shutdown.
+ */
+brook_status brook_endpoint_peer_nosync(brook_endpoint *endpoint,
+                                        const char *host,
+                                        uint16_t port,
+                                        uint32_t retry_ms);
+
+/**
+ * Ends the peering with `host` and `port`, as given to brook_endpoint_peer(), and stops
+ * retrying it. Returns once the goodbye is on its way.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `host` does not resolve or there is no such peering, BROOK_STATUS_CLOSED after
+ * shutdown.
+ */
+brook_status brook_endpoint_unpeer(brook_endpoint *endpoint, const char *host, uint16_t port);
+
+/**
+ * Lists the endpoint's peerings and peering attempts, in both directions.
+ *
+ * Caller owns the result; free it with brook_peer_list_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_peers(const brook_endpoint *endpoint, brook_peer_list **out_list);
+
+/**
+ * The number of peers in the list.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_peer_list_len(const brook_peer_list *list, size_t *out_len);
+
+/**
+ * Copies the 16-byte ID of the peer at `index` to `out_id16`. `*out_known` (which may be
+ * NULL if not wanted) tells whether the ID is known yet: it is once a handshake has given
+ * it. An unknown ID is all zeros.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `list` or `out_id16` is NULL,
+ * BROOK_STATUS_OUT_OF_RANGE if `index` is not below the list's length. Out-parameters are
+ * written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_peer_list_id(const brook_peer_list *list,
+                                size_t index,
+                                uint8_t *out_id16,
+                                bool *out_known);
+
+/**
+ * The network address of the peer at `index`: its IP as text (such as `"127.0.0.1"` or
+ * `"::1"`) in `*out_ip`, and its TCP port in `*out_port` (which may be NULL if not wanted).
+ * For a peer that connected to us, the port is its side of the connection.
+ *
+ * Borrowed: `*out_ip` is valid until `list` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `list` or `out_ip` is NULL,
+ * BROOK_STATUS_OUT_OF_RANGE if `index` is not below the list's length. Out-parameters are
+ * written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_peer_list_address(const brook_peer_list *list,
+                                     size_t index,
+                                     const char **out_ip,
+                                     uint16_t *out_port);
+
+/**
+ * Whether this endpoint made the peering at `index` (with brook_endpoint_peer()) rather
+ * than accepted it. Only outbound peerings are retried.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+ * `index` is not below the list's length. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_peer_list_outbound(const brook_peer_list *list,
+                                      size_t index,
+                                      bool *out_outbound);
+
+/**
+ * How far the peering at `index` has come.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+ * `index` is not below the list's length. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_peer_list_status(const brook_peer_list *list,
+                                    size_t index,
+                                    brook_peer_status *out_status);
+
+/**
+ * Frees a peer list. NULL does nothing.
+ *
+ * Consumes `list`: do not use or free it afterwards, nor the addresses borrowed from it.
+ */
+void brook_peer_list_free(brook_peer_list *list);
+
+/**
+ * Lists the topic prefixes that the endpoint's peers subscribed to (the union of their
+ * filters), sorted. A message published on a topic that starts with one of them goes out.
+ *
+ * Caller owns the result; free it with brook_topic_list_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_peer_subscriptions(const brook_endpoint *endpoint,
+                                               brook_topic_list **out_list);
+
+/**
+ * The number of topics in the list.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_topic_list_len(const brook_topic_list *list, size_t *out_len);
+
+/**
+ * The topic at `index`: `*out_buf` points at its `*out_len` bytes, which are not
+ * NUL-terminated.
+ *
+ * Borrowed: valid until `list` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+ * `index` is not below the list's length. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_topic_list_get(const brook_topic_list *list,
+                                  size_t index,
+                                  const uint8_t **out_buf,
+                                  size_t *out_len);
+
+/**
+ * Frees a topic list. NULL does nothing.
+ *
+ * Consumes `list`: do not use or free it afterwards, nor the topics borrowed from it.
+ */
+void brook_topic_list_free(brook_topic_list *list);
+
+/**
+ * Adds `topic` to the topics the endpoint subscribes to on its peers without a local
+ * subscriber, so that messages on it reach this endpoint and it forwards them to its other
+ * peers (Broker's `forward`).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown.
+ */
+brook_status brook_endpoint_forward(brook_endpoint *endpoint, const char *topic);
+
+/**
+ * Publishes a copy of `value` on `topic` to the local subscribers and the peers subscribed
+ * to it. Waits while the publish queue is full, which is how slow peers and subscribers
+ * hold publishers back.
+ *
+ * `value` is only read; the caller still owns it. Safe to call from several threads at
+ * once.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+ * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish(brook_endpoint *endpoint,
+                                    const char *topic,
+                                    const brook_data *value);
+
+/**
+ * Like brook_endpoint_publish(), but returns BROOK_STATUS_WOULD_BLOCK instead of waiting
+ * when the publish queue is full. The value is then not published.
+ */
+brook_status brook_endpoint_try_publish(brook_endpoint *endpoint,
+                                        const char *topic,
+                                        const brook_data *value);
+
+/**
+ * Publishes a Zeek event on `topic`, as brook_endpoint_publish() publishes a value (waiting
+ * while the publish queue is full). A Zeek node subscribed to `topic` raises the event.
+ *
+ * `event` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if the event cannot be encoded,
+ * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish_event(brook_endpoint *endpoint,
+                                          const char *topic,
+                                          const brook_event *event);
+
+/**
+ * Sends a copy of `value` on `topic` to the directly connected peer whose 16-byte ID is
+ * `receiver_id16` only, whatever it subscribed to. Waits while the publish queue is full.
+ * A message for an endpoint that is not a peer is dropped.
+ *
+ * `value` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+ * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish_to(brook_endpoint *endpoint,
+                                       const uint8_t *receiver_id16,
+                                       const char *topic,
+                                       const brook_data *value);
+
+/**
+ * Waits until everything published so far has been handed to the peers' sockets.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint` is NULL, BROOK_STATUS_TIMEOUT if that
+ * takes longer than 30 seconds, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_flush(brook_endpoint *endpoint);
+
+/**
+ * Subscribes to the `n_topics` topic prefixes in `topics`: the subscriber receives every
+ * message whose topic starts with one of them (`"/zeek/"` matches `"/zeek/event/x"`). The
+ * endpoint's peers learn the topics and send matching messages. `topics` may be NULL when
+ * `n_topics` is 0; add topics later with brook_subscriber_add_topic().
+ *
+ * Caller owns the result; free it with brook_subscriber_free(). It may outlive `endpoint`.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if a pointer is NULL, BROOK_STATUS_IO if its file
+ * descriptor cannot be made, BROOK_STATUS_CLOSED after shutdown. Out-parameters are
+ * written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_subscribe(brook_endpoint *endpoint,
+                                      const char *const *topics,
+                                      size_t n_topics,
+                                      brook_subscriber **out_subscriber);
+
+/**
+ * Takes the next message, waiting up to `timeout_ms` milliseconds for one (0: do not wait;
+ * negative: wait until one arrives or the endpoint shuts down).
+ *
+ * Caller owns the result; free it with brook_message_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TIMEOUT if no
+ * message came in time, BROOK_STATUS_CLOSED once the endpoint has shut down and every
+ * message it delivered has been taken. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_subscriber_next(brook_subscriber *subscriber,
+                                   int64_t timeout_ms,
+                                   brook_message **out_message);
+
+/**
+ * Takes up to `max` messages that are already waiting, without waiting: stores them in
+ * `out_messages[0]` to `out_messages[*out_n - 1]` and their number in `*out_n`, which is 0
+ * if none wait. `out_messages` may be NULL when `max` is 0.
+ *
+ * Caller owns each message; free each with brook_message_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if a pointer is NULL, BROOK_STATUS_CLOSED instead of
+ * 0 messages once the endpoint has shut down and every message has been taken (its file
+ * descriptor then stays readable). Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_subscriber_poll(brook_subscriber *subscriber,
+                                   brook_message **out_messages,
+                                   size_t max,
+                                   size_t *out_n);
+
+/**
+ * The number of messages waiting to be taken.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_subscriber_available(const brook_subscriber *subscriber, size_t *out_n);
+
+/**
+ * The number of messages the queue's overflow policy has dropped so far
+ * (BROOK_OVERFLOW_POLICY_DROP_NEWEST or BROOK_OVERFLOW_POLICY_DROP_OLDEST).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_subscriber_dropped(const brook_subscriber *subscriber, uint64_t *out_n);
+
+/**
+ * A file descriptor that is readable while messages wait, and once the endpoint has shut
+ * down (level-triggered, for poll(), select() or epoll). Take messages with
+ * brook_subscriber_next() or brook_subscriber_poll(); never read, write or close the
+ * descriptor yourself.
+ *
+ * Borrowed: `*out_fd` is valid until `subscriber` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_subscriber_fd(const brook_subscriber *subscriber, int *out_fd);
+
+/**
+ * Adds the topic prefix `topic` to the subscriber's topics and advertises it to the peers.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown.
+ */
+brook_status brook_subscriber_add_topic(brook_subscriber *subscriber, const char *topic);
+
+/**
+ * Removes the topic prefix `topic` from the subscriber's topics. Messages on it no longer
+ * arrive here, but as in Broker, the peers keep sending them to the endpoint.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown.
+ */
+brook_status brook_subscriber_remove_topic(brook_subscriber *subscriber, const char *topic);
+
+/**
+ * Unsubscribes and frees the subscriber with the messages it still holds. NULL does
+ * nothing. Messages already taken stay valid.
+ *
+ * Consumes `subscriber`: do not use or free it afterwards, nor its file descriptor.
+ */
+void brook_subscriber_free(brook_subscriber *subscriber);
+
+/**
+ * The topic the message was published on: `*out_buf` points at its `*out_len` bytes,
+ * which are not NUL-terminated.
+ *
+ * Borrowed: valid until `message` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_message_topic(const brook_message *message,
+                                 const uint8_t **out_buf,
+                                 size_t *out_len);
+
+/**
+ * The message's value as it came off the wire, in Broker's binary format v1:
+ * `*out_buf` points at its `*out_len` bytes. brook_data_from_bytes() decodes them.
+ *
+ * Borrowed: valid until `message` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_message_payload(const brook_message *message,
+                                   const uint8_t **out_buf,
+                                   size_t *out_len);
+
+/**
+ * Decodes the message's value.
+ *
+ * Caller owns the result; free it with brook_data_free(). `message` is unchanged.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_DECODE_ERROR if
+ * a peer sent a malformed value (the message names the byte offset). Out-parameters are
+ * written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_message_data(const brook_message *message, brook_data **out_data);
+
+/**
+ * Decodes the message's value as a Zeek event, checking its shape as Broker's `valid()`
+ * does. Faster than brook_message_data() followed by brook_event_from_data().
+ *
+ * Caller owns the result; free it with brook_event_free(). `message` is unchanged.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_DECODE_ERROR if
+ * the value is malformed, BROOK_STATUS_TYPE_MISMATCH if it is not a Zeek event (a plain
+ * value, or another Zeek message such as a log write). Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_message_event(const brook_message *message, brook_event **out_event);
+
+/**
+ * Frees a message. NULL does nothing.
+ *
+ * Consumes `message`: do not use or free it afterwards, nor the bytes borrowed from it.
+ */
+void brook_message_free(brook_message *message);
+
+/**
+ * Makes a status subscriber. With `errors` false, it receives status events only.
+ *
+ * Caller owns the result; free it with brook_status_subscriber_free(). It may outlive
+ * `endpoint`.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if a pointer is NULL, BROOK_STATUS_IO if its file
+ * descriptor cannot be made, BROOK_STATUS_CLOSED after shutdown. Out-parameters are
+ * written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_status_subscriber(brook_endpoint *endpoint,
+                                              bool errors,
+                                              brook_status_subscriber **out_subscriber);
+
+/**
+ * Takes the next status or error event, waiting up to `timeout_ms` milliseconds for one
+ * (0: do not wait; negative: wait until one arrives or the endpoint shuts down).
+ *
+ * Caller owns the result; free it with brook_status_event_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TIMEOUT if no
+ * event came in time, BROOK_STATUS_CLOSED once the endpoint has shut down and every event
+ * has been taken. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_subscriber_next(brook_status_subscriber *subscriber,
+                                          int64_t timeout_ms,
+                                          brook_status_event **out_event);
+
+/**
+ * The number of events waiting to be taken.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_subscriber_available(const brook_status_subscriber *subscriber,
+                                               size_t *out_n);
+
+/**
+ * Like brook_subscriber_fd(), but readable while status events wait.
+ */
+brook_status brook_status_subscriber_fd(const brook_status_subscriber *subscriber, int *out_fd);
+
+/**
+ * Frees a status subscriber with the events it still holds. NULL does nothing.
+ *
+ * Consumes `subscriber`: do not use or free it afterwards, nor its file descriptor.
+ */
+void brook_status_subscriber_free(brook_status_subscriber *subscriber);
+
+/**
+ * Whether the event is a status or an error.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_event_kind(const brook_status_event *event, brook_status_kind *out_kind);
+
+/**
+ * The event's code: Broker's number for the status or the error (see brook_status_kind).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_event_code(const brook_status_event *event, uint32_t *out_code);
+
+/**
+ * Broker's snake_case name of the event's code, such as `"peer_added"` or
+ * `"peer_unavailable"`.
+ *
+ * Borrowed: valid until `event` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_event_name(const brook_status_event *event, const char **out_name);
+
+/**
+ * Copies the 16-byte ID of the peer or endpoint the event concerns to `out_id16`.
+ * `*out_known` (which may be NULL if not wanted) tells whether the event names one; if
+ * not, the ID is all zeros.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `event` or `out_id16` is NULL. Out-parameters are
+ * written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_event_endpoint(const brook_status_event *event,
+                                         uint8_t *out_id16,
+                                         bool *out_known);
+
+/**
+ * The network address of the peer the event concerns: its IP as text in `*out_ip` and its
+ * TCP port in `*out_port` (which may be NULL if not wanted). When the event names no
+ * address, `*out_ip` is NULL and `*out_port` 0.
+ *
+ * Borrowed: `*out_ip` is valid until `event` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `event` or `out_ip` is NULL. Out-parameters are
+ * written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_event_address(const brook_status_event *event,
+                                        const char **out_ip,
+                                        uint16_t *out_port);
+
+/**
+ * The event's message for people, such as `"handshake successful"`.
+ *
+ * Borrowed: valid until `event` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_status_event_message(const brook_status_event *event, const char **out_message);
+
+/**
+ * Frees a status event. NULL does nothing.
+ *
+ * Consumes `event`: do not use or free it afterwards, nor the text borrowed from it.
+ */
+void brook_status_event_free(brook_status_event *event);
 
 #ifdef __cplusplus
 }  // extern "C"

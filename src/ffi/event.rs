@@ -13,13 +13,14 @@ use crate::data::{Data, Timestamp};
 ///
 /// Use from one thread at a time. Free with brook_event_free().
 pub struct brook_event {
-    inner: Event,
+    pub(crate) inner: Event,
     /// The name with a terminating NUL, for `brook_event_name`; the name never changes.
     name_c: Box<[u8]>,
 }
 
 impl brook_event {
-    fn into_raw(inner: Event) -> *mut brook_event {
+    /// Boxes `inner` for a caller who will free it with `brook_event_free`.
+    pub(crate) fn into_raw(inner: Event) -> *mut brook_event {
         let mut name_c = Vec::with_capacity(inner.name.len() + 1);
         name_c.extend_from_slice(inner.name.as_bytes());
         name_c.push(0);

@@ -29,6 +29,10 @@ pub mod event;
 
 pub mod memory;
 
+pub mod endpoint;
+
+pub mod subscriber;
+
 use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
@@ -213,6 +217,12 @@ pub(crate) fn guard_or<T>(default: T, body: impl FnOnce() -> T) -> T {
 pub(crate) fn arg<'a, T>(p: *const T, name: &str) -> FfiResult<&'a T> {
     // SAFETY: non-NULL pointers from C are valid and aligned by contract.
     unsafe { p.as_ref() }.ok_or_else(|| null_arg(name))
+}
+
+/// An input pointer that may be NULL.
+pub(crate) fn optional<'a, T>(p: *const T) -> Option<&'a T> {
+    // SAFETY: as in `arg`.
+    unsafe { p.as_ref() }
 }
 
 /// A required input pointer to an object the call modifies.
