@@ -30,9 +30,10 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 STATIC_DEPS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 # C tests and the arguments each one runs with.
-C_TESTS := test_data test_golden
+C_TESTS := test_data test_golden test_endpoint
 ARGS_test_data :=
 ARGS_test_golden := $(VECTORS)
+ARGS_test_endpoint :=
 EXAMPLES := event_demo
 
 # Steps of `make test` share the terminal and the build directory: run them in order.
