@@ -34,7 +34,9 @@ C_TESTS := test_data test_golden test_endpoint
 ARGS_test_data :=
 ARGS_test_golden := $(VECTORS)
 ARGS_test_endpoint :=
-EXAMPLES := event_demo
+EXAMPLES := event_demo poll_loop ping pong
+# Examples that end by themselves; ping and pong run together in c-examples/run-demo.sh.
+RUN_EXAMPLES := event_demo poll_loop
 
 # Steps of `make test` share the terminal and the build directory: run them in order.
 .NOTPARALLEL:
@@ -107,11 +109,13 @@ examples: lib
 	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
 
 run-examples: examples
-	$(foreach e,$(EXAMPLES),$(TIMEOUT) $(BUILD)/examples/$(e) > $(BUILD)/examples/$(e).out &&) true
-	@echo "examples ran: $(EXAMPLES)"
+	$(foreach e,$(RUN_EXAMPLES),$(TIMEOUT) $(BUILD)/examples/$(e) > $(BUILD)/examples/$(e).out &&) true
+	$(TIMEOUT) c-examples/run-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-demo.out
+	@echo "examples ran: $(RUN_EXAMPLES) and ping against pong"
 
+# ping against pong: two processes peering over 127.0.0.1.
 demo: examples
-	$(TIMEOUT) $(BUILD)/examples/event_demo
+	$(TIMEOUT) c-examples/run-demo.sh $(BUILD)/examples
 
 install: $(STATIC_LIB) $(SHARED_LIB)
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
