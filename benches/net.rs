@@ -189,7 +189,7 @@ impl Drop for ChildProc {
 }
 
 /// Publishes `n` values through brook to a sink process; returns messages per second.
-fn brook_throughput(n: u64, value: impl Fn(u64) -> Data) -> f64 {
+fn brook_throughput(n: u64, publish: impl Fn(&Endpoint, u64)) -> f64 {
     let (mut sink, port) = ChildProc::start("brook-sink", n);
     let ep = Endpoint::new(Config::default()).unwrap();
     ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
@@ -202,7 +202,7 @@ fn brook_throughput(n: u64, value: impl Fn(u64) -> Data) -> f64 {
         std::thread::sleep(Duration::from_millis(5));
     }
     for i in 0..n {
-        ep.publish("/bench", &value(i)).unwrap();
+        publish(&ep, i);
     }
     let secs: f64 = sink.line().unwrap().parse().unwrap();
     n as f64 / secs
@@ -355,38 +355,53 @@ fn main() {
     }
     let _ = bin::encode(&small_event(0));
     println!("brook network benchmark: two processes over 127.0.0.1");
+    // BROOK_BENCH_ONLY=a,b,... runs a subset.
+    let only = std::env::var("BROOK_BENCH_ONLY").unwrap_or_else(|_| "abcd".into());
+    let run = |c: char| only.contains(c);
 
-    let b = brook_throughput(EVENTS, small_event);
-    let t = tcp_throughput(EVENTS, small_event);
-    println!(
-        "(a) small events: brook {:.2} M/s, bare TCP {:.2} M/s (ratio {:.2})",
-        b / 1e6,
-        t / 1e6,
-        b / t
-    );
+    if run('a') {
+        let b = brook_throughput(EVENTS, |ep, i| {
+            let ev = Event::new("bench_event", vec![Data::Count(i)]);
+            ep.publish_event("/bench", ev).unwrap()
+        });
+        let t = tcp_throughput(EVENTS, small_event);
+        println!(
+            "(a) small events: brook {:.2} M/s, bare TCP {:.2} M/s (ratio {:.2})",
+            b / 1e6,
+            t / 1e6,
+            b / t
+        );
+    }
 
-    let (p50, p99) = brook_rtt();
-    let (t50, t99) = tcp_rtt();
-    println!(
-        "(b) round trip: brook p50 {:.1} us p99 {:.1} us; bare TCP p50 {:.1} us p99 {:.1} us \
+    if run('b') {
+        let (p50, p99) = brook_rtt();
+        let (t50, t99) = tcp_rtt();
+        println!(
+            "(b) round trip: brook p50 {:.1} us p99 {:.1} us; bare TCP p50 {:.1} us p99 {:.1} us \
          (p50 ratio {:.2})",
-        p50.as_secs_f64() * 1e6,
-        p99.as_secs_f64() * 1e6,
-        t50.as_secs_f64() * 1e6,
-        t99.as_secs_f64() * 1e6,
-        p50.as_secs_f64() / t50.as_secs_f64()
-    );
+            p50.as_secs_f64() * 1e6,
+            p99.as_secs_f64() * 1e6,
+            t50.as_secs_f64() * 1e6,
+            t99.as_secs_f64() * 1e6,
+            p50.as_secs_f64() / t50.as_secs_f64()
+        );
+    }
 
-    let s = kib_string();
-    let b = brook_throughput(STRINGS, |_| s.clone());
-    let t = tcp_throughput(STRINGS, |_| s.clone());
-    println!(
-        "(c) 1 KiB strings: brook {:.2} GB/s, bare TCP {:.2} GB/s (ratio {:.2})",
-        b * 1024.0 / 1e9,
-        t * 1024.0 / 1e9,
-        b / t
-    );
+    if run('c') {
+        let s = kib_string();
+        let b = brook_throughput(STRINGS, |ep, _| ep.publish("/bench", &s).unwrap());
+        let t = tcp_throughput(STRINGS, |_| s.clone());
+        println!(
+            "(c) 1 KiB strings: brook {:.2} GB/s, bare TCP {:.2} GB/s (ratio {:.2})",
+            b * 1024.0 / 1e9,
+            t * 1024.0 / 1e9,
+            b / t
+        );
+    }
 
+    if !run('d') {
+        return;
+    }
     let secs = std::env::var("BROOK_BENCH_FLOOD_SECS")
         .ok()
         .and_then(|s| s.parse().ok())

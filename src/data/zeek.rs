@@ -274,6 +274,32 @@ impl Event {
         }
     }
 
+    /// Appends the event's bin-v1 encoding (exactly that of `Data::from(event)`) without
+    /// building the intermediate value.
+    pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
+        use super::bin::{encode_into, put_varbyte};
+        out.extend_from_slice(&[14, 3, 2, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
+        out.extend_from_slice(&(MessageType::Event as u64).to_be_bytes());
+        out.extend_from_slice(&[14, if self.metadata.is_some() { 3 } else { 2 }, 5]);
+        put_varbyte(out, self.name.len())?;
+        out.extend_from_slice(self.name.as_bytes());
+        out.push(14);
+        put_varbyte(out, self.args.len())?;
+        for a in &self.args {
+            encode_into(a, out)?;
+        }
+        if let Some(meta) = &self.metadata {
+            out.push(14);
+            put_varbyte(out, meta.len())?;
+            for (k, v) in meta {
+                out.extend_from_slice(&[14, 2, 2]);
+                out.extend_from_slice(&k.to_be_bytes());
+                encode_into(v, out)?;
+            }
+        }
+        Ok(())
+    }
+
     fn decode_fast(bytes: &[u8]) -> Option<Event> {
         // vector(3) [count 1, count 1 (event), vector(...)]
         const HEAD: [u8; 21] = [

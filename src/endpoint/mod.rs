@@ -437,9 +437,22 @@ impl Endpoint {
         self.enqueue(frame, false)
     }
 
-    /// Publishes a Zeek event.
+    /// Publishes a Zeek event (encoded straight from the event, without building its
+    /// `Data` first).
     pub fn publish_event(&self, topic: impl AsRef<[u8]>, event: Event) -> Result<()> {
-        self.publish(topic, &event.into())
+        let topic = topic.as_ref();
+        if topic.is_empty() {
+            return Err(Error::invalid("the topic is empty"));
+        }
+        let mut frame = Vec::with_capacity(64 + topic.len() + event.name.len());
+        envelope::write_data_with(
+            &mut frame,
+            self.shared.id,
+            EndpointId::nil(),
+            topic,
+            |out| event.encode_into(out),
+        )?;
+        self.enqueue(frame, true)
     }
 
     /// Sends `data` to the direct peer `receiver` only, whatever its subscriptions.

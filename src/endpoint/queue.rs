@@ -44,10 +44,15 @@ impl OverflowPolicy {
 }
 
 /// A pipe-backed flag: readable while raised.
+///
+/// The pipe costs two system calls per empty → non-empty → empty cycle, so it is only kept
+/// in step with the queue once somebody asked for the fd (`enable`); blocking and polling
+/// consumers never pay for it.
 struct ReadyFd {
     reader: PipeReader,
     writer: PipeWriter,
     raised: AtomicBool,
+    enabled: AtomicBool,
 }
 
 impl ReadyFd {
@@ -57,11 +62,15 @@ impl ReadyFd {
             reader,
             writer,
             raised: AtomicBool::new(false),
+            enabled: AtomicBool::new(false),
         })
     }
 
     fn raise(&self) {
-        if !self.raised.swap(true, Ordering::AcqRel) {
+        // Pairs with the fence in `Mailbox::fd`: either the producer sees the fd enabled, or
+        // the consumer sees the item.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.enabled.load(Ordering::Acquire) && !self.raised.swap(true, Ordering::AcqRel) {
             // One byte in an empty pipe never blocks.
             let _ = (&self.writer).write(&[1]);
         }
@@ -202,7 +211,14 @@ impl<T> Mailbox<T> {
         self.rx.len()
     }
 
+    /// The readiness fd. From the first call on, the pipe follows the queue.
     pub(crate) fn fd(&self) -> RawFd {
+        let first = !self.fd.enabled.swap(true, Ordering::AcqRel);
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if first && (!self.rx.is_empty() || self.is_closed()) {
+            // Items that arrived before the fd existed for the caller.
+            self.fd.raise();
+        }
         self.fd.reader.as_raw_fd()
     }
 

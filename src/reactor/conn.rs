@@ -40,6 +40,7 @@ pub(super) struct Conn {
     pub phase: Phase,
     input: Vec<u8>,
     in_pos: usize,
+    in_end: usize,
     pub output: Vec<u8>,
     out_pos: usize,
     /// End offsets in `output` of the frames not yet written, to count queued messages.
@@ -76,6 +77,7 @@ impl Conn {
             phase,
             input: Vec::new(),
             in_pos: 0,
+            in_end: 0,
             output: Vec::new(),
             out_pos: 0,
             frame_ends: VecDeque::new(),
@@ -128,28 +130,31 @@ impl Conn {
     }
 
     /// Reads once from the socket into the input buffer.
+    ///
+    /// The buffer keeps its length (zeroed once, when it grows); `in_end` marks the filled
+    /// part, so a read costs no memset.
     pub fn fill(&mut self) -> io::Result<Fill> {
-        let len = self.input.len();
-        self.input.resize(len + READ_CHUNK, 0);
+        if self.input.len() - self.in_end < READ_CHUNK / 4 {
+            if self.in_pos > 0 {
+                self.input.copy_within(self.in_pos..self.in_end, 0);
+                self.in_end -= self.in_pos;
+                self.in_pos = 0;
+            }
+            if self.input.len() - self.in_end < READ_CHUNK / 4 {
+                let grown = (self.in_end + READ_CHUNK).max(self.input.len());
+                self.input.resize(grown, 0);
+            }
+        }
         loop {
-            match self.stream.read(&mut self.input[len..]) {
-                Ok(0) => {
-                    self.input.truncate(len);
-                    return Ok(Fill::Eof);
-                }
+            match self.stream.read(&mut self.input[self.in_end..]) {
+                Ok(0) => return Ok(Fill::Eof),
                 Ok(n) => {
-                    self.input.truncate(len + n);
+                    self.in_end += n;
                     return Ok(Fill::Data);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    self.input.truncate(len);
-                    return Ok(Fill::WouldBlock);
-                }
-                Err(e) => {
-                    self.input.truncate(len);
-                    return Err(e);
-                }
+                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Fill::WouldBlock),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -166,25 +171,26 @@ impl Conn {
 
     /// Buffered input not yet consumed.
     pub fn unread(&self) -> &[u8] {
-        &self.input[self.in_pos..]
+        &self.input[self.in_pos..self.in_end]
     }
 
     pub fn unread_len(&self) -> usize {
-        self.input.len() - self.in_pos
+        self.in_end - self.in_pos
     }
 
     pub fn consume(&mut self, n: usize) {
         self.in_pos += n;
     }
 
-    /// Moves unread input to the front once the consumed part dominates.
+    /// Rewinds to the buffer's start once everything was consumed, and gives back the memory
+    /// of a buffer that grew for a large frame.
     pub fn compact_input(&mut self) {
-        if self.in_pos == self.input.len() {
-            self.input.clear();
+        if self.in_pos == self.in_end {
             self.in_pos = 0;
-        } else if self.in_pos > self.input.len() / 2 {
-            self.input.drain(..self.in_pos);
-            self.in_pos = 0;
+            self.in_end = 0;
+            if self.input.len() > 4 * READ_CHUNK {
+                self.input = Vec::new();
+            }
         }
     }
 

@@ -42,6 +42,27 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 const WAKER: Token = Token(0);
+
+/// Tokens are small counters: a multiplicative hash is enough and much cheaper than SipHash
+/// on the per-frame path.
+#[derive(Default)]
+struct TokenHasher(u64);
+
+impl std::hash::Hasher for TokenHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type TokenMap<V> = HashMap<Token, V, std::hash::BuildHasherDefault<TokenHasher>>;
 /// Commands and publications taken per turn, so that sockets are served in between.
 const BATCH: usize = 4096;
 
@@ -177,8 +198,8 @@ pub(crate) struct Reactor {
     cfg: Config,
     commands: Receiver<Command>,
     publications: Receiver<Vec<u8>>,
-    listeners: HashMap<Token, TcpListener>,
-    conns: HashMap<Token, Conn>,
+    listeners: TokenMap<TcpListener>,
+    conns: TokenMap<Conn>,
     next_token: usize,
     /// Peered remotes and their connection.
     peered: HashMap<EndpointId, Token>,
@@ -208,6 +229,8 @@ pub(crate) struct Reactor {
     paused_reads: Vec<Token>,
     /// A local publication waiting for room in a full local subscriber.
     held: Option<Vec<u8>>,
+    /// Reused list of the peers a message goes to.
+    targets: Vec<Token>,
 }
 
 impl Reactor {
@@ -224,8 +247,8 @@ impl Reactor {
             shared,
             commands,
             publications,
-            listeners: HashMap::new(),
-            conns: HashMap::new(),
+            listeners: TokenMap::default(),
+            conns: TokenMap::default(),
             next_token: 1,
             peered: HashMap::new(),
             claims: HashMap::new(),
@@ -246,6 +269,7 @@ impl Reactor {
             malformed_reported: 0,
             paused_reads: Vec::new(),
             held: None,
+            targets: Vec::new(),
         }
     }
 
@@ -829,25 +853,28 @@ impl Reactor {
         if receiver.is_nil() || receiver == self.id {
             self.deliver_local(&frame, &env);
         }
-        let targets: Vec<Token> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| match &c.phase {
-                Phase::Peered { remote, filter } => {
-                    c.bye.is_none()
-                        && if receiver.is_nil() {
-                            filter.matches(topic)
-                        } else {
-                            *remote == receiver
-                        }
-                }
-                _ => false,
-            })
-            .map(|(t, _)| *t)
-            .collect();
-        for t in targets {
+        let mut targets = std::mem::take(&mut self.targets);
+        targets.extend(
+            self.conns
+                .iter()
+                .filter(|(_, c)| match &c.phase {
+                    Phase::Peered { remote, filter } => {
+                        c.bye.is_none()
+                            && if receiver.is_nil() {
+                                filter.matches(topic)
+                            } else {
+                                *remote == receiver
+                            }
+                    }
+                    _ => false,
+                })
+                .map(|(t, _)| *t),
+        );
+        for &t in &targets {
             self.queue_frame(t, &frame);
         }
+        targets.clear();
+        self.targets = targets;
     }
 
     /// Appends a complete frame to a peer's output, honouring its buffer limit.

@@ -156,6 +156,20 @@ pub fn write_data(
     topic: &[u8],
     value: &Data,
 ) -> Result<()> {
+    write_data_with(out, sender, receiver, topic, |out| {
+        bin::encode_into(value, out)
+    })
+}
+
+/// Like [`write_data`], with the bin-v1 payload written by `encode` (for values that can
+/// encode themselves without first becoming a [`Data`], such as Zeek events).
+pub fn write_data_with(
+    out: &mut Vec<u8>,
+    sender: EndpointId,
+    receiver: EndpointId,
+    topic: &[u8],
+    encode: impl FnOnce(&mut Vec<u8>) -> Result<()>,
+) -> Result<()> {
     append_frame(out, |out| {
         write_header(
             out,
@@ -165,7 +179,7 @@ pub fn write_data(
             DEFAULT_TTL,
             topic,
         )?;
-        bin::encode_into(value, out)
+        encode(out)
     })
 }
 
