@@ -117,10 +117,7 @@ fn child(role: &str) {
             out.flush().unwrap();
             let mut expect = 0u64;
             let mut last_report = Instant::now();
-            loop {
-                let Ok(Some(m)) = sub.get(Some(Duration::from_secs(5))) else {
-                    break;
-                };
+            while let Ok(Some(m)) = sub.get(Some(Duration::from_secs(5))) {
                 let Data::Vector(v) = m.data().unwrap() else {
                     panic!("unexpected value");
                 };
@@ -130,7 +127,7 @@ fn child(role: &str) {
                     expect = seq;
                 }
                 expect += 1;
-                if expect % 64 == 0 {
+                if expect.is_multiple_of(64) {
                     std::thread::sleep(Duration::from_millis(1));
                 }
                 if last_report.elapsed() >= Duration::from_secs(1) {
