@@ -17,7 +17,6 @@ use super::{
     Failure, FfiResult, arg, arg_mut, brook_status, bytes_arg, cstr_arg, enum_arg, guard, guard_or,
     optional, optional_out, out, str_arg,
 };
-use crate::data::Data;
 use crate::endpoint::{Config, Endpoint, OverflowPolicy, PeerInfo, PeerStatus};
 use crate::wire::EndpointId;
 
@@ -867,8 +866,9 @@ pub extern "C" fn brook_endpoint_publish_event(
     event: *const brook_event,
 ) -> brook_status {
     guard(|| {
-        let value = Data::from(arg(event, "event")?.inner.clone());
-        publish(endpoint, topic, |ep, t| ep.publish(t, &value))
+        // `Endpoint::publish_event` takes the event by value; the caller keeps its own.
+        let event = arg(event, "event")?.inner.clone();
+        publish(endpoint, topic, |ep, t| ep.publish_event(t, event))
     })
 }
 
