@@ -20,7 +20,7 @@ pub mod wire;
 
 pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
 pub use endpoint::{
-    Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, StatusCode, StatusEvent,
-    StatusKind, StatusSubscriber, Subscriber,
+    Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, Publisher, StatusCode,
+    StatusEvent, StatusKind, StatusSubscriber, Subscriber,
 };
 pub use error::{Error, ErrorKind, Result};

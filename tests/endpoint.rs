@@ -598,3 +598,46 @@ fn a_slow_local_subscriber_pushes_back_to_a_local_publisher() {
     }
     assert!(would_block);
 }
+
+#[test]
+fn batches_arrive_whole_and_in_order_even_when_a_subscriber_is_slow() {
+    let cfg = Config {
+        subscriber_queue_size: 10,
+        ..Config::default()
+    };
+    let a = Endpoint::new(cfg.clone()).unwrap();
+    let b = Endpoint::new(cfg).unwrap();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    let sub_b = b.subscribe(&["/batch"]).unwrap();
+    let sub_a = a.subscribe(&["/batch"]).unwrap();
+    a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/batch");
+    let publisher = a.publisher("/batch/x").unwrap();
+    let values: Vec<Data> = (0..500u64).map(Data::Count).collect();
+    // 500 values in batches of 100 against queues of 10: held mid-batch, resumed later.
+    let t = std::thread::spawn(move || {
+        for chunk in values.chunks(100) {
+            publisher.publish_batch(chunk).unwrap();
+        }
+        publisher
+    });
+    for i in 0..500u64 {
+        assert_eq!(
+            sub_a.get(T).unwrap().unwrap().data().unwrap(),
+            Data::Count(i)
+        );
+        assert_eq!(
+            sub_b.get(T).unwrap().unwrap().data().unwrap(),
+            Data::Count(i)
+        );
+    }
+    let publisher = t.join().unwrap();
+    assert_eq!(publisher.topic(), b"/batch/x");
+    assert!(publisher.free_capacity() > 0);
+    publisher.try_publish(&Data::Count(500)).unwrap();
+    assert_eq!(
+        sub_b.get(T).unwrap().unwrap().data().unwrap(),
+        Data::Count(500)
+    );
+    assert!(a.publisher("").is_err());
+}

@@ -227,8 +227,9 @@ pub(crate) struct Reactor {
     malformed_reported: u64,
     /// Connections whose reading waits for room in a full local subscriber.
     paused_reads: Vec<Token>,
-    /// A local publication waiting for room in a full local subscriber.
-    held: Option<Vec<u8>>,
+    /// Publications taken from the queue (a buffer of one or more frames, and the offset
+    /// of the first not yet routed) that wait for room in a full peer or local subscriber.
+    held: Option<(Vec<u8>, usize)>,
     /// Reused list of the peers a message goes to.
     targets: Vec<Token>,
 }
@@ -694,9 +695,14 @@ impl Reactor {
             return;
         }
         self.shutting_down = Some(Instant::now() + self.cfg.unpeer_timeout);
-        // Deliver what publishers already queued.
-        while let Ok(frame) = self.publications.try_recv() {
-            self.route_local(frame);
+        // Deliver what publishers already queued (local subscribers may drop now).
+        let mut pending: Vec<(Vec<u8>, usize)> = self.held.take().into_iter().collect();
+        pending.extend(self.publications.try_iter().map(|b| (b, 0)));
+        for (buf, mut off) in pending {
+            while let Some(frame) = next_frame(&buf, off) {
+                off += frame.len();
+                self.route_local(frame);
+            }
         }
         self.publications_pending = false;
         for (_, mut l) in self.listeners.drain() {
@@ -726,11 +732,16 @@ impl Reactor {
             .any(|c| c.queued_frames() >= limit && !c.dropping && c.linger.is_none())
     }
 
-    /// True while a held-back publication still finds a full local subscriber.
+    /// True while the next held-back publication still finds a full local subscriber.
     fn held_waits(&self) -> bool {
         self.held
             .as_ref()
-            .is_some_and(|f| Envelope::parse(&f[4..]).is_ok_and(|env| self.local_must_wait(&env)))
+            .and_then(|(buf, off)| next_frame(buf, *off))
+            .is_some_and(|frame| self.frame_must_wait(frame))
+    }
+
+    fn frame_must_wait(&self, frame: &[u8]) -> bool {
+        Envelope::parse(&frame[4..]).is_ok_and(|env| self.local_must_wait(&env))
     }
 
     /// True if delivering `env` locally would overfill a subscriber with policy `Block`.
@@ -755,28 +766,20 @@ impl Reactor {
         }
     }
 
+    /// Takes publications from their queue and routes them, as long as no peer's buffer
+    /// and no blocking local subscriber is full.
     fn take_publications(&mut self) {
-        if self.held.is_some() {
-            if self.held_waits() || self.peers_full() {
-                self.publications_pending = true;
-                return;
-            }
-            if let Some(frame) = self.held.take() {
-                self.route_local(frame);
-            }
-        }
         let mut n = 0;
         loop {
-            if self.peers_full() {
-                if self.publications.is_empty() {
-                    // Nothing waits: let the next publisher wake us.
-                    self.shared.publish_wake.store(false, Ordering::SeqCst);
+            if let Some((buf, off)) = self.held.take() {
+                if let Some(rest) = self.route_batch(buf, off) {
+                    self.held = Some(rest);
+                    self.publications_pending = true;
+                    if self.peers_full() {
+                        self.stall_check();
+                    }
+                    return;
                 }
-                self.publications_pending = !self.publications.is_empty();
-                if self.publications_pending {
-                    self.stall_check();
-                }
-                return;
             }
             if n == BATCH {
                 self.publications_pending = true;
@@ -792,21 +795,26 @@ impl Reactor {
                 ok => ok,
             };
             match next {
-                Ok(frame) => {
-                    let wait = Envelope::parse(&frame[4..]).is_ok_and(|e| self.local_must_wait(&e));
-                    if wait {
-                        self.held = Some(frame);
-                        self.publications_pending = true;
-                        return;
-                    }
-                    self.route_local(frame)
-                }
+                Ok(buf) => self.held = Some((buf, 0)),
                 Err(_) => break,
             }
             n += 1;
         }
         self.publications_pending = false;
         self.stalled_since = None;
+    }
+
+    /// Routes the frames of `buf` from `off` on; returns what is left when a peer or a
+    /// blocking subscriber is full.
+    fn route_batch(&mut self, buf: Vec<u8>, mut off: usize) -> Option<(Vec<u8>, usize)> {
+        while let Some(frame) = next_frame(&buf, off) {
+            if self.peers_full() || self.frame_must_wait(frame) {
+                return Some((buf, off));
+            }
+            off += frame.len();
+            self.route_local(frame);
+        }
+        None
     }
 
     /// Publishers have waited for a full peer: after `peer_stall_timeout`, that peer gets its
@@ -845,13 +853,13 @@ impl Reactor {
     }
 
     /// Routes a frame published on this endpoint: local subscribers, then peers.
-    fn route_local(&mut self, frame: Vec<u8>) {
+    fn route_local(&mut self, frame: &[u8]) {
         let Ok(env) = Envelope::parse(&frame[4..]) else {
             return;
         };
         let (receiver, topic) = (env.receiver, env.topic);
         if receiver.is_nil() || receiver == self.id {
-            self.deliver_local(&frame, &env);
+            self.deliver_local(frame, &env);
         }
         let mut targets = std::mem::take(&mut self.targets);
         targets.extend(
@@ -871,7 +879,7 @@ impl Reactor {
                 .map(|(t, _)| *t),
         );
         for &t in &targets {
-            self.queue_frame(t, &frame);
+            self.queue_frame(t, frame);
         }
         targets.clear();
         self.targets = targets;
@@ -1614,6 +1622,13 @@ impl Reactor {
             let _ = self.poll.registry().deregister(&mut c.stream);
         }
     }
+}
+
+/// The complete frame (length prefix included) at `off` in a publication buffer.
+fn next_frame(buf: &[u8], off: usize) -> Option<&[u8]> {
+    let len = buf.get(off..off + 4)?;
+    let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
+    buf.get(off..off + 4 + len)
 }
 
 impl Drop for Reactor {
