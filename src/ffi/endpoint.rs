@@ -46,8 +46,8 @@ pub enum brook_overflow_policy {
     Block = 3,
 }
 
-/// The policies a subscriber queue accepts.
-const SUBSCRIBER_POLICIES: [(u32, OverflowPolicy); 4] = [
+/// The values of `brook_overflow_policy`.
+const POLICIES: [(u32, OverflowPolicy); 4] = [
     (
         brook_overflow_policy::Disconnect as u32,
         OverflowPolicy::Disconnect,
@@ -138,9 +138,14 @@ pub extern "C" fn brook_config_set_peer_overflow_policy(
     policy: u32,
 ) -> brook_status {
     set(config, |c| {
-        // Block would hold up every publisher for one stuck peer; the stall timeout exists
-        // to decide that peer's fate instead.
-        let p = enum_arg(policy, &SUBSCRIBER_POLICIES[..3], "policy")?;
+        let p = enum_arg(policy, &POLICIES, "policy")?;
+        // Blocking would hold up every publisher for one stuck peer; the stall timeout
+        // exists to decide that peer's fate instead.
+        if p == OverflowPolicy::Block {
+            return Err(Failure::invalid(
+                "policy: block applies to subscribers only, not to peers",
+            ));
+        }
         c.peer_overflow_policy = p;
         Ok(())
     })
@@ -188,7 +193,7 @@ pub extern "C" fn brook_config_set_subscriber_overflow_policy(
     policy: u32,
 ) -> brook_status {
     set(config, |c| {
-        c.subscriber_overflow_policy = enum_arg(policy, &SUBSCRIBER_POLICIES, "policy")?;
+        c.subscriber_overflow_policy = enum_arg(policy, &POLICIES, "policy")?;
         Ok(())
     })
 }

@@ -169,6 +169,7 @@ static void test_config(void) {
   CHECK_STATUS(brook_config_set_peer_overflow_policy(c, 99), BROOK_STATUS_INVALID_ARGUMENT);
   CHECK_STATUS(brook_config_set_peer_overflow_policy(c, BROOK_OVERFLOW_POLICY_BLOCK),
                BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_ERROR_HAS("subscribers only");
   CHECK_STATUS(brook_config_set_peer_buffer_size(c, 0), BROOK_STATUS_INVALID_ARGUMENT);
   CHECK_STATUS(brook_config_set_subscriber_queue_size(c, (size_t)1 << 30),
                BROOK_STATUS_INVALID_ARGUMENT);
