@@ -1,0 +1,60 @@
+//! `brook`: Broker's command-line tools as subcommands of one binary, with their options, so
+//! that scripts switch by name: `brook pipe` (broker-pipe).
+//!
+//! Exit status: 0 on success; 1 on a usage error or a failure, with `brook: <error>` (or
+//! clap's usage message) on stderr.
+
+// A binary's root file finds its modules next to it, not in a directory of its name.
+#[path = "brook/common.rs"]
+mod common;
+#[path = "brook/pipe.rs"]
+mod pipe;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(name = "brook", version, about = "Zeek Broker tools: pipe")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Publish stdin lines to a topic, or print a topic's messages (broker-pipe).
+    Pipe(pipe::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version print to stdout and succeed; usage errors fail with 1,
+            // as Broker's tools do.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Pipe(args) => pipe::run(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        // A closed stdout (`brook pipe ... | head`) ends the output; it is not a failure.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("brook: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The `brook` binary run for real: pipe, throughput and node processes peering over
+//! loopback. Every wait has a deadline, and a child still running when its test ends is
+//! killed, so a hang fails the test instead of blocking the run.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// A running `brook`, its stdout and stderr read line by line on threads.
+struct Brook {
+    child: Child,
+    args: Vec<String>,
+    stdout: Receiver<String>,
+    stderr: Receiver<String>,
+    /// Everything written to stderr so far, for failure messages.
+    log: Arc<Mutex<String>>,
+}
+
+fn read_lines(
+    from: impl Read + Send + 'static,
+    log: Option<Arc<Mutex<String>>>,
+) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines() {
+            let Ok(line) = line else { break };
+            if let Some(log) = &log {
+                let mut log = log.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Brook {
+    fn start(args: &[&str], stdin: Option<&[u8]>) -> Brook {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
+            .args(args)
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("brook starts");
+        if let Some(input) = stdin {
+            let mut pipe = child.stdin.take().unwrap();
+            pipe.write_all(input).unwrap();
+            // Dropping the pipe closes it: EOF for the child.
+        }
+        let log = Arc::new(Mutex::new(String::new()));
+        let stdout: ChildStdout = child.stdout.take().unwrap();
+        Brook {
+            stdout: read_lines(stdout, None),
+            stderr: read_lines(child.stderr.take().unwrap(), Some(log.clone())),
+            child,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            log,
+        }
+    }
+
+    fn context(&self) -> String {
+        format!(
+            "brook {}\nstderr:\n{}",
+            self.args.join(" "),
+            self.log.lock().unwrap()
+        )
+    }
+
+    /// The port from the `*** listening on port N` line on stderr.
+    fn port(&self) -> u16 {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(p) = line.strip_prefix("*** listening on port ") {
+                        return p.parse().unwrap();
+                    }
+                }
+                Err(_) => panic!("no listening port\n{}", self.context()),
+            }
+        }
+    }
+
+    /// The next stdout line, or None at EOF; fails after the deadline.
+    fn line(&self, deadline: Instant) -> Option<String> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match self.stdout.recv_timeout(left) {
+            Ok(line) => Some(line),
+            Err(RecvTimeoutError::Disconnected) => None,
+            Err(RecvTimeoutError::Timeout) => panic!("no output in time\n{}", self.context()),
+        }
+    }
+
+    /// Waits for the exit and returns the status with all of stdout.
+    fn finish(&mut self) -> (ExitStatus, Vec<String>) {
+        let deadline = Instant::now() + DEADLINE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "did not exit in time\n{}",
+                self.context()
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let mut out = Vec::new();
+        while let Some(line) = self.line(deadline) {
+            out.push(line);
+        }
+        (status, out)
+    }
+}
+
+impl Drop for Brook {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn pipe_carries_stdin_lines_to_a_subscriber() {
+    let mut sub = Brook::start(
+        &[
+            "pipe",
+            "-m",
+            "subscribe",
+            "-t",
+            "/cli/pipe",
+            "-l",
+            "0",
+            "-c",
+            "3",
+        ],
+        None,
+    );
+    let peer = format!("127.0.0.1:{}", sub.port());
+    let mut publisher = Brook::start(
+        &[
+            "pipe",
+            "--mode",
+            "publish",
+            "--topic",
+            "/cli/pipe/x",
+            "--peers",
+            &peer,
+        ],
+        Some(b"first\ntwo words\n\xc3\xa9t\xc3\xa9\n"),
+    );
+    let (status, out) = publisher.finish();
+    assert!(status.success(), "{}", publisher.context());
+    assert_eq!(out, ["*** published 3 messages"]);
+    let (status, out) = sub.finish();
+    assert!(status.success(), "{}", sub.context());
+    assert_eq!(
+        out,
+        [
+            "data(/cli/pipe/x, first)",
+            "data(/cli/pipe/x, two words)",
+            "data(/cli/pipe/x, été)",
+        ]
+    );
+}
+
+#[test]
+fn failures_exit_with_1_and_a_message() {
+    // Nothing listens on port 1 of loopback.
+    let mut p = Brook::start(
+        &["pipe", "-m", "publish", "-t", "/x", "-p", "127.0.0.1:1"],
+        Some(b"lost\n"),
+    );
+    let (status, _) = p.finish();
+    assert_eq!(status.code(), Some(1));
+    assert!(
+        p.log
+            .lock()
+            .unwrap()
+            .contains("brook: cannot peer with 127.0.0.1:1"),
+        "{}",
+        p.context()
+    );
+
+    let mut p = Brook::start(&["pipe", "-m", "sideways", "-t", "/x"], None);
+    assert_eq!(p.finish().0.code(), Some(1));
+    let mut p = Brook::start(&["pipe", "--help"], None);
+    let (status, out) = p.finish();
+    assert!(status.success());
+    assert!(out.iter().any(|l| l.contains("--message-cap")));
+}
