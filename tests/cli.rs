@@ -178,6 +178,35 @@ fn pipe_carries_stdin_lines_to_a_subscriber() {
 }
 
 #[test]
+fn throughput_server_reports_the_clients_rate() {
+    let server = Brook::start(&["throughput", "--server", "127.0.0.1:0"], None);
+    let address = format!("127.0.0.1:{}", server.port());
+    let mut client = Brook::start(
+        &["throughput", "-r", "0", "--duration", "1", &address],
+        None,
+    );
+    let (status, out) = client.finish();
+    assert!(status.success(), "{}", client.context());
+    let sent: u64 = out
+        .iter()
+        .find_map(|l| l.strip_prefix("sent: ")?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no sent line in {out:?}"));
+    assert!(sent > 0);
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        let line = server.line(deadline).expect("the server keeps running");
+        let rate: u64 = line
+            .strip_prefix("rate: ")
+            .and_then(|r| r.strip_suffix(" events/s"))
+            .and_then(|r| r.parse().ok())
+            .unwrap_or_else(|| panic!("not a rate line: {line:?}"));
+        if rate > 0 {
+            break;
+        }
+    }
+}
+
+#[test]
 fn failures_exit_with_1_and_a_message() {
     // Nothing listens on port 1 of loopback.
     let mut p = Brook::start(

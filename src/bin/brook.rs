@@ -1,5 +1,6 @@
 //! `brook`: Broker's command-line tools as subcommands of one binary, with their options, so
-//! that scripts switch by name: `brook pipe` (broker-pipe).
+//! that scripts switch by name: `brook pipe` (broker-pipe) and `brook throughput`
+//! (broker-throughput).
 //!
 //! Exit status: 0 on success; 1 on a usage error or a failure, with `brook: <error>` (or
 //! clap's usage message) on stderr.
@@ -9,12 +10,14 @@
 mod common;
 #[path = "brook/pipe.rs"]
 mod pipe;
+#[path = "brook/throughput.rs"]
+mod throughput;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "brook", version, about = "Zeek Broker tools: pipe")]
+#[command(name = "brook", version, about = "Zeek Broker tools: pipe, throughput")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -24,6 +27,8 @@ struct Cli {
 enum Command {
     /// Publish stdin lines to a topic, or print a topic's messages (broker-pipe).
     Pipe(pipe::Args),
+    /// Measure events per second between a client and a server (broker-throughput).
+    Throughput(throughput::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Pipe(args) => pipe::run(args),
+        Command::Throughput(args) => throughput::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,10 +1,12 @@
 //! What the subcommands share: Broker-style option lists and peer addresses, listening and
-//! peering with messages on stderr, waiting for a subscriber, and pacing.
+//! peering with messages on stderr, waiting for a subscriber, pacing, and a SIGINT flag.
 
 use brook::{Endpoint, StatusEvent, StatusKind};
 use std::error::Error;
 use std::fmt::Display;
 use std::io::Write;
+use std::os::raw::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -174,6 +176,44 @@ pub fn seconds(s: &str) -> std::result::Result<Duration, String> {
         .ok()
         .and_then(|x| Duration::try_from_secs_f64(x).ok())
         .ok_or_else(|| format!("not a number of seconds: {s:?}"))
+}
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+const SIGINT: c_int = 2;
+const SIGTERM: c_int = 15;
+const SIG_DFL: usize = 0;
+
+unsafe extern "C" {
+    // `sighandler_t signal(int, sighandler_t)`; a handler is a pointer, passed as usize so
+    // that SIG_DFL (0) fits too.
+    fn signal(signum: c_int, handler: usize) -> usize;
+}
+
+extern "C" fn on_signal(signum: c_int) {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+    // A second signal then terminates as usual. signal() is async-signal-safe.
+    // SAFETY: restores the default disposition; no Rust state is touched.
+    unsafe {
+        signal(signum, SIG_DFL);
+    }
+}
+
+/// Turns the first SIGINT or SIGTERM into a flag that [`interrupted`] reports, for loops
+/// that want to finish cleanly; a second signal terminates the process.
+pub fn catch_interrupts() {
+    let handler = on_signal as extern "C" fn(c_int) as usize;
+    // SAFETY: the handler only stores to an atomic and calls signal(), both
+    // async-signal-safe.
+    unsafe {
+        signal(SIGINT, handler);
+        signal(SIGTERM, handler);
+    }
+}
+
+/// True once SIGINT or SIGTERM arrived after [`catch_interrupts`].
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 #[cfg(test)]
