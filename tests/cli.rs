@@ -207,6 +207,41 @@ fn throughput_server_reports_the_clients_rate() {
 }
 
 #[test]
+fn node_ping_prints_one_round_trip_per_pong() {
+    let pong = Brook::start(
+        &["node", "--mode", "pong", "--topics", "/cli/ping", "-p", "0"],
+        None,
+    );
+    let peer = format!("127.0.0.1:{}", pong.port());
+    for format in [None, Some("--zeek-events")] {
+        let mut args = vec![
+            "node",
+            "-m",
+            "ping",
+            "-t",
+            "/cli/ping",
+            "--peers",
+            &peer,
+            "-n",
+            "5",
+            "-s",
+            "100",
+        ];
+        args.extend(format);
+        let mut ping = Brook::start(&args, None);
+        let (status, out) = ping.finish();
+        assert!(status.success(), "{}", ping.context());
+        assert_eq!(out.len(), 5, "{out:?}");
+        for line in &out {
+            let ns: u64 = line
+                .parse()
+                .unwrap_or_else(|_| panic!("not a number: {line:?}"));
+            assert!(ns > 0);
+        }
+    }
+}
+
+#[test]
 fn failures_exit_with_1_and_a_message() {
     // Nothing listens on port 1 of loopback.
     let mut p = Brook::start(

@@ -1,6 +1,6 @@
 //! `brook`: Broker's command-line tools as subcommands of one binary, with their options, so
-//! that scripts switch by name: `brook pipe` (broker-pipe) and `brook throughput`
-//! (broker-throughput).
+//! that scripts switch by name: `brook pipe` (broker-pipe), `brook throughput`
+//! (broker-throughput) and `brook node` (broker-node's relay, ping and pong modes).
 //!
 //! Exit status: 0 on success; 1 on a usage error or a failure, with `brook: <error>` (or
 //! clap's usage message) on stderr.
@@ -8,6 +8,8 @@
 // A binary's root file finds its modules next to it, not in a directory of its name.
 #[path = "brook/common.rs"]
 mod common;
+#[path = "brook/node.rs"]
+mod node;
 #[path = "brook/pipe.rs"]
 mod pipe;
 #[path = "brook/throughput.rs"]
@@ -17,7 +19,11 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
-#[command(name = "brook", version, about = "Zeek Broker tools: pipe, throughput")]
+#[command(
+    name = "brook",
+    version,
+    about = "Zeek Broker tools: pipe, throughput, node"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -29,6 +35,8 @@ enum Command {
     Pipe(pipe::Args),
     /// Measure events per second between a client and a server (broker-throughput).
     Throughput(throughput::Args),
+    /// Relay, ping or pong node for round-trip measurements (broker-node).
+    Node(node::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +56,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Pipe(args) => pipe::run(args),
         Command::Throughput(args) => throughput::run(args),
+        Command::Node(args) => node::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
