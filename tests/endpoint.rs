@@ -641,3 +641,48 @@ fn batches_arrive_whole_and_in_order_even_when_a_subscriber_is_slow() {
     );
     assert!(a.publisher("").is_err());
 }
+
+#[test]
+fn unusable_configurations_are_refused() {
+    for (cfg, what) in [
+        (
+            Config {
+                peer_buffer_size: 0,
+                ..Config::default()
+            },
+            "peer_buffer_size",
+        ),
+        (
+            Config {
+                subscriber_queue_size: usize::MAX,
+                ..Config::default()
+            },
+            "subscriber_queue_size",
+        ),
+        (
+            Config {
+                max_frame_size: usize::MAX,
+                ..Config::default()
+            },
+            "max_frame_size",
+        ),
+        (
+            Config {
+                handshake_timeout: Duration::MAX,
+                ..Config::default()
+            },
+            "handshake_timeout",
+        ),
+        (
+            Config {
+                peer_overflow_policy: brook::OverflowPolicy::Block,
+                ..Config::default()
+            },
+            "block policy",
+        ),
+    ] {
+        let e = Endpoint::new(cfg).err().expect("refused");
+        assert_eq!(e.kind, ErrorKind::InvalidArgument);
+        assert!(e.message.contains(what), "{e}");
+    }
+}

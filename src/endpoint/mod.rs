@@ -72,6 +72,58 @@ impl Default for Config {
     }
 }
 
+impl Config {
+    /// Queue sizes are allocated up front: this is the most any may ask for.
+    pub const MAX_QUEUE: usize = 1 << 24;
+
+    /// Checks that every value is usable: queue sizes between 1 and [`Config::MAX_QUEUE`],
+    /// a frame limit between 1 byte and the wire format's maximum, timeouts of at most a
+    /// day, and no `Block` policy for peers (a peer that cannot take more is stalled or
+    /// cut off, never waited for without limit).
+    pub fn validate(&self) -> Result<()> {
+        let queue = |name: &str, n: usize| {
+            if n == 0 || n > Config::MAX_QUEUE {
+                return Err(Error::invalid(format!(
+                    "{name} must be between 1 and {}, not {n}",
+                    Config::MAX_QUEUE
+                )));
+            }
+            Ok(())
+        };
+        queue("peer_buffer_size", self.peer_buffer_size)?;
+        queue("subscriber_queue_size", self.subscriber_queue_size)?;
+        let max_frame = crate::wire::frame::MAX_WIRE_PAYLOAD;
+        if self.max_frame_size == 0 || self.max_frame_size > max_frame {
+            return Err(Error::invalid(format!(
+                "max_frame_size must be between 1 and {max_frame}, not {}",
+                self.max_frame_size
+            )));
+        }
+        let day = Duration::from_secs(86_400);
+        for (name, d) in [
+            ("peer_stall_timeout", self.peer_stall_timeout),
+            ("handshake_timeout", self.handshake_timeout),
+            ("unpeer_timeout", self.unpeer_timeout),
+        ] {
+            if d > day {
+                return Err(Error::invalid(format!("{name} must be at most a day")));
+            }
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(Error::invalid("handshake_timeout must not be zero"));
+        }
+        if self.peer_overflow_policy == OverflowPolicy::Block {
+            return Err(Error::invalid(
+                "the block policy is for subscribers; peers use disconnect, drop_newest or drop_oldest",
+            ));
+        }
+        if self.max_malformed_in_a_row == 0 {
+            return Err(Error::invalid("max_malformed_in_a_row must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 /// Broker's status codes (`broker::sc`).
 #[repr(u8)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -252,8 +304,11 @@ fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
 }
 
 impl Endpoint {
-    /// Starts an endpoint with a fresh random ID and its reactor thread.
+    /// Starts an endpoint with a fresh random ID and its reactor thread. Fails with
+    /// [`ErrorKind::InvalidArgument`] for a configuration that could not work (see
+    /// [`Config::validate`]).
     pub fn new(config: Config) -> Result<Endpoint> {
+        config.validate()?;
         let (shared, thread) = reactor::start(config, EndpointId::random())?;
         Ok(Endpoint {
             shared,
@@ -422,7 +477,12 @@ impl Endpoint {
 
     /// Publishes a Zeek event (encoded straight from the event, without building its
     /// `Data` first).
-    pub fn publish_event(&self, topic: impl AsRef<[u8]>, event: Event) -> Result<()> {
+    pub fn publish_event(
+        &self,
+        topic: impl AsRef<[u8]>,
+        event: impl std::borrow::Borrow<Event>,
+    ) -> Result<()> {
+        let event = event.borrow();
         let topic = topic.as_ref();
         if topic.is_empty() {
             return Err(Error::invalid("the topic is empty"));

@@ -871,8 +871,7 @@ pub extern "C" fn brook_endpoint_publish_event(
     event: *const brook_event,
 ) -> brook_status {
     guard(|| {
-        // `Endpoint::publish_event` takes the event by value; the caller keeps its own.
-        let event = arg(event, "event")?.inner.clone();
+        let event = &arg(event, "event")?.inner;
         publish(endpoint, topic, |ep, t| ep.publish_event(t, event))
     })
 }
