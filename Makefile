@@ -141,8 +141,11 @@ install-test: lib
 	  $$(PKG_CONFIG_PATH=$(INSTALL_TEST_PREFIX)/lib/pkgconfig $(PKG_CONFIG) --cflags --libs brook)
 	LD_LIBRARY_PATH=$(INSTALL_TEST_PREFIX)/lib $(TIMEOUT) $(BUILD)/pkgconfig_test
 
+# Codec rates, then two processes over loopback (about two minutes; BROOK_BENCH_ONLY=abcd
+# picks scenarios, BROOK_BENCH_FLOOD_SECS shortens the flood).
 bench:
 	$(CARGO) bench --bench codec
+	$(CARGO) bench --bench net
 
 fuzz:
 	./fuzz/run.sh

@@ -289,6 +289,26 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// An endpoint: one reactor thread with its listeners, peers and subscriptions.
 /// Safe to share between threads. Dropping it shuts it down.
+///
+/// ```
+/// use brook::{Config, Data, Endpoint};
+/// use brook::data::zeek::Event;
+/// use std::time::Duration;
+///
+/// let zeek_side = Endpoint::new(Config::default())?;
+/// let port = zeek_side.listen("127.0.0.1", 0)?;              // 0: any free port
+/// let sub = zeek_side.subscribe(&["/brook/ping"])?;
+///
+/// let me = Endpoint::new(Config::default())?;
+/// me.peer("127.0.0.1", port, Duration::from_secs(10))?;      // blocks until peered; retries every 10 s after a loss
+/// # while me.peer_subscriptions()?.is_empty() { std::thread::sleep(Duration::from_millis(5)); }
+/// me.publish_event("/brook/ping", Event::new("ping", vec![Data::Count(1)]))?;
+///
+/// let msg = sub.get(Some(Duration::from_secs(5)))?.unwrap(); // or sub.poll(n), or poll(2) on sub.fd()
+/// let event = msg.event()?;                                   // decoded on the subscriber's thread
+/// assert_eq!(event.name, "ping");
+/// # Ok::<(), brook::Error>(())
+/// ```
 pub struct Endpoint {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
