@@ -57,7 +57,7 @@ fn child(role: &str) {
                 }
             }
             let secs = start.unwrap().elapsed().as_secs_f64();
-            writeln!(out, "{secs}").unwrap();
+            writeln!(out, "{secs} {}", cpu_secs()).unwrap();
         }
         "tcp-sink" => {
             let n: u64 = std::env::var("N").unwrap().parse().unwrap();
@@ -77,7 +77,7 @@ fn child(role: &str) {
                 let l = u32::from_be_bytes(len) as usize;
                 r.read_exact(&mut body[..l]).unwrap();
             }
-            writeln!(out, "{}", start.elapsed().as_secs_f64()).unwrap();
+            writeln!(out, "{} {}", start.elapsed().as_secs_f64(), cpu_secs()).unwrap();
         }
         "brook-pong" => {
             let ep = Endpoint::new(Config::default()).unwrap();
@@ -142,6 +142,17 @@ fn child(role: &str) {
     }
 }
 
+/// CPU seconds (user + system) this process has used so far.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit(')').next().unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 after ')'.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -176,6 +187,13 @@ impl ChildProc {
     fn line(&mut self) -> Option<String> {
         self.lines.next().and_then(|l| l.ok())
     }
+
+    /// A sink's closing line: wall seconds and its own CPU seconds.
+    fn times(&mut self) -> (f64, f64) {
+        let line = self.line().expect("the sink's result");
+        let mut it = line.split(' ').map(|v| v.parse::<f64>().unwrap());
+        (it.next().unwrap(), it.next().unwrap())
+    }
 }
 
 impl Drop for ChildProc {
@@ -185,8 +203,9 @@ impl Drop for ChildProc {
     }
 }
 
-/// Publishes `n` values through brook to a sink process; returns messages per second.
-fn brook_throughput(n: u64, publish: impl Fn(&Endpoint, u64)) -> f64 {
+/// Publishes `n` values through brook to a sink process; returns messages per second and
+/// the CPU time both processes spent per message.
+fn brook_throughput(n: u64, publish: impl Fn(&Endpoint, u64)) -> (f64, f64) {
     let (mut sink, port) = ChildProc::start("brook-sink", n);
     let ep = Endpoint::new(Config::default()).unwrap();
     ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
@@ -198,28 +217,33 @@ fn brook_throughput(n: u64, publish: impl Fn(&Endpoint, u64)) -> f64 {
     {
         std::thread::sleep(Duration::from_millis(5));
     }
+    let cpu0 = cpu_secs();
     for i in 0..n {
         publish(&ep, i);
     }
-    let secs: f64 = sink.line().unwrap().parse().unwrap();
-    n as f64 / secs
+    let (secs, child_cpu) = sink.times();
+    let cpu = cpu_secs() - cpu0 + child_cpu;
+    (n as f64 / secs, cpu / n as f64 * 1e9)
 }
 
-/// The same frames written straight into a TCP socket; returns messages per second.
-fn tcp_throughput(n: u64, value: impl Fn(u64) -> Data) -> f64 {
+/// The same frames written straight into a TCP socket; returns messages per second and CPU
+/// time per message.
+fn tcp_throughput(n: u64, value: impl Fn(u64) -> Data) -> (f64, f64) {
     let (mut sink, port) = ChildProc::start("tcp-sink", n);
     let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let mut w = BufWriter::with_capacity(256 * 1024, s);
     let id = EndpointId::random();
     let mut frame = Vec::new();
+    let cpu0 = cpu_secs();
     for i in 0..n {
         frame.clear();
         envelope::write_data(&mut frame, id, EndpointId::nil(), b"/bench", &value(i)).unwrap();
         w.write_all(&frame).unwrap();
     }
     w.flush().unwrap();
-    let secs: f64 = sink.line().unwrap().parse().unwrap();
-    n as f64 / secs
+    let (secs, child_cpu) = sink.times();
+    let cpu = cpu_secs() - cpu0 + child_cpu;
+    (n as f64 / secs, cpu / n as f64 * 1e9)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -357,16 +381,19 @@ fn main() {
     let run = |c: char| only.contains(c);
 
     if run('a') {
-        let b = brook_throughput(EVENTS, |ep, i| {
+        let (b, bc) = brook_throughput(EVENTS, |ep, i| {
             let ev = Event::new("bench_event", vec![Data::Count(i)]);
             ep.publish_event("/bench", ev).unwrap()
         });
-        let t = tcp_throughput(EVENTS, small_event);
+        let (t, tc) = tcp_throughput(EVENTS, small_event);
         println!(
-            "(a) small events: brook {:.2} M/s, bare TCP {:.2} M/s (ratio {:.2})",
+            "(a) small events: brook {:.2} M/s, bare TCP {:.2} M/s (ratio {:.2}); \
+             CPU per event: brook {:.0} ns, bare TCP {:.0} ns",
             b / 1e6,
             t / 1e6,
-            b / t
+            b / t,
+            bc,
+            tc
         );
     }
 
@@ -386,13 +413,16 @@ fn main() {
 
     if run('c') {
         let s = kib_string();
-        let b = brook_throughput(STRINGS, |ep, _| ep.publish("/bench", &s).unwrap());
-        let t = tcp_throughput(STRINGS, |_| s.clone());
+        let (b, bc) = brook_throughput(STRINGS, |ep, _| ep.publish("/bench", &s).unwrap());
+        let (t, tc) = tcp_throughput(STRINGS, |_| s.clone());
         println!(
-            "(c) 1 KiB strings: brook {:.2} GB/s, bare TCP {:.2} GB/s (ratio {:.2})",
+            "(c) 1 KiB strings: brook {:.2} GB/s, bare TCP {:.2} GB/s (ratio {:.2}); \
+             CPU per message: brook {:.0} ns, bare TCP {:.0} ns",
             b * 1024.0 / 1e9,
             t * 1024.0 / 1e9,
-            b / t
+            b / t,
+            bc,
+            tc
         );
     }
 

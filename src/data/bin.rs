@@ -74,8 +74,9 @@ pub fn encode(d: &Data) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// A cheap upper-bound guess of the encoded size, to size buffers in one allocation.
-fn encoded_len_hint(d: &Data) -> usize {
+/// A cheap guess of the encoded size (exact for scalars, strings and vectors of them), to
+/// size buffers in one allocation.
+pub fn encoded_len_hint(d: &Data) -> usize {
     match d {
         Data::String(s) | Data::Enum(s) => 6 + s.len(),
         Data::Vector(v) => 6 + v.iter().map(encoded_len_hint).sum::<usize>(),

@@ -274,6 +274,13 @@ impl Event {
         }
     }
 
+    /// About the size of [`Event::encode_into`]'s output, to size a buffer once.
+    pub fn encoded_len_hint(&self) -> usize {
+        let args: usize = self.args.iter().map(super::bin::encoded_len_hint).sum();
+        let meta = self.metadata.as_ref().map_or(0, |m| 8 + 32 * m.len());
+        32 + self.name.len() + args + meta
+    }
+
     /// Appends the event's bin-v1 encoding (exactly that of `Data::from(event)`) without
     /// building the intermediate value.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {

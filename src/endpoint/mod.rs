@@ -235,6 +235,9 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) commands: Sender<Command>,
     pub(crate) publications: Sender<Vec<u8>>,
+    /// Publication buffers the reactor is done with, for publishers to reuse: a buffer that
+    /// is allocated on one thread and freed on another defeats malloc's per-thread caches.
+    pub(crate) spare_buffers: (Sender<Vec<u8>>, crossbeam_channel::Receiver<Vec<u8>>),
     pub(crate) waker: mio::Waker,
     /// Set while a wake for the publication queue is pending, so that a burst of publishes
     /// costs one wake.
@@ -244,7 +247,30 @@ pub(crate) struct Shared {
     next_id: AtomicU64,
 }
 
+/// How many spare publication buffers wait for reuse, and the largest one kept.
+const SPARE_BUFFERS: usize = 1024;
+pub(crate) const SPARE_BUFFER_MAX: usize = 4096;
+
 impl Shared {
+    /// An empty buffer with room for `n` bytes, reused when one is spare.
+    pub(crate) fn buffer(&self, n: usize) -> Vec<u8> {
+        match self.spare_buffers.1.try_recv() {
+            Ok(mut b) => {
+                b.reserve(n);
+                b
+            }
+            Err(_) => Vec::with_capacity(n),
+        }
+    }
+
+    /// Gives a buffer back for reuse (the reactor calls this once a publication is routed).
+    pub(crate) fn recycle(&self, mut b: Vec<u8>) {
+        if b.capacity() <= SPARE_BUFFER_MAX {
+            b.clear();
+            let _ = self.spare_buffers.0.try_send(b);
+        }
+    }
+
     fn closed_error(&self) -> Error {
         let why = self.fatal.lock().ok().and_then(|f| f.clone());
         match why {
@@ -348,6 +374,7 @@ impl Endpoint {
             config,
             commands,
             publications,
+            spare_buffers: bounded(SPARE_BUFFERS),
             waker,
             publish_wake: AtomicBool::new(false),
             fatal: Mutex::new(None),
@@ -473,7 +500,9 @@ impl Endpoint {
         if topic.is_empty() {
             return Err(Error::invalid("the topic is empty"));
         }
-        let mut frame = Vec::with_capacity(64 + topic.len());
+        let mut frame = self
+            .shared
+            .buffer(48 + topic.len() + bin::encoded_len_hint(data));
         envelope::write_data(&mut frame, self.shared.id, receiver, topic, data)?;
         Ok(frame)
     }
@@ -507,7 +536,9 @@ impl Endpoint {
         if topic.is_empty() {
             return Err(Error::invalid("the topic is empty"));
         }
-        let mut frame = Vec::with_capacity(64 + topic.len() + event.name.len());
+        let mut frame = self
+            .shared
+            .buffer(48 + topic.len() + event.encoded_len_hint());
         envelope::write_data_with(
             &mut frame,
             self.shared.id,
@@ -597,7 +628,9 @@ pub struct Publisher {
 
 impl Publisher {
     fn frame(&self, data: &Data) -> Result<Vec<u8>> {
-        let mut frame = Vec::with_capacity(64 + self.topic.len());
+        let mut frame = self
+            .shared
+            .buffer(48 + self.topic.len() + bin::encoded_len_hint(data));
         envelope::write_data(
             &mut frame,
             self.shared.id,

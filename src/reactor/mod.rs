@@ -772,13 +772,16 @@ impl Reactor {
         let mut n = 0;
         loop {
             if let Some((buf, off)) = self.held.take() {
-                if let Some(rest) = self.route_batch(buf, off) {
-                    self.held = Some(rest);
-                    self.publications_pending = true;
-                    if self.peers_full() {
-                        self.stall_check();
+                match self.route_batch(buf, off) {
+                    Ok(done) => self.shared.recycle(done),
+                    Err(rest) => {
+                        self.held = Some(rest);
+                        self.publications_pending = true;
+                        if self.peers_full() {
+                            self.stall_check();
+                        }
+                        return;
                     }
-                    return;
                 }
             }
             if n == BATCH {
@@ -804,17 +807,17 @@ impl Reactor {
         self.stalled_since = None;
     }
 
-    /// Routes the frames of `buf` from `off` on; returns what is left when a peer or a
-    /// blocking subscriber is full.
-    fn route_batch(&mut self, buf: Vec<u8>, mut off: usize) -> Option<(Vec<u8>, usize)> {
+    /// Routes the frames of `buf` from `off` on. Gives the buffer back when done, or what is
+    /// left when a peer or a blocking subscriber is full.
+    fn route_batch(&mut self, buf: Vec<u8>, mut off: usize) -> Result<Vec<u8>, (Vec<u8>, usize)> {
         while let Some(frame) = next_frame(&buf, off) {
             if self.peers_full() || self.frame_must_wait(frame) {
-                return Some((buf, off));
+                return Err((buf, off));
             }
             off += frame.len();
             self.route_local(frame);
         }
-        None
+        Ok(buf)
     }
 
     /// Publishers have waited for a full peer: after `peer_stall_timeout`, that peer gets its
