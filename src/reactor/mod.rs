@@ -587,19 +587,7 @@ impl Reactor {
     /// callers, and retry if asked to.
     fn attempt_failed(&mut self, addr: SocketAddr, why: &str) {
         self.error(ErrorCode::PeerUnavailable, None, Some(addr), why);
-        let Some(req) = self.requests.get_mut(&addr) else {
-            return;
-        };
-        req.conn = None;
-        for w in req.waiters.drain(..) {
-            let _ = w.send(Err(Error::new(ErrorKind::PeerUnavailable, why)));
-        }
-        if req.retry.is_zero() || self.shutting_down.is_some() {
-            self.requests.remove(&addr);
-        } else {
-            let retry = req.retry;
-            self.timer(retry, Timer::Retry(addr));
-        }
+        self.attempt_failed_quiet(addr, why);
     }
 
     fn unpeer(&mut self, addr: SocketAddr) -> Result<()> {
