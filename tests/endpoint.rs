@@ -509,6 +509,7 @@ mod brook_poll {
         pub revents: i16,
     }
     pub const POLLIN: i16 = 1;
+    pub const POLLOUT: i16 = 4;
     unsafe extern "C" {
         #[link_name = "poll"]
         fn c_poll(fds: *mut PollFd, n: u64, timeout: i32) -> i32;
@@ -685,4 +686,47 @@ fn unusable_configurations_are_refused() {
         assert_eq!(e.kind, ErrorKind::InvalidArgument);
         assert!(e.message.contains(what), "{e}");
     }
+}
+
+#[test]
+fn the_publisher_fd_is_writable_exactly_while_the_queue_has_room() {
+    let a = Endpoint::new(Config {
+        subscriber_queue_size: 4,
+        peer_buffer_size: 8,
+        ..Config::default()
+    })
+    .unwrap();
+    let sub = a.subscribe(&["/room"]).unwrap();
+    let publisher = a.publisher("/room").unwrap();
+    let writable = |ms: i32| {
+        let mut p = [brook_poll::PollFd {
+            fd: publisher.fd(),
+            events: brook_poll::POLLOUT,
+            revents: 0,
+        }];
+        brook_poll::poll(&mut p, ms) == 1 && p[0].revents & brook_poll::POLLOUT != 0
+    };
+    assert!(writable(0));
+    // The subscriber reads nothing: its queue fills, then the publish queue.
+    let mut sent = 0u64;
+    loop {
+        match publisher.try_publish(&Data::Count(sent)) {
+            Ok(()) => sent += 1,
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::WouldBlock);
+                break;
+            }
+        }
+        assert!(sent < 10_000, "the queue never filled");
+    }
+    assert!(!writable(0), "full, yet writable");
+    // Draining makes room; the fd turns writable again.
+    for i in 0..sent {
+        assert_eq!(sub.get(T).unwrap().unwrap().data().unwrap(), Data::Count(i));
+        if writable(0) {
+            break;
+        }
+    }
+    assert!(writable(5000));
+    publisher.try_publish(&Data::Count(0)).unwrap();
 }

@@ -10,6 +10,8 @@
 //! [`ErrorKind::Closed`] instead of hanging.
 
 pub(crate) mod queue;
+mod room;
+pub(crate) use room::RoomFd;
 
 use crate::data::zeek::Event;
 use crate::data::{Data, bin};
@@ -239,6 +241,8 @@ pub(crate) struct Shared {
     /// is allocated on one thread and freed on another defeats malloc's per-thread caches.
     pub(crate) spare_buffers: (Sender<Vec<u8>>, crossbeam_channel::Receiver<Vec<u8>>),
     pub(crate) waker: mio::Waker,
+    /// Writable while the publish queue has room.
+    pub(crate) room: room::RoomFd,
     /// Set while a wake for the publication queue is pending, so that a burst of publishes
     /// costs one wake.
     pub(crate) publish_wake: AtomicBool,
@@ -368,6 +372,7 @@ impl Endpoint {
         commands: Sender<Command>,
         publications: Sender<Vec<u8>>,
         waker: mio::Waker,
+        room: room::RoomFd,
     ) -> Arc<Shared> {
         Arc::new(Shared {
             id,
@@ -376,6 +381,7 @@ impl Endpoint {
             publications,
             spare_buffers: bounded(SPARE_BUFFERS),
             waker,
+            room,
             publish_wake: AtomicBool::new(false),
             fatal: Mutex::new(None),
             next_id: AtomicU64::new(0),
@@ -675,6 +681,14 @@ impl Publisher {
     pub fn topic(&self) -> &[u8] {
         &self.topic
     }
+
+    /// A file descriptor that polls *writable* while the endpoint's publish queue has room
+    /// (level-triggered), for programs that publish from their own poll loop with
+    /// [`Publisher::try_publish`]. Shared by the endpoint's publishers. Borrowed: valid while
+    /// the endpoint lives; never read or write it yourself.
+    pub fn fd(&self) -> RawFd {
+        self.shared.room.raw()
+    }
 }
 
 fn enqueue(shared: &Shared, frame: Vec<u8>, block: bool) -> Result<()> {
@@ -686,10 +700,13 @@ fn enqueue(shared: &Shared, frame: Vec<u8>, block: bool) -> Result<()> {
     } else {
         match shared.publications.try_send(frame) {
             Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => Err(Error::new(
-                ErrorKind::WouldBlock,
-                "the publish queue is full",
-            )),
+            Err(TrySendError::Full(_)) => {
+                shared.room.mark_full(|| shared.publications.is_full());
+                Err(Error::new(
+                    ErrorKind::WouldBlock,
+                    "the publish queue is full",
+                ))
+            }
             Err(TrySendError::Disconnected(_)) => Err(shared.closed_error()),
         }
     };

@@ -127,7 +127,8 @@ pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, Join
     let waker = Waker::new(poll.registry(), WAKER)?;
     let (cmd_tx, cmd_rx) = unbounded();
     let (pub_tx, pub_rx) = bounded(config.peer_buffer_size.max(1));
-    let shared = Endpoint::make_shared(config, id, cmd_tx, pub_tx, waker);
+    let room = crate::endpoint::RoomFd::new()?;
+    let shared = Endpoint::make_shared(config, id, cmd_tx, pub_tx, waker, room);
     let theirs = shared.clone();
     let thread = std::thread::Builder::new()
         .name(format!("brook-{id}"))
@@ -774,6 +775,7 @@ impl Reactor {
             }
             if n == BATCH {
                 self.publications_pending = true;
+                self.note_room();
                 return;
             }
             let next = match self.publications.try_recv() {
@@ -793,6 +795,14 @@ impl Reactor {
         }
         self.publications_pending = false;
         self.stalled_since = None;
+        self.note_room();
+    }
+
+    /// Publishers that found the queue full learn through their fd that it has room again.
+    fn note_room(&self) {
+        if self.shared.room.is_marked_full() && !self.shared.publications.is_full() {
+            self.shared.room.mark_room();
+        }
     }
 
     /// Routes the frames of `buf` from `off` on. Gives the buffer back when done, or what is
