@@ -231,6 +231,16 @@ typedef struct brook_message brook_message;
 typedef struct brook_peer_list brook_peer_list;
 
 /**
+ * Publishes on one topic, to the local subscribers and the peers subscribed to it. Like
+ * brook_endpoint_publish(), it waits while the endpoint's publish queue is full;
+ * brook_publisher_try_publish() and brook_publisher_fd() let a poll() loop publish
+ * without ever waiting.
+ *
+ * Safe to share between threads. Free with brook_publisher_free().
+ */
+typedef struct brook_publisher brook_publisher;
+
+/**
  * A status or error event from a status subscriber.
  *
  * Use from one thread at a time. Free with brook_status_event_free().
@@ -265,6 +275,8 @@ typedef struct brook_topic_list brook_topic_list;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+extern int32_t eventfd(uint32_t initval, int32_t flags);
 
 /**
  * The message of the calling thread's last failed call, or NULL if the last
@@ -1224,6 +1236,24 @@ brook_status brook_endpoint_try_publish(brook_endpoint *endpoint,
                                         const brook_data *value);
 
 /**
+ * Publishes copies of the `n` values `values[0]` to `values[n - 1]` on `topic`, in that
+ * order, handing them to the reactor at once: far cheaper per value than one
+ * brook_endpoint_publish() each. Waits while the publish queue is full. `values` may be
+ * NULL when `n` is 0.
+ *
+ * The values are only read; the caller still owns them. If the call fails, none of them
+ * is published.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint`, `topic`, `values` or one of its
+ * elements is NULL (the message names the index), BROOK_STATUS_INVALID_ARGUMENT if `topic`
+ * is empty, BROOK_STATUS_ENCODE_ERROR if a value cannot be encoded, BROOK_STATUS_CLOSED if
+ * the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish_batch(brook_endpoint *endpoint,
+                                          const char *topic,
+                                          const brook_data *const *values,
+                                          size_t n);
+
+/**
  * Publishes a Zeek event on `topic`, as brook_endpoint_publish() publishes a value (waiting
  * while the publish queue is full). A Zeek node subscribed to `topic` raises the event.
  *
@@ -1525,6 +1555,99 @@ brook_status brook_status_event_message(const brook_status_event *event, const c
  * Consumes `event`: do not use or free it afterwards, nor the text borrowed from it.
  */
 void brook_status_event_free(brook_status_event *event);
+
+/**
+ * Makes a publisher for `topic`. The publisher keeps its own copy of the topic.
+ *
+ * Caller owns the result; free it with brook_publisher_free(). It may outlive `endpoint`:
+ * once the endpoint has shut down or been freed, its publishes return BROOK_STATUS_CLOSED.
+ * That is also what a publisher made after shutdown does; making it succeeds.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `topic` is empty. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_publisher(brook_endpoint *endpoint,
+                                      const char *topic,
+                                      brook_publisher **out_publisher);
+
+/**
+ * Publishes a copy of `value` on the publisher's topic, waiting while the endpoint's
+ * publish queue is full (backpressure from slow peers and blocking subscribers).
+ *
+ * `value` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_ENCODE_ERROR if
+ * `value` cannot be encoded, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_publisher_publish(brook_publisher *publisher, const brook_data *value);
+
+/**
+ * Like brook_publisher_publish(), but returns BROOK_STATUS_WOULD_BLOCK instead of waiting
+ * when the publish queue is full; the value is then not published. brook_publisher_fd()
+ * tells when to try again.
+ */
+brook_status brook_publisher_try_publish(brook_publisher *publisher, const brook_data *value);
+
+/**
+ * Publishes copies of the `n` values `values[0]` to `values[n - 1]` on the publisher's
+ * topic, in that order, handing them to the reactor at once: far cheaper per value than
+ * one brook_publisher_publish() each. Waits while the publish queue is full. `values` may
+ * be NULL when `n` is 0.
+ *
+ * The values are only read; the caller still owns them. If the call fails, none of them
+ * is published.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `publisher`, `values` or one of its elements is
+ * NULL (the message names the index), BROOK_STATUS_ENCODE_ERROR if a value cannot be
+ * encoded, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_publisher_publish_batch(brook_publisher *publisher,
+                                           const brook_data *const *values,
+                                           size_t n);
+
+/**
+ * How many publishes would go through now without waiting: the free places in the
+ * endpoint's publish queue, which all its publishers share. A batch takes one place.
+ * Other threads may take them before this thread publishes.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_publisher_free_capacity(const brook_publisher *publisher, size_t *out_n);
+
+/**
+ * The topic the publisher publishes on: `*out_buf` points at its `*out_len` bytes, which
+ * are not NUL-terminated.
+ *
+ * Borrowed: valid until `publisher` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_publisher_topic(const brook_publisher *publisher,
+                                   const uint8_t **out_buf,
+                                   size_t *out_len);
+
+/**
+ * A file descriptor that polls writable (POLLOUT) while the endpoint's publish queue has
+ * room (level-triggered, for poll(), select() or epoll). In a poll() loop, wait for it,
+ * then call brook_publisher_try_publish() until it returns BROOK_STATUS_WOULD_BLOCK. Rarely
+ * it polls writable while the queue is full; try_publish then says so. Once the endpoint
+ * has shut down it polls writable, and try_publish returns BROOK_STATUS_CLOSED. Never
+ * read, write or close the descriptor yourself.
+ *
+ * One descriptor serves the endpoint: all its publishers return the same one, and
+ * publishes from other threads (or brook_endpoint_publish()) use up the same room.
+ * Borrowed: valid until the endpoint or `publisher` is freed, whichever comes first.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_publisher_fd(const brook_publisher *publisher, int *out_fd);
+
+/**
+ * Frees a publisher. NULL does nothing. What it published stays published.
+ *
+ * Consumes `publisher`: do not use or free it afterwards, nor the topic borrowed from it.
+ * No other thread may be using it.
+ */
+void brook_publisher_free(brook_publisher *publisher);
 
 #ifdef __cplusplus
 }  // extern "C"

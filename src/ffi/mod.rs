@@ -33,6 +33,8 @@ pub mod endpoint;
 
 pub mod subscriber;
 
+pub mod publisher;
+
 use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
