@@ -769,6 +769,8 @@ impl Reactor {
                         if self.peers_full() {
                             self.stall_check();
                         }
+                        // What was taken before the hold may have made room.
+                        self.note_room();
                         return;
                     }
                 }
@@ -1634,6 +1636,8 @@ fn next_frame(buf: &[u8], off: usize) -> Option<&[u8]> {
 
 impl Drop for Reactor {
     fn drop(&mut self) {
+        // Publishers waiting on their fd must wake up and learn that the endpoint is gone.
+        self.shared.room.mark_room();
         for s in &self.subs {
             s.mailbox.close();
         }
