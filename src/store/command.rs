@@ -14,6 +14,7 @@
 //! - Encoders write exactly the fields, never trailing bytes, and leave the caller's buffer
 //!   as it was when they fail.
 
+use super::channel::{ConsumerMsg, ProducerMsg};
 use crate::data::{Data, DataType, Timespan, bin};
 use crate::error::{Error, Result};
 use crate::wire::EndpointId;
@@ -497,6 +498,70 @@ impl InternalCommand {
             content,
         };
         Ok((cmd, r.pos))
+    }
+
+    /// What this command means to the channel layer: a message for a consumer (actions
+    /// become events numbered by `seq`; attach_writer and ack_clone become the handshake,
+    /// without ack_clone's snapshot, so take that first) or for a producer.
+    pub fn into_channel_msg(self) -> ChannelMsg {
+        use ProducerMsg as P;
+        let to_consumer = ChannelMsg::ToConsumer;
+        match self.content {
+            Command::AttachWriter {
+                offset,
+                heartbeat_interval,
+            }
+            | Command::AckClone {
+                offset,
+                heartbeat_interval,
+                ..
+            } => to_consumer(P::Handshake {
+                offset,
+                heartbeat_interval,
+            }),
+            Command::Keepalive { seq } => to_consumer(P::Keepalive { seq }),
+            Command::RetransmitFailed { seq } => to_consumer(P::RetransmitFailed { seq }),
+            Command::CumulativeAck { seq } => {
+                ChannelMsg::ToProducer(ConsumerMsg::CumulativeAck { seq })
+            }
+            Command::Nack { seqs } => ChannelMsg::ToProducer(ConsumerMsg::Nack { seqs }),
+            content => to_consumer(P::Event {
+                seq: self.seq,
+                content,
+            }),
+        }
+    }
+}
+
+/// A store command seen by the channel layer ([`InternalCommand::into_channel_msg`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChannelMsg {
+    /// For the consumer of the sender's channel.
+    ToConsumer(ProducerMsg<Command>),
+    /// For the producer that the sender consumes from.
+    ToProducer(ConsumerMsg),
+}
+
+impl ConsumerMsg {
+    /// The command that carries this message (its `internal_command.seq` is 0).
+    pub fn into_command(self) -> Command {
+        match self {
+            ConsumerMsg::CumulativeAck { seq } => Command::CumulativeAck { seq },
+            ConsumerMsg::Nack { seqs } => Command::Nack { seqs },
+        }
+    }
+}
+
+impl ProducerMsg<Command> {
+    /// The `internal_command.seq` and content that carry this message, or `None` for the
+    /// handshake, which is attach_writer or ack_clone depending on the channel.
+    pub fn into_command(self) -> Option<(u64, Command)> {
+        match self {
+            ProducerMsg::Handshake { .. } => None,
+            ProducerMsg::Event { seq, content } => Some((seq, content)),
+            ProducerMsg::Keepalive { seq } => Some((0, Command::Keepalive { seq })),
+            ProducerMsg::RetransmitFailed { seq } => Some((0, Command::RetransmitFailed { seq })),
+        }
     }
 }
 
