@@ -21,6 +21,7 @@
 //! incoming commands into channel messages with [`InternalCommand::into_channel_msg`] and
 //! address what comes out as spec §7.4 tabulates.
 
+pub mod actor;
 pub mod channel;
 pub mod command;
 
