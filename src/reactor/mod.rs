@@ -1251,10 +1251,11 @@ impl Reactor {
         if stale {
             self.send_routing_update(token, remote);
         }
+        // As in Broker, discovery names the endpoint, not an address.
         self.status(
             StatusCode::EndpointDiscovered,
             Some(remote),
-            Some(addr),
+            None,
             "found a new peer in the network",
         );
         self.status(
@@ -1497,14 +1498,20 @@ impl Reactor {
             }
         }
         match &why {
-            Close::Lost(msg) if was_peered => {
+            // Broker's texts, whatever the cause.
+            Close::Lost(_) if was_peered => {
                 self.status(
                     StatusCode::PeerLost,
                     remote,
                     Some(addr),
                     "lost connection to remote peer",
                 );
-                self.status(StatusCode::EndpointUnreachable, remote, Some(addr), msg);
+                self.status(
+                    StatusCode::EndpointUnreachable,
+                    remote,
+                    None,
+                    "lost the last path",
+                );
             }
             Close::Removed | Close::Shutdown if was_peered => {
                 self.status(
@@ -1516,7 +1523,7 @@ impl Reactor {
                 self.status(
                     StatusCode::EndpointUnreachable,
                     remote,
-                    Some(addr),
+                    None,
                     "lost the last path",
                 );
             }
