@@ -42,7 +42,7 @@ RUN_EXAMPLES := event_demo poll_loop
 # Steps of `make test` share the terminal and the build directory: run them in order.
 .NOTPARALLEL:
 .PHONY: all lib header check-header test fmt-check clippy cargo-test header-standalone c-tests c-tests-asan \
-        examples run-examples install-test install uninstall demo bench fuzz clean
+        examples run-examples install-test install uninstall demo bench fuzz interop clean
 
 all: lib header examples
 
@@ -147,6 +147,12 @@ install-test: lib
 bench:
 	$(CARGO) bench --bench codec
 	$(CARGO) bench --bench net
+
+# Checks against a real Broker through its Python bindings; skips when `import broker`
+# fails. See tests/interop/README.md (e.g. PYTHONPATH=<broker build>/python).
+interop:
+	$(CARGO) build --release
+	python3 tests/interop/broker_interop.py
 
 fuzz:
 	./fuzz/run.sh
