@@ -22,8 +22,10 @@
 //! address what comes out as spec §7.4 tabulates.
 
 pub mod actor;
+pub mod backend;
 pub mod channel;
 pub mod command;
+pub mod sqlite;
 
 pub use channel::{
     ChannelConfig, Consumer, ConsumerMsg, ConsumerOutput, DropReason, LostPolicy, Path, Producer,
