@@ -25,6 +25,7 @@ pub mod actor;
 pub mod backend;
 pub mod channel;
 pub mod command;
+pub mod master;
 pub mod ops;
 pub mod sqlite;
 
