@@ -5,8 +5,9 @@
 //! does. This crate is layered; dependencies point down only:
 //!
 //! - [`ffi`]: the C ABI (`include/brook.h`), a thin skin with a panic guard on every call.
-//! - [`store`]: Broker's data stores on the wire: the store commands, and the channel
-//!   protocol that replicates them between a master and its clones. No I/O.
+//! - [`store`]: Broker's data stores: the store commands, the channel protocol that
+//!   replicates them, and the master and clone state machines with their memory and SQLite
+//!   backends. No sockets; the SQLite backend writes on a thread of its own.
 //! - [`wire`]: Broker's peer protocol on the wire: framing, the handshake and Phase-3
 //!   envelopes. Bytes in, values out; no sockets.
 //! - [`data`]: the data model ([`data::Data`]), Zeek messages ([`data::zeek`]) and the three

@@ -1,6 +1,10 @@
-//! Broker's data stores on the wire (spec §7): the store commands ([`command`]) and the
-//! channel protocol that replicates them reliably ([`channel`]). Pure: bytes and ticks in,
-//! messages and events out; no sockets, threads or clocks.
+//! Broker's data stores (spec §7): the store commands ([`command`]), the channel protocol
+//! that replicates them reliably ([`channel`]), what each operation means ([`ops`]), and
+//! the two actors the reactor runs behind [`actor::StoreActor`]: a store's [`master::Master`]
+//! over a [`backend::Backend`] (in memory, or an SQLite file with Broker's schema,
+//! [`sqlite`]) and its [`clone::Clone`]s. Pure state machines: commands, requests and ticks
+//! in, commands, answers and events out; no sockets or clocks. The only thread is the
+//! SQLite backend's writer, which keeps the disk off the caller's thread.
 //!
 //! A store named `N` has one master, subscribed to [`master_topic`], and any number of
 //! clones, subscribed to [`clone_topic`]; every message between them is one
@@ -24,15 +28,20 @@
 pub mod actor;
 pub mod backend;
 pub mod channel;
+pub mod clone;
 pub mod command;
 pub mod master;
 pub mod ops;
 pub mod sqlite;
 
+pub use backend::{Backend, BackendError, MemoryBackend};
 pub use channel::{
     ChannelConfig, Consumer, ConsumerMsg, ConsumerOutput, DropReason, LostPolicy, Path, Producer,
     ProducerMsg, ProducerOutput,
 };
+pub use clone::CloneConfig;
 pub use command::{
     ChannelMsg, Command, CommandClass, EntityId, InternalCommand, clone_topic, master_topic,
 };
+pub use master::{Master, MasterConfig};
+pub use sqlite::{SqliteBackend, SqliteOptions};
