@@ -77,6 +77,34 @@ typedef enum {
    */
   BROOK_STATUS_IO = 11,
   /**
+   * A store has no value for the key (Broker's no_such_key).
+   */
+  BROOK_STATUS_NO_SUCH_KEY = 12,
+  /**
+   * A store operation met a value of the wrong type (Broker's type_clash).
+   */
+  BROOK_STATUS_TYPE_CLASH = 13,
+  /**
+   * A clone's data is not known to be current (Broker's stale_data).
+   */
+  BROOK_STATUS_STALE_DATA = 14,
+  /**
+   * A master for the store exists already (Broker's master_exists).
+   */
+  BROOK_STATUS_MASTER_EXISTS = 15,
+  /**
+   * No master answered for the store (Broker's no_such_master).
+   */
+  BROOK_STATUS_NO_SUCH_MASTER = 16,
+  /**
+   * The store's backend failed (Broker's backend_failure).
+   */
+  BROOK_STATUS_BACKEND_FAILURE = 17,
+  /**
+   * Another store error; the message names Broker's error code.
+   */
+  BROOK_STATUS_STORE_ERROR = 18,
+  /**
    * brook panicked; the message holds the panic text. Please report it.
    */
   BROOK_STATUS_PANIC = 99,

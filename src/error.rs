@@ -24,6 +24,9 @@ pub enum ErrorKind {
     WouldBlock,
     /// An operating-system call failed (socket, pipe, thread).
     Io,
+    /// A data store operation failed with Broker's error code (no_such_key, type_clash,
+    /// stale_data, master_exists, no_such_master, backend_failure, ...).
+    Store(crate::wire::ErrorCode),
 }
 
 /// An error with a kind and a human-readable message.

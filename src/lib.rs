@@ -24,7 +24,8 @@ pub mod wire;
 
 pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
 pub use endpoint::{
-    Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, Publisher, StatusCode,
-    StatusEvent, StatusKind, StatusSubscriber, Subscriber,
+    Backend, Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, Publisher,
+    StatusCode, StatusEvent, StatusKind, StatusSubscriber, Store, StoreProxy, StoreResponse,
+    Subscriber,
 };
 pub use error::{Error, ErrorKind, Result};

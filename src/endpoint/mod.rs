@@ -11,6 +11,7 @@
 
 pub(crate) mod queue;
 mod room;
+pub mod store;
 pub(crate) use room::RoomFd;
 
 use crate::data::zeek::Event;
@@ -20,6 +21,16 @@ use crate::reactor::{self, Command};
 use crate::wire::{EndpointId, ErrorCode, envelope};
 use crossbeam_channel::{Sender, TrySendError, bounded};
 pub use queue::OverflowPolicy;
+pub use store::{Store, StoreProxy, StoreResponse};
+
+/// Where a store master keeps its data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// In memory; gone with the endpoint.
+    Memory,
+    /// An SQLite file with Broker's schema, which Zeek can open too.
+    Sqlite(crate::store::SqliteOptions),
+}
 use queue::{Mailbox, Pushed};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::RawFd;
@@ -283,14 +294,18 @@ impl Shared {
         }
     }
 
-    fn send(&self, cmd: Command) -> Result<()> {
+    pub(crate) fn send(&self, cmd: Command) -> Result<()> {
         self.commands.send(cmd).map_err(|_| self.closed_error())?;
         let _ = self.waker.wake();
         Ok(())
     }
 
     /// Sends a command built around a reply channel and waits for the answer.
-    fn ask<T>(&self, make: impl FnOnce(Sender<T>) -> Command, timeout: Duration) -> Result<T> {
+    pub(crate) fn ask<T>(
+        &self,
+        make: impl FnOnce(Sender<T>) -> Command,
+        timeout: Duration,
+    ) -> Result<T> {
         let (tx, rx) = bounded(1);
         self.send(make(tx))?;
         match rx.recv_timeout(timeout) {
@@ -594,6 +609,84 @@ impl Endpoint {
     ) -> Result<()> {
         let frame = self.frame(receiver, topic.as_ref(), data)?;
         self.enqueue(frame, true)
+    }
+
+    /// Attaches the master of store `name` with `backend`. Fails with
+    /// `Store(master_exists)` if this endpoint or a direct peer already has a master (or this
+    /// endpoint a clone) of that name, and `Store(backend_failure)` if the backend cannot
+    /// be opened.
+    pub fn attach_master(&self, name: impl AsRef<[u8]>, backend: Backend) -> Result<Store> {
+        let name = name.as_ref().to_vec();
+        let me = self.entity();
+        let opened: Box<dyn crate::store::Backend> = match backend {
+            Backend::Memory => Box::new(crate::store::MemoryBackend::new()),
+            Backend::Sqlite(options) => Box::new(
+                crate::store::SqliteBackend::open(&options)
+                    .map_err(|e| Error::new(ErrorKind::Store(e.code()), e.message))?,
+            ),
+        };
+        let actor = crate::store::Master::new(
+            name.clone(),
+            me,
+            opened,
+            crate::store::MasterConfig::default(),
+        )
+        .map_err(|(code, msg)| Error::new(ErrorKind::Store(code), msg))?;
+        self.attach(
+            Box::new(actor),
+            crate::store::master_topic(&name),
+            true,
+            name,
+        )
+    }
+
+    /// Attaches a clone of store `name`, which finds its master among the direct peers.
+    pub fn attach_clone(&self, name: impl AsRef<[u8]>) -> Result<Store> {
+        self.attach_clone_with(name, crate::store::CloneConfig::default())
+    }
+
+    /// Like [`Endpoint::attach_clone`], with the clone's intervals (how long it answers
+    /// from a replica without a master, how long writes wait for one, how often it asks).
+    pub fn attach_clone_with(
+        &self,
+        name: impl AsRef<[u8]>,
+        config: crate::store::CloneConfig,
+    ) -> Result<Store> {
+        let name = name.as_ref().to_vec();
+        let actor = crate::store::clone::Clone::new(name.clone(), self.entity(), config);
+        self.attach(
+            Box::new(actor),
+            crate::store::clone_topic(&name),
+            false,
+            name,
+        )
+    }
+
+    /// A fresh entity of this endpoint (a store actor or a store handle).
+    fn entity(&self) -> crate::store::EntityId {
+        crate::store::EntityId {
+            endpoint: self.shared.id,
+            object: self.shared.next_id(),
+        }
+    }
+
+    fn attach(
+        &self,
+        actor: Box<dyn crate::store::actor::StoreActor>,
+        listen: Vec<u8>,
+        master: bool,
+        name: Vec<u8>,
+    ) -> Result<Store> {
+        let slot = self.shared.ask(
+            |reply| Command::AttachStore {
+                actor,
+                listen,
+                master,
+                reply,
+            },
+            ANSWER_TIMEOUT,
+        )??;
+        Ok(Store::new(self.shared.clone(), slot, name, self.entity()))
     }
 
     /// Waits until everything published so far has been handed to the peers' sockets.

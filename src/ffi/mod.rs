@@ -71,13 +71,27 @@ pub enum brook_status {
     WouldBlock = 10,
     /// An operating-system call failed (socket, pipe, thread); the message says which.
     Io = 11,
+    /// A store has no value for the key (Broker's no_such_key).
+    NoSuchKey = 12,
+    /// A store operation met a value of the wrong type (Broker's type_clash).
+    TypeClash = 13,
+    /// A clone's data is not known to be current (Broker's stale_data).
+    StaleData = 14,
+    /// A master for the store exists already (Broker's master_exists).
+    MasterExists = 15,
+    /// No master answered for the store (Broker's no_such_master).
+    NoSuchMaster = 16,
+    /// The store's backend failed (Broker's backend_failure).
+    BackendFailure = 17,
+    /// Another store error; the message names Broker's error code.
+    StoreError = 18,
     /// brook panicked; the message holds the panic text. Please report it.
     Panic = 99,
 }
 
 impl brook_status {
     /// Every status, for [`brook_status_str`]'s checked conversion from C.
-    const ALL: [brook_status; 13] = [
+    const ALL: [brook_status; 20] = [
         brook_status::Ok,
         brook_status::NullArgument,
         brook_status::InvalidArgument,
@@ -90,6 +104,13 @@ impl brook_status {
         brook_status::PeerUnavailable,
         brook_status::WouldBlock,
         brook_status::Io,
+        brook_status::NoSuchKey,
+        brook_status::TypeClash,
+        brook_status::StaleData,
+        brook_status::MasterExists,
+        brook_status::NoSuchMaster,
+        brook_status::BackendFailure,
+        brook_status::StoreError,
         brook_status::Panic,
     ];
 
@@ -107,6 +128,13 @@ impl brook_status {
             brook_status::PeerUnavailable => c"peer unavailable",
             brook_status::WouldBlock => c"would block",
             brook_status::Io => c"I/O error",
+            brook_status::NoSuchKey => c"no such key",
+            brook_status::TypeClash => c"type clash",
+            brook_status::StaleData => c"stale data",
+            brook_status::MasterExists => c"master exists",
+            brook_status::NoSuchMaster => c"no such master",
+            brook_status::BackendFailure => c"backend failure",
+            brook_status::StoreError => c"store error",
             brook_status::Panic => c"panic",
         }
     }
@@ -152,6 +180,19 @@ impl From<Error> for Failure {
             ErrorKind::PeerUnavailable => brook_status::PeerUnavailable,
             ErrorKind::WouldBlock => brook_status::WouldBlock,
             ErrorKind::Io => brook_status::Io,
+            ErrorKind::Store(code) => {
+                use crate::wire::ErrorCode as Ec;
+                match code {
+                    Ec::NoSuchKey => brook_status::NoSuchKey,
+                    Ec::TypeClash => brook_status::TypeClash,
+                    Ec::StaleData => brook_status::StaleData,
+                    Ec::MasterExists => brook_status::MasterExists,
+                    Ec::NoSuchMaster => brook_status::NoSuchMaster,
+                    Ec::BackendFailure => brook_status::BackendFailure,
+                    Ec::RequestTimeout => brook_status::Timeout,
+                    _ => brook_status::StoreError,
+                }
+            }
         };
         Failure::new(status, e.message)
     }

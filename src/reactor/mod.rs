@@ -16,13 +16,15 @@
 
 mod conn;
 
-use crate::data::bin;
+use crate::data::{Data, Timestamp, bin};
 use crate::endpoint::queue::{Mailbox, Pushed};
 use crate::endpoint::{
     Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, Shared, StatusCode,
     StatusEvent, StatusKind,
 };
 use crate::error::{Error, ErrorKind, Result};
+use crate::store::actor::{Request as StoreReq, StoreActor, StoreOutput, TICK};
+use crate::store::{InternalCommand, master_topic};
 use crate::wire::envelope::{self, Envelope, EnvelopeType};
 use crate::wire::frame::FrameReader;
 use crate::wire::handshake::{Failure, Handshaker, Peering, RemoteStatus, Role, Status, Step};
@@ -118,6 +120,23 @@ pub(crate) enum Command {
     Flush {
         reply: Sender<Result<()>>,
     },
+    /// Attaches a store master or clone, built by the API thread. `listen` is the topic it
+    /// receives commands on; `master` says which role it plays.
+    AttachStore {
+        actor: Box<dyn StoreActor>,
+        listen: Vec<u8>,
+        master: bool,
+        reply: Sender<Result<u64>>,
+    },
+    /// A store handle's request; the answer goes to `reply`.
+    StoreRequest {
+        store: u64,
+        req: StoreReq,
+        reply: ReplyTo,
+    },
+    DetachStore {
+        store: u64,
+    },
     Shutdown,
 }
 
@@ -163,6 +182,33 @@ struct LocalSub {
     mailbox: Arc<Mailbox<Message>>,
 }
 
+/// Where a store's answer goes: a caller blocked on a channel, or a proxy's queue.
+pub(crate) enum ReplyTo {
+    Caller(Sender<Result<Data>>),
+    Proxy(Arc<Mailbox<crate::endpoint::store::StoreResponse>>),
+}
+
+impl ReplyTo {
+    fn answer(self, id: u64, result: Result<Data>) {
+        match self {
+            ReplyTo::Caller(tx) => {
+                let _ = tx.send(result);
+            }
+            ReplyTo::Proxy(mailbox) => {
+                mailbox.push(crate::endpoint::store::StoreResponse { id, result });
+            }
+        }
+    }
+}
+
+/// An attached store master or clone, and the API callers waiting for its answers.
+struct StoreSlot {
+    id: u64,
+    actor: Box<dyn StoreActor>,
+    listen: Vec<u8>,
+    waiting: HashMap<u64, ReplyTo>,
+}
+
 struct StatusSub {
     id: u64,
     errors: bool,
@@ -175,6 +221,8 @@ enum Timer {
     Handshake(Token),
     Bye(Token),
     Linger(Token),
+    /// The store clock: every attached store ticks.
+    StoreTick,
 }
 
 /// Why a connection ends, which decides the status event and whether to retry.
@@ -233,6 +281,8 @@ pub(crate) struct Reactor {
     held: Option<(Vec<u8>, usize)>,
     /// Reused list of the peers a message goes to.
     targets: Vec<Token>,
+    stores: Vec<StoreSlot>,
+    next_store: u64,
 }
 
 impl Reactor {
@@ -272,6 +322,8 @@ impl Reactor {
             paused_reads: Vec::new(),
             held: None,
             targets: Vec::new(),
+            stores: Vec::new(),
+            next_store: 0,
         }
     }
 
@@ -459,6 +511,26 @@ impl Reactor {
             }
             Command::Forward { topics } => self.advertise(&topics),
             Command::Flush { reply } => self.flush_waiters.push(reply),
+            Command::AttachStore {
+                actor,
+                listen,
+                master,
+                reply,
+            } => {
+                let _ = reply.send(self.attach_store(actor, listen, master));
+            }
+            Command::StoreRequest { store, req, reply } => self.store_request(store, req, reply),
+            Command::DetachStore { store } => {
+                if let Some(slot) = self.stores.iter().position(|s| s.id == store) {
+                    let slot = self.stores.remove(slot);
+                    for (id, w) in slot.waiting {
+                        w.answer(
+                            id,
+                            Err(Error::new(ErrorKind::Closed, "the store was detached")),
+                        );
+                    }
+                }
+            }
             Command::Shutdown => self.begin_shutdown(),
         }
     }
@@ -933,6 +1005,132 @@ impl Reactor {
         });
     }
 
+    // ---- stores ----
+
+    fn attach_store(
+        &mut self,
+        actor: Box<dyn StoreActor>,
+        listen: Vec<u8>,
+        master: bool,
+    ) -> Result<u64> {
+        let name = actor.name().to_vec();
+        let shown = String::from_utf8_lossy(&name).into_owned();
+        if self
+            .stores
+            .iter()
+            .any(|s| s.actor.name() == name.as_slice())
+        {
+            let what = if master { "master" } else { "clone" };
+            return Err(Error::new(
+                ErrorKind::Store(ErrorCode::MasterExists),
+                format!("store {shown} already has a master or clone here; cannot attach a {what}"),
+            ));
+        }
+        if master {
+            // Broker refuses a second master anywhere among the direct peers.
+            let topic = master_topic(&name);
+            let elsewhere = self.conns.values().any(|c| match &c.phase {
+                Phase::Peered { filter, .. } => filter.matches(&topic),
+                _ => false,
+            });
+            if elsewhere {
+                return Err(Error::new(
+                    ErrorKind::Store(ErrorCode::MasterExists),
+                    format!("a peer already has a master for store {shown}"),
+                ));
+            }
+        }
+        self.next_store += 1;
+        let id = self.next_store;
+        self.advertise(std::slice::from_ref(&listen));
+        if self.stores.is_empty() {
+            self.timer(TICK, Timer::StoreTick);
+        }
+        self.stores.push(StoreSlot {
+            id,
+            actor,
+            listen,
+            waiting: HashMap::new(),
+        });
+        // A clone starts attaching at once.
+        let i = self.stores.len() - 1;
+        let out = self.stores[i].actor.tick(Timestamp::now());
+        self.store_outputs(i, out);
+        Ok(id)
+    }
+
+    fn store_request(&mut self, store: u64, req: StoreReq, reply: ReplyTo) {
+        let Some(i) = self.stores.iter().position(|s| s.id == store) else {
+            reply.answer(
+                req.id,
+                Err(Error::new(ErrorKind::Closed, "the store is detached")),
+            );
+            return;
+        };
+        self.stores[i].waiting.insert(req.id, reply);
+        let out = self.stores[i].actor.on_request(Timestamp::now(), req);
+        self.store_outputs(i, out);
+    }
+
+    /// Hands a command envelope to the stores listening on its topic.
+    fn store_command(&mut self, from: EndpointId, topic: &[u8], cmd: InternalCommand) {
+        let now = Timestamp::now();
+        for i in 0..self.stores.len() {
+            if self.stores[i].listen == topic {
+                let out = self.stores[i].actor.on_command(now, from, cmd.clone());
+                self.store_outputs(i, out);
+            }
+        }
+    }
+
+    /// Carries out what a store asked for.
+    fn store_outputs(&mut self, i: usize, outputs: Vec<StoreOutput>) {
+        for out in outputs {
+            match out {
+                StoreOutput::Send { topic, to, cmd } => {
+                    let mut payload = Vec::with_capacity(96);
+                    if cmd.encode_into(&mut payload).is_err() {
+                        continue;
+                    }
+                    let mut frame = Vec::with_capacity(payload.len() + 48 + topic.len());
+                    let env = Envelope {
+                        sender: self.id,
+                        receiver: to,
+                        kind: EnvelopeType::Command,
+                        ttl: crate::wire::DEFAULT_TTL,
+                        topic: &topic,
+                        payload: &payload,
+                    };
+                    if env.write_frame(&mut frame).is_ok() {
+                        self.route_local(&frame);
+                    }
+                }
+                StoreOutput::Reply { id, result } => {
+                    if let Some(w) = self.stores[i].waiting.remove(&id) {
+                        w.answer(
+                            id,
+                            result.map_err(|(code, msg)| Error::new(ErrorKind::Store(code), msg)),
+                        );
+                    }
+                }
+                StoreOutput::Event(data) => {
+                    let mut topic = b"<$>/local/data/store-events/".to_vec();
+                    topic.extend_from_slice(self.stores[i].actor.name());
+                    let mut frame = Vec::with_capacity(128);
+                    if envelope::write_data(&mut frame, self.id, self.id, &topic, &data).is_ok() {
+                        if let Ok(env) = Envelope::parse(&frame[4..]) {
+                            self.deliver_local(&frame, &env);
+                        }
+                    }
+                }
+                StoreOutput::Status { code, message } => {
+                    let name = String::from_utf8_lossy(self.stores[i].actor.name()).into_owned();
+                    self.error(code, None, None, &format!("store {name}: {message}"));
+                }
+            }
+        }
+    }
+
     // ---- timers ----
 
     fn fire_timers(&mut self) {
@@ -969,6 +1167,16 @@ impl Reactor {
                 Timer::Linger(token) => {
                     if self.conns.get(&token).is_some_and(|c| c.linger.is_some()) {
                         self.drop_conn(token);
+                    }
+                }
+                Timer::StoreTick => {
+                    if !self.stores.is_empty() {
+                        let now = Timestamp::now();
+                        for i in 0..self.stores.len() {
+                            let out = self.stores[i].actor.tick(now);
+                            self.store_outputs(i, out);
+                        }
+                        self.timer(TICK, Timer::StoreTick);
                     }
                 }
             }
@@ -1321,7 +1529,23 @@ impl Reactor {
                     self.forward(token, from, frame);
                 }
             }
-            EnvelopeType::Command => {} // stores: a later issue
+            EnvelopeType::Command => {
+                if receiver.is_nil() || receiver == self.id {
+                    match InternalCommand::decode(env.payload) {
+                        Ok(cmd) => {
+                            let topic = env.topic.to_vec();
+                            self.store_command(from, &topic, cmd);
+                        }
+                        Err(e) => {
+                            self.malformed(token, from, &e.message);
+                            return true;
+                        }
+                    }
+                }
+                if !self.cfg.disable_forwarding && receiver != self.id {
+                    self.forward(token, from, frame);
+                }
+            }
             EnvelopeType::RoutingUpdate => match Filter::decode(env.payload) {
                 Ok(filter) if sender == from => {
                     if let Some(Phase::Peered { filter: f, .. }) =
@@ -1479,6 +1703,11 @@ impl Reactor {
         if let Some(r) = remote {
             if self.peered.get(&r) == Some(&token) {
                 self.peered.remove(&r);
+                let now = Timestamp::now();
+                for i in 0..self.stores.len() {
+                    let out = self.stores[i].actor.peer_lost(now, r);
+                    self.store_outputs(i, out);
+                }
             }
             if self.claims.get(&r) == Some(&token) {
                 self.claims.remove(&r);
@@ -1643,6 +1872,14 @@ fn next_frame(buf: &[u8], off: usize) -> Option<&[u8]> {
 
 impl Drop for Reactor {
     fn drop(&mut self) {
+        for slot in self.stores.drain(..) {
+            for (id, w) in slot.waiting {
+                w.answer(
+                    id,
+                    Err(Error::new(ErrorKind::Closed, "the endpoint shut down")),
+                );
+            }
+        }
         // Publishers waiting on their fd must wake up and learn that the endpoint is gone.
         self.shared.room.mark_room();
         for s in &self.subs {
