@@ -147,6 +147,7 @@ install-test: lib
 bench:
 	$(CARGO) bench --bench codec
 	$(CARGO) bench --bench net
+	$(CARGO) bench --bench store
 
 # Checks against a real Broker through its Python bindings; skips when `import broker`
 # fails. See tests/interop/README.md (e.g. PYTHONPATH=<broker build>/python).
