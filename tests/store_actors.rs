@@ -66,6 +66,8 @@ struct Net {
     nodes: Vec<Node>,
     /// Links that are down, as (smaller, larger) endpoint pairs.
     cut: BTreeSet<(EndpointId, EndpointId)>,
+    /// Directions that lose everything, as (from, to).
+    oneway: BTreeSet<(EndpointId, EndpointId)>,
     queue: VecDeque<(usize, Vec<u8>, EndpointId, InternalCommand)>,
     replies: BTreeMap<u64, Reply>,
     events: Vec<(usize, Data)>,
@@ -81,6 +83,7 @@ impl Net {
             now: Timestamp(1_700_000_000_000_000_000),
             nodes: Vec::new(),
             cut: BTreeSet::new(),
+            oneway: BTreeSet::new(),
             queue: VecDeque::new(),
             replies: BTreeMap::new(),
             events: Vec::new(),
@@ -170,6 +173,7 @@ impl Net {
                     || !n.alive
                     || !subscribed
                     || !self.linked(from_ep, n.ep)
+                    || self.oneway.contains(&(from_ep, n.ep))
                     || !(to.is_nil() || to == n.ep)
                 {
                     continue;
@@ -998,6 +1002,39 @@ fn a_clone_forgotten_by_its_master_resyncs_from_a_new_snapshot() {
             .iter()
             .any(|(i, _, m)| *i == 1 && m.contains("resynchronized"))
     );
+}
+
+#[test]
+fn a_clone_whose_writes_stop_reaching_the_master_finds_out_and_resyncs() {
+    let mut net = Net::new();
+    net.add_master(1, memory());
+    net.add_clone(10, CloneConfig::default());
+    net.tick(3);
+    net.ok(1, put(s("a"), Data::Count(1)));
+    // Nothing from the clone reaches the master any more; the other way works, and no
+    // peering ends.
+    net.oneway.insert((ep(10), ep(1)));
+    let lost = net.request(1, put(s("lost"), Data::Count(1)));
+    net.ok(0, put(s("m"), Data::Count(2)));
+    assert_eq!(net.replica(1)[&s("m")], Data::Count(2));
+    // The master drops the silent clone (and its writer) after 500 ticks; the clone's
+    // writer channel then hears nothing and times out 500 ticks later.
+    net.tick(1005);
+    assert_eq!(net.master(0).clones().count(), 0);
+    assert!(!net.clone_of(1).is_attached());
+    assert_eq!(net.ok(1, Op::Get(s("m"))), Data::Count(2));
+    let later = net.request(1, put(s("later"), Data::Count(3)));
+    net.oneway.clear();
+    net.tick(5);
+    assert!(net.clone_of(1).is_attached());
+    let e = net.wait(lost).unwrap_err();
+    assert_eq!(e.0, ErrorCode::RequestTimeout);
+    assert_eq!(net.wait(later), Ok(Data::None));
+    net.tick(2);
+    let m = net.master_state(0);
+    assert!(!m.contains_key(&s("lost")));
+    assert_eq!(m[&s("later")], Data::Count(3));
+    assert_eq!(net.replica(1), m);
 }
 
 #[test]

@@ -34,12 +34,14 @@
 //!   values with a warning). Writes issued meanwhile wait, at most
 //!   [`CloneConfig::mutation_buffer_interval`], then fail with `no_such_master`.
 //! - While it has no master the clone sends `nack [0]` every
-//!   [`CloneConfig::resync_interval`]. The same master answering (or sending anything)
-//!   resumes both channels where they were, with no data lost. A different master, or the
-//!   same one that has forgotten this clone (its ack_clone has a new offset), is a resync:
-//!   the replica is replaced by the new snapshot, a new writer channel opens, writes the
-//!   old master never acknowledged fail with `request_timeout` (they may or may not have
-//!   been applied), and waiting writes go to the new master.
+//!   [`CloneConfig::resync_interval`]. The same master addressing this clone again (the
+//!   repeated handshake, or the writer channel's acks, which come every heartbeat; not its
+//!   broadcasts, which a master that dropped this clone still sends) resumes both channels
+//!   where they were, with no data lost. A different master, or the same one that has
+//!   forgotten this clone (its ack_clone has a new offset), is a resync: the replica is
+//!   replaced by the new snapshot, a new writer channel opens, writes the old master never
+//!   acknowledged fail with `request_timeout` (they may or may not have been applied), and
+//!   waiting writes go to the new master.
 //! - A clone whose master skips events it can no longer retransmit (retransmit_failed)
 //!   goes on ([`LostPolicy::Skip`]): that only happens after a re-handshake on a path the
 //!   master kept, and then the lost events are a prefix of those the snapshot already
@@ -851,13 +853,10 @@ impl StoreActor for Clone {
                 return out;
             }
         }
-        if from_master
-            && class != CommandClass::Action
-            && !matches!(cmd.content, Command::AckClone { .. })
-            && (for_me || matches!(cmd.content, Command::Keepalive { .. }))
-        {
-            // The master is there. (Its broadcast actions may have been sent before it
-            // lost this clone, so they do not count; its ack_clone is judged on its own.)
+        if from_master && for_me && !matches!(cmd.content, Command::AckClone { .. }) {
+            // The master is there and knows this clone: it addresses it (acks for the
+            // writer channel come every heartbeat). Its broadcasts would not tell: a master
+            // that dropped this clone still sends them. Its ack_clone is judged on its own.
             self.master_back(now, &mut out);
         }
         let sender = cmd.sender;
