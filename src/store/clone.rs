@@ -940,7 +940,9 @@ impl StoreActor for Clone {
         }
         // A gap the master does not fill: it no longer knows this clone.
         let nack_timeout = u64::from(self.config.channel.nack_timeout.max(1));
-        if self.input.is_initialized() && !self.input.is_idle() {
+        // (Not while the master is lost: then nobody answers, and the channel is to resume
+        // as it was.)
+        if self.detached_since.is_none() && self.input.is_initialized() && !self.input.is_idle() {
             if self.input.next_seq() == self.stall_seq {
                 self.stall_ticks += 1;
             } else {
