@@ -207,6 +207,8 @@ struct StoreSlot {
     actor: Box<dyn StoreActor>,
     listen: Vec<u8>,
     waiting: HashMap<u64, ReplyTo>,
+    /// Received commands this turn.
+    busy: bool,
 }
 
 struct StatusSub {
@@ -370,6 +372,7 @@ impl Reactor {
             self.resume_paused_reads();
             self.take_publications();
             self.fire_timers();
+            self.flush_stores();
             self.flush_dirty();
             self.answer_flush_waiters();
             if let Some(deadline) = self.shutting_down {
@@ -1051,6 +1054,7 @@ impl Reactor {
             actor,
             listen,
             waiting: HashMap::new(),
+            busy: false,
         });
         // A clone starts attaching at once.
         let i = self.stores.len() - 1;
@@ -1078,6 +1082,18 @@ impl Reactor {
         for i in 0..self.stores.len() {
             if self.stores[i].listen == topic {
                 let out = self.stores[i].actor.on_command(now, from, cmd.clone());
+                self.stores[i].busy = true;
+                self.store_outputs(i, out);
+            }
+        }
+    }
+
+    /// End of a turn: stores that received commands answer the burst.
+    fn flush_stores(&mut self) {
+        let now = Timestamp::now();
+        for i in 0..self.stores.len() {
+            if std::mem::take(&mut self.stores[i].busy) {
+                let out = self.stores[i].actor.flush(now);
                 self.store_outputs(i, out);
             }
         }

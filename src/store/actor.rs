@@ -99,4 +99,11 @@ pub trait StoreActor: Send {
 
     /// The peering with `peer` ended (its consumers and writers are gone).
     fn peer_lost(&mut self, now: Timestamp, peer: EndpointId) -> Vec<StoreOutput>;
+
+    /// Called at the end of every reactor turn in which this actor received commands, so
+    /// that it can answer a burst at once (a master acknowledges its writers here, instead
+    /// of waiting for the next tick).
+    fn flush(&mut self, _now: Timestamp) -> Vec<StoreOutput> {
+        Vec::new()
+    }
 }

@@ -470,16 +470,8 @@ impl StoreActor for Master {
             };
             let outs = writer.input.tick();
             self.on_input(now, w, outs, &mut out);
-            if self.config.eager_acks
-                && let Some(writer) = self.writers.get_mut(&w)
-                && writer.input.is_initialized()
-            {
-                let seq = writer.input.next_seq() - 1;
-                if seq > writer.acked {
-                    writer.acked = seq;
-                    let cmd = self.command(0, w, Command::CumulativeAck { seq });
-                    self.send(&mut out, w.endpoint, cmd);
-                }
+            if self.config.eager_acks {
+                self.ack_writer(w, &mut out);
             }
         }
         self.expire(now, &mut out);
@@ -492,5 +484,34 @@ impl StoreActor for Master {
 
     fn peer_lost(&mut self, _now: Timestamp, _peer: EndpointId) -> Vec<StoreOutput> {
         Vec::new()
+    }
+
+    fn flush(&mut self, _now: Timestamp) -> Vec<StoreOutput> {
+        let mut out = Vec::new();
+        if self.config.eager_acks {
+            let writers: Vec<EntityId> = self.writers.keys().copied().collect();
+            for w in writers {
+                self.ack_writer(w, &mut out);
+            }
+        }
+        out
+    }
+}
+
+impl Master {
+    /// Acknowledges what writer `w` delivered since the last acknowledgement.
+    fn ack_writer(&mut self, w: EntityId, out: &mut Vec<StoreOutput>) {
+        let Some(writer) = self.writers.get_mut(&w) else {
+            return;
+        };
+        if !writer.input.is_initialized() {
+            return;
+        }
+        let seq = writer.input.next_seq() - 1;
+        if seq > writer.acked {
+            writer.acked = seq;
+            let cmd = self.command(0, w, Command::CumulativeAck { seq });
+            self.send(out, w.endpoint, cmd);
+        }
     }
 }
