@@ -15,9 +15,10 @@ use std::time::Duration;
 /// The store clock's tick (Broker's `broker.store.tick-interval`).
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// A request from a store handle (the API). `id` is the handle's request id, echoed in the
-/// answer; `who` the handle's entity (publisher of the change, target of put_unique's
-/// answer).
+/// A request from a store handle (the API). `id` is the request id, echoed in the answer
+/// (and sent as put_unique's `req_id`); `who` is the handle's entity, to which put_unique's
+/// answer is addressed. Changes are published under the actor's own entity, as Broker's
+/// store actors do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     pub id: u64,
