@@ -615,6 +615,23 @@ impl Endpoint {
     /// `Store(master_exists)` if this endpoint or a direct peer already has a master (or this
     /// endpoint a clone) of that name, and `Store(backend_failure)` if the backend cannot
     /// be opened.
+    ///
+    /// ```
+    /// use brook::{Backend, Config, Data, Endpoint};
+    /// use std::time::Duration;
+    ///
+    /// let a = Endpoint::new(Config::default())?;
+    /// let master = a.attach_master("zeek/known/hosts", Backend::Memory)?; // or Backend::Sqlite(options)
+    /// let port = a.listen("127.0.0.1", 0)?;
+    ///
+    /// let b = Endpoint::new(Config::default())?;
+    /// b.peer("127.0.0.1", port, Duration::ZERO)?;
+    /// let clone = b.attach_clone("zeek/known/hosts")?;   // finds the master among its peers
+    /// clone.increment("hits", 1u64, None)?;                // a clone's writes go through the master
+    /// clone.await_idle()?;
+    /// assert_eq!(master.get("hits")?, Data::Count(1));
+    /// # Ok::<(), brook::Error>(())
+    /// ```
     pub fn attach_master(&self, name: impl AsRef<[u8]>, backend: Backend) -> Result<Store> {
         let name = name.as_ref().to_vec();
         let me = self.entity();
