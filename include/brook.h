@@ -203,6 +203,66 @@ typedef enum {
 } brook_overflow_policy;
 
 /**
+ * Where a store master keeps its data. Passed into brook as a `uint32_t`; unknown numbers
+ * give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  /**
+   * In memory: the data is gone when the master is.
+   */
+  BROOK_BACKEND_MEMORY = 0,
+  /**
+   * An SQLite file with Broker's schema, which Zeek opens too (see brook_sqlite_options).
+   */
+  BROOK_BACKEND_SQLITE = 1,
+} brook_backend;
+
+/**
+ * SQLite's `PRAGMA synchronous`, as Broker's `Broker::SQLITE_SYNCHRONOUS_*`. Passed into
+ * brook as a `uint32_t`; unknown numbers give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  BROOK_SQLITE_SYNCHRONOUS_OFF = 0,
+  BROOK_SQLITE_SYNCHRONOUS_NORMAL = 1,
+  BROOK_SQLITE_SYNCHRONOUS_FULL = 2,
+  BROOK_SQLITE_SYNCHRONOUS_EXTRA = 3,
+} brook_sqlite_synchronous;
+
+/**
+ * SQLite's `PRAGMA journal_mode`, as Broker's `Broker::SQLITE_JOURNAL_MODE_*`. Passed into
+ * brook as a `uint32_t`; unknown numbers give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  BROOK_SQLITE_JOURNAL_MODE_DELETE = 0,
+  BROOK_SQLITE_JOURNAL_MODE_WAL = 1,
+} brook_sqlite_journal_mode;
+
+/**
+ * What opening a file that is not a usable store does, as Broker's
+ * `Broker::SQLITE_FAILURE_MODE_*`. Passed into brook as a `uint32_t`; unknown numbers give
+ * BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  /**
+   * Fail the attach with BROOK_STATUS_BACKEND_FAILURE (the default).
+   */
+  BROOK_SQLITE_FAILURE_MODE_FAIL = 0,
+  /**
+   * Delete the file and start an empty store.
+   */
+  BROOK_SQLITE_FAILURE_MODE_DELETE = 1,
+} brook_sqlite_failure_mode;
+
+/**
+ * How a clone behaves while it has no master: how long it answers reads, how long writes
+ * wait for a master, how often it looks for one. A new one holds brook's defaults, which
+ * are Zeek's for Broker 1.x clones.
+ *
+ * Use from one thread at a time. Free with brook_clone_options_free().
+ */
+typedef struct brook_clone_options brook_clone_options;
+
+/**
  * Options for brook_endpoint_new(): buffer sizes, overflow policies, timeouts and
  * forwarding. A new config holds brook's defaults, which are Broker's where Broker has one.
  *
@@ -269,6 +329,15 @@ typedef struct brook_peer_list brook_peer_list;
 typedef struct brook_publisher brook_publisher;
 
 /**
+ * How a master opens its SQLite file: the path and Broker's options. A new one leaves the
+ * pragmas at SQLite's defaults, fails on a corrupt file and skips the integrity check, as
+ * Broker does.
+ *
+ * Use from one thread at a time. Free with brook_sqlite_options_free().
+ */
+typedef struct brook_sqlite_options brook_sqlite_options;
+
+/**
  * A status or error event from a status subscriber.
  *
  * Use from one thread at a time. Free with brook_status_event_free().
@@ -283,6 +352,33 @@ typedef struct brook_status_event brook_status_event;
  * Use from one thread at a time. Free with brook_status_subscriber_free().
  */
 typedef struct brook_status_subscriber brook_status_subscriber;
+
+/**
+ * A data store attached to an endpoint, as its master or as a clone: a key-value map of
+ * brook_data that Broker and Zeek nodes share. Each call waits for its answer, at most
+ * the store's timeout (brook_store_set_timeout_ms()).
+ *
+ * Safe to share between threads. Free with brook_store_free().
+ */
+typedef struct brook_store brook_store;
+
+/**
+ * Sends store requests without waiting: each request call returns at once with a request
+ * id, and the answers arrive as brook_store_response objects on
+ * brook_store_proxy_receive(). Its file descriptor (brook_store_proxy_fd()) lets a poll()
+ * loop wait for them. Like Broker's store proxy.
+ *
+ * Use from one thread at a time. Free with brook_store_proxy_free().
+ */
+typedef struct brook_store_proxy brook_store_proxy;
+
+/**
+ * The answer to one proxy request: its id, and either its value or its failure (a status
+ * and a message).
+ *
+ * Use from one thread at a time. Free with brook_store_response_free().
+ */
+typedef struct brook_store_response brook_store_response;
 
 /**
  * Receives the messages published on its topics, locally or by peers, in the order they
@@ -1676,6 +1772,609 @@ brook_status brook_publisher_fd(const brook_publisher *publisher, int *out_fd);
  * No other thread may be using it.
  */
 void brook_publisher_free(brook_publisher *publisher);
+
+/**
+ * Makes SQLite options for the file at `path` (missing directories are created on attach).
+ *
+ * Caller owns the result; free it with brook_sqlite_options_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `path` is empty. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_sqlite_options_new(const char *path, brook_sqlite_options **out_options);
+
+/**
+ * Frees SQLite options. NULL does nothing. Masters attached with them keep their own copy.
+ *
+ * Consumes `options`: do not use or free it afterwards.
+ */
+void brook_sqlite_options_free(brook_sqlite_options *options);
+
+/**
+ * Sets `PRAGMA synchronous`: a brook_sqlite_synchronous.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `mode` is unknown.
+ */
+brook_status brook_sqlite_options_set_synchronous(brook_sqlite_options *options, uint32_t mode);
+
+/**
+ * Sets `PRAGMA journal_mode`: a brook_sqlite_journal_mode. BROOK_SQLITE_JOURNAL_MODE_WAL
+ * makes writes much cheaper.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `mode` is unknown.
+ */
+brook_status brook_sqlite_options_set_journal_mode(brook_sqlite_options *options, uint32_t mode);
+
+/**
+ * Sets what attaching does with a file that is not a usable store (not SQLite, failing
+ * the integrity check, undecodable rows): a brook_sqlite_failure_mode. Default
+ * BROOK_SQLITE_FAILURE_MODE_FAIL.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `mode` is unknown.
+ */
+brook_status brook_sqlite_options_set_failure_mode(brook_sqlite_options *options, uint32_t mode);
+
+/**
+ * With `check` true, attaching runs `PRAGMA integrity_check` on the file, and a file that
+ * fails it counts as corrupt (see brook_sqlite_options_set_failure_mode()). Default false.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL.
+ */
+brook_status brook_sqlite_options_set_integrity_check(brook_sqlite_options *options, bool check);
+
+/**
+ * Makes clone options holding the defaults.
+ *
+ * Caller owns the result; free it with brook_clone_options_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `out_options` is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_clone_options_new(brook_clone_options **out_options);
+
+/**
+ * Frees clone options. NULL does nothing. Clones attached with them keep their own copy.
+ *
+ * Consumes `options`: do not use or free it afterwards.
+ */
+void brook_clone_options_free(brook_clone_options *options);
+
+/**
+ * Sets how long (in milliseconds) a clone that has lost its master keeps answering reads
+ * from its copy of the data. After that, reads return BROOK_STATUS_STALE_DATA until the
+ * master is back. 0: stale as soon as the master is lost; negative: never stale, reads
+ * are always answered. Default 300000 (5 minutes).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL.
+ */
+brook_status brook_clone_options_set_stale_interval_ms(brook_clone_options *options, int64_t ms);
+
+/**
+ * Sets how long (in milliseconds) a write made while the clone has no master waits for
+ * one; then it fails with BROOK_STATUS_NO_SUCH_MASTER. 0: such writes fail at once.
+ * Default 120000 (2 minutes).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL.
+ */
+brook_status brook_clone_options_set_mutation_buffer_interval_ms(brook_clone_options *options,
+                                                                 uint32_t ms);
+
+/**
+ * Sets how often (in milliseconds) a clone without a master asks for one. Clones act on
+ * a 100 ms tick, so shorter intervals act as 100. Default 200.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL.
+ */
+brook_status brook_clone_options_set_resync_interval_ms(brook_clone_options *options, uint32_t ms);
+
+/**
+ * Sets how long (in milliseconds) reads on a new clone wait for the master's first copy
+ * of the data; then they fail with BROOK_STATUS_STALE_DATA (Broker's
+ * `broker.store.max-get-delay`). Default 5000.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `options` is NULL.
+ */
+brook_status brook_clone_options_set_max_get_delay_ms(brook_clone_options *options, uint32_t ms);
+
+/**
+ * Attaches the master of the store `name` to the endpoint, keeping its data as `backend`
+ * says: a brook_backend. `options` is NULL for BROOK_BACKEND_MEMORY and required for
+ * BROOK_BACKEND_SQLITE; the master keeps its own copy. An SQLite file is read whole here,
+ * on the calling thread; the master then writes to it on a thread of its own.
+ *
+ * Caller owns the result; free it with brook_store_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if a required argument is NULL,
+ * BROOK_STATUS_INVALID_ARGUMENT if `backend` is unknown or `options` is given for memory,
+ * BROOK_STATUS_MASTER_EXISTS if this endpoint has a master or clone of `name` or a peer
+ * has a master of it, BROOK_STATUS_BACKEND_FAILURE if the file cannot be opened (the
+ * message says why), BROOK_STATUS_CLOSED after shutdown. Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_attach_master(brook_endpoint *endpoint,
+                                          const char *name,
+                                          uint32_t backend,
+                                          const brook_sqlite_options *options,
+                                          brook_store **out_store);
+
+/**
+ * Attaches a clone of the store `name` to the endpoint. It finds the master among the
+ * endpoint's peers, now or once they peer, and copies its data; reads are answered from
+ * that copy, writes go to the master. Reads made before the copy arrives wait for it.
+ *
+ * Caller owns the result; free it with brook_store_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_MASTER_EXISTS if
+ * this endpoint already has a master or clone of `name`, BROOK_STATUS_CLOSED after
+ * shutdown. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_attach_clone(brook_endpoint *endpoint,
+                                         const char *name,
+                                         brook_store **out_store);
+
+/**
+ * Like brook_endpoint_attach_clone(), with the clone's intervals from `options` (NULL for
+ * the defaults); the clone keeps its own copy.
+ */
+brook_status brook_endpoint_attach_clone_with(brook_endpoint *endpoint,
+                                              const char *name,
+                                              const brook_clone_options *options,
+                                              brook_store **out_store);
+
+/**
+ * Frees a store handle. NULL does nothing. Once the handle and its proxies are all freed,
+ * the store is detached from its endpoint: a master stops serving its clones (an SQLite
+ * file keeps its data), a clone stops following its master.
+ *
+ * Consumes `store`: do not use or free it afterwards, nor the name borrowed from it. No
+ * other thread may be using it.
+ */
+void brook_store_free(brook_store *store);
+
+/**
+ * The store's name: `*out_buf` points at its `*out_len` bytes, which are not
+ * NUL-terminated.
+ *
+ * Borrowed: valid until `store` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_name(const brook_store *store, const uint8_t **out_buf, size_t *out_len);
+
+/**
+ * Sets how long (in milliseconds, at least 1) each call on this store handle waits for
+ * its answer before returning BROOK_STATUS_TIMEOUT. Default 10000. Other handles and
+ * proxies of the store are unaffected.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `store` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `ms` is 0.
+ */
+brook_status brook_store_set_timeout_ms(brook_store *store, uint32_t ms);
+
+/**
+ * Tells whether the store has a value at `key`.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_STALE_DATA at a
+ * clone without a current copy, BROOK_STATUS_TIMEOUT if the answer takes longer than the
+ * store's timeout, BROOK_STATUS_CLOSED after shutdown. Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_exists(const brook_store *store, const brook_data *key, bool *out_exists);
+
+/**
+ * Copies the value at `key`.
+ *
+ * Caller owns the result; free it with brook_data_free().
+ * Returns BROOK_STATUS_NO_SUCH_KEY if the store has no value at `key`; otherwise as
+ * brook_store_exists(). Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_store_get(const brook_store *store,
+                             const brook_data *key,
+                             brook_data **out_value);
+
+/**
+ * Copies one element of the container at `key` (Broker's `get_index_from_value`): for a
+ * vector, the element at `index` (a count); for a table, the value at `index`; for a set,
+ * a boolean telling whether it holds `index`. Any other value comes whole.
+ *
+ * Caller owns the result; free it with brook_data_free().
+ * Returns BROOK_STATUS_NO_SUCH_KEY if the store has no value at `key` or a vector or
+ * table has no element at `index`, BROOK_STATUS_TYPE_CLASH if a vector's `index` is not a
+ * count; otherwise as brook_store_exists(). Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_get_index_from_value(const brook_store *store,
+                                              const brook_data *key,
+                                              const brook_data *index,
+                                              brook_data **out_value);
+
+/**
+ * Copies every key of the store, as a set.
+ *
+ * Caller owns the result; free it with brook_data_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_STALE_DATA at a
+ * clone without a current copy, BROOK_STATUS_TIMEOUT if the answer takes longer than the
+ * store's timeout, BROOK_STATUS_CLOSED after shutdown. Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_keys(const brook_store *store, brook_data **out_keys);
+
+/**
+ * Stores a copy of `value` at `key`, replacing any value there. With `expiry_ms` 0 or
+ * more, the master removes the key that many milliseconds after applying the put;
+ * negative: it never expires. Returns once the write is applied: at a clone, once the
+ * master has taken it and the clone sees its result.
+ *
+ * `key` and `value` are only read; the caller still owns them.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_BACKEND_FAILURE
+ * if the master's backend fails, BROOK_STATUS_NO_SUCH_MASTER at a clone whose master stays
+ * away, BROOK_STATUS_TIMEOUT if the answer takes longer than the store's timeout,
+ * BROOK_STATUS_CLOSED after shutdown.
+ */
+brook_status brook_store_put(brook_store *store,
+                             const brook_data *key,
+                             const brook_data *value,
+                             int64_t expiry_ms);
+
+/**
+ * Like brook_store_put(), but stores `value` only if the store has no value at `key`.
+ * `*out_inserted` tells whether it did; the master decides, so two writers racing for a
+ * key see exactly one true.
+ */
+brook_status brook_store_put_unique(brook_store *store,
+                                    const brook_data *key,
+                                    const brook_data *value,
+                                    int64_t expiry_ms,
+                                    bool *out_inserted);
+
+/**
+ * Removes the value at `key`. A missing key is not an error.
+ *
+ * Returns the statuses of brook_store_put().
+ */
+brook_status brook_store_erase(brook_store *store, const brook_data *key);
+
+/**
+ * Removes every key.
+ *
+ * Returns the statuses of brook_store_put().
+ */
+brook_status brook_store_clear(brook_store *store);
+
+/**
+ * Adds `amount` to the value at `key` by Broker's rules: a count, integer or real to one
+ * of the same type, a timespan to a timespan or timestamp. A missing key starts from zero
+ * of `amount`'s type (from the epoch for a timespan). `expiry_ms` as in
+ * brook_store_put(), for the key's new value.
+ *
+ * Returns BROOK_STATUS_TYPE_CLASH if the value at `key` cannot take `amount` (a count
+ * plus an integer, say); otherwise the statuses of brook_store_put().
+ */
+brook_status brook_store_increment(brook_store *store,
+                                   const brook_data *key,
+                                   const brook_data *amount,
+                                   int64_t expiry_ms);
+
+/**
+ * Like brook_store_increment(), but subtracts `amount`, and a missing key is an error:
+ * BROOK_STATUS_NO_SUCH_KEY.
+ */
+brook_status brook_store_decrement(brook_store *store,
+                                   const brook_data *key,
+                                   const brook_data *amount,
+                                   int64_t expiry_ms);
+
+/**
+ * Appends the string `suffix` to the string at `key`; a missing key starts from the empty
+ * string. `expiry_ms` as in brook_store_put().
+ *
+ * Returns BROOK_STATUS_TYPE_CLASH if the value at `key` cannot take `suffix` (a string
+ * and a number, say); otherwise the statuses of brook_store_put().
+ */
+brook_status brook_store_append(brook_store *store,
+                                const brook_data *key,
+                                const brook_data *suffix,
+                                int64_t expiry_ms);
+
+/**
+ * Inserts `index` into the set at `key` (`value` NULL), or `index` mapped to `value` into
+ * the table at `key`. A missing key starts from an empty set or table. `expiry_ms` as in
+ * brook_store_put().
+ *
+ * `index` and `value` are only read; the caller still owns them.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `store`, `key` or `index` is NULL,
+ * BROOK_STATUS_TYPE_CLASH if the value at `key` is not a container;
+ * otherwise the statuses of brook_store_put().
+ */
+brook_status brook_store_insert_into(brook_store *store,
+                                     const brook_data *key,
+                                     const brook_data *index,
+                                     const brook_data *value,
+                                     int64_t expiry_ms);
+
+/**
+ * Removes `index` from the set or table at `key`. From a vector it removes the last
+ * element, whatever `index` is, as Broker does. `expiry_ms` as in brook_store_put().
+ *
+ * Returns BROOK_STATUS_NO_SUCH_KEY if the store has no value at `key`,
+ * BROOK_STATUS_TYPE_CLASH if it is not a container; otherwise the statuses of
+ * brook_store_put().
+ */
+brook_status brook_store_remove_from(brook_store *store,
+                                     const brook_data *key,
+                                     const brook_data *index,
+                                     int64_t expiry_ms);
+
+/**
+ * Appends a copy of `value` to the vector at `key`; a missing key starts from an empty
+ * vector. `expiry_ms` as in brook_store_put().
+ *
+ * Returns BROOK_STATUS_TYPE_CLASH if the value at `key` cannot take `value` (a string,
+ * say); otherwise the statuses of brook_store_put().
+ */
+brook_status brook_store_push(brook_store *store,
+                              const brook_data *key,
+                              const brook_data *value,
+                              int64_t expiry_ms);
+
+/**
+ * Removes the last element of the vector at `key` (an empty vector stays empty).
+ * `expiry_ms` as in brook_store_put().
+ *
+ * Returns BROOK_STATUS_NO_SUCH_KEY if the store has no value at `key`,
+ * BROOK_STATUS_TYPE_CLASH if it is not a container; otherwise the statuses of
+ * brook_store_put().
+ */
+brook_status brook_store_pop(brook_store *store, const brook_data *key, int64_t expiry_ms);
+
+/**
+ * Waits until every write made so far through this handle has been applied (at a clone:
+ * acknowledged by the master), as Broker's `await_idle`.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `store` is NULL, BROOK_STATUS_TIMEOUT if that
+ * takes longer than the store's timeout, BROOK_STATUS_CLOSED after shutdown.
+ */
+brook_status brook_store_await_idle(brook_store *store);
+
+/**
+ * Makes a proxy for `store`. It keeps the store attached while it lives, even once
+ * `store` is freed.
+ *
+ * Caller owns the result; free it with brook_store_proxy_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_IO if its file
+ * descriptor cannot be made. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_store_proxy_new(const brook_store *store, brook_store_proxy **out_proxy);
+
+/**
+ * Frees a proxy with the answers it still holds. NULL does nothing. Answers to requests
+ * still on their way are dropped.
+ *
+ * Consumes `proxy`: do not use or free it afterwards, nor its file descriptor.
+ */
+void brook_store_proxy_free(brook_store_proxy *proxy);
+
+/**
+ * Asks whether the store has a value at `key`, as brook_store_exists() does, without
+ * waiting: `*out_id` receives the request's id, and the answer (a boolean) arrives on
+ * brook_store_proxy_receive().
+ *
+ * `key` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_proxy_exists(brook_store_proxy *proxy,
+                                      const brook_data *key,
+                                      uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_exists(), but asks for the value at `key`, as brook_store_get()
+ * does.
+ */
+brook_status brook_store_proxy_get(brook_store_proxy *proxy,
+                                   const brook_data *key,
+                                   uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_exists(), but asks for an element of the container at `key`, as
+ * brook_store_get_index_from_value() does.
+ */
+brook_status brook_store_proxy_get_index_from_value(brook_store_proxy *proxy,
+                                                    const brook_data *key,
+                                                    const brook_data *index,
+                                                    uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_exists(), but asks for the set of every key, as
+ * brook_store_keys() does.
+ */
+brook_status brook_store_proxy_keys(brook_store_proxy *proxy, uint64_t *out_id);
+
+/**
+ * Sends brook_store_put()'s write without waiting: `*out_id` receives the request's id,
+ * and the answer (none once applied, or the error) arrives on
+ * brook_store_proxy_receive().
+ *
+ * The values are only read; the caller still owns them.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_proxy_put(brook_store_proxy *proxy,
+                                   const brook_data *key,
+                                   const brook_data *value,
+                                   int64_t expiry_ms,
+                                   uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_put_unique(): the answer is a boolean,
+ * true if the value was inserted.
+ */
+brook_status brook_store_proxy_put_unique(brook_store_proxy *proxy,
+                                          const brook_data *key,
+                                          const brook_data *value,
+                                          int64_t expiry_ms,
+                                          uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_erase().
+ */
+brook_status brook_store_proxy_erase(brook_store_proxy *proxy,
+                                     const brook_data *key,
+                                     uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_clear().
+ */
+brook_status brook_store_proxy_clear(brook_store_proxy *proxy, uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_increment().
+ */
+brook_status brook_store_proxy_increment(brook_store_proxy *proxy,
+                                         const brook_data *key,
+                                         const brook_data *amount,
+                                         int64_t expiry_ms,
+                                         uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_decrement().
+ */
+brook_status brook_store_proxy_decrement(brook_store_proxy *proxy,
+                                         const brook_data *key,
+                                         const brook_data *amount,
+                                         int64_t expiry_ms,
+                                         uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_append().
+ */
+brook_status brook_store_proxy_append(brook_store_proxy *proxy,
+                                      const brook_data *key,
+                                      const brook_data *suffix,
+                                      int64_t expiry_ms,
+                                      uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_insert_into(); `value` may be NULL.
+ */
+brook_status brook_store_proxy_insert_into(brook_store_proxy *proxy,
+                                           const brook_data *key,
+                                           const brook_data *index,
+                                           const brook_data *value,
+                                           int64_t expiry_ms,
+                                           uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_remove_from().
+ */
+brook_status brook_store_proxy_remove_from(brook_store_proxy *proxy,
+                                           const brook_data *key,
+                                           const brook_data *index,
+                                           int64_t expiry_ms,
+                                           uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_push().
+ */
+brook_status brook_store_proxy_push(brook_store_proxy *proxy,
+                                    const brook_data *key,
+                                    const brook_data *value,
+                                    int64_t expiry_ms,
+                                    uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_pop().
+ */
+brook_status brook_store_proxy_pop(brook_store_proxy *proxy,
+                                   const brook_data *key,
+                                   int64_t expiry_ms,
+                                   uint64_t *out_id);
+
+/**
+ * Like brook_store_proxy_put(), for brook_store_await_idle(): answered (with none) once
+ * every write made so far through this proxy's store has been applied.
+ */
+brook_status brook_store_proxy_await_idle(brook_store_proxy *proxy, uint64_t *out_id);
+
+/**
+ * Takes the next answer, waiting up to `timeout_ms` milliseconds for one (0: do not wait;
+ * negative: wait until one arrives). Answers come in the order the store gives them,
+ * which need not be the order of the requests. A request that failed also gives a
+ * response, holding its status and message: this call still returns BROOK_STATUS_OK.
+ *
+ * When the endpoint shuts down, the requests it has not answered get a response with
+ * BROOK_STATUS_CLOSED, and later requests fail with it.
+ *
+ * Caller owns the result; free it with brook_store_response_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TIMEOUT if no
+ * answer came in time. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_store_proxy_receive(brook_store_proxy *proxy,
+                                       int64_t timeout_ms,
+                                       brook_store_response **out_response);
+
+/**
+ * A file descriptor that is readable while answers wait (level-triggered, for poll(),
+ * select() or epoll). Take them with brook_store_proxy_receive(); never read, write or
+ * close the descriptor yourself.
+ *
+ * Borrowed: `*out_fd` is valid until `proxy` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_proxy_fd(const brook_store_proxy *proxy, int *out_fd);
+
+/**
+ * The id of the request this answers, as its request call returned it.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_response_id(const brook_store_response *response, uint64_t *out_id);
+
+/**
+ * The request's outcome: BROOK_STATUS_OK, or the status its blocking form would have
+ * returned (BROOK_STATUS_NO_SUCH_KEY, BROOK_STATUS_TYPE_CLASH, ...).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_response_status(const brook_store_response *response,
+                                         brook_status *out_status);
+
+/**
+ * The request's value: what the blocking form gives (a boolean for exists and
+ * put_unique, the set of keys for keys) and none for the other writes. For a failed
+ * request, this call returns the request's status, and brook_last_error() its message.
+ *
+ * Borrowed: valid until `response` is freed; copy it with brook_data_clone() to keep it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, or the request's status.
+ * Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_response_value(const brook_store_response *response,
+                                        const brook_data **out_value);
+
+/**
+ * The failed request's message, such as the one brook_last_error() gives for the
+ * blocking form; NULL if the request succeeded.
+ *
+ * Borrowed: valid until `response` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_store_response_message(const brook_store_response *response,
+                                          const char **out_message);
+
+/**
+ * Frees a response. NULL does nothing.
+ *
+ * Consumes `response`: do not use or free it afterwards, nor the value or message
+ * borrowed from it.
+ */
+void brook_store_response_free(brook_store_response *response);
 
 #ifdef __cplusplus
 }  // extern "C"

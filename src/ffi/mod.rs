@@ -35,6 +35,8 @@ pub mod subscriber;
 
 pub mod publisher;
 
+pub mod store;
+
 use std::any::Any;
 use std::cell::RefCell;
 use std::ffi::{CStr, CString, c_char};
