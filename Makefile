@@ -30,11 +30,12 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 STATIC_DEPS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 # C tests and the arguments each one runs with.
-C_TESTS := test_data test_golden test_endpoint test_publisher
+C_TESTS := test_data test_golden test_endpoint test_publisher test_store
 ARGS_test_data :=
 ARGS_test_golden := $(VECTORS)
 ARGS_test_endpoint :=
 ARGS_test_publisher :=
+ARGS_test_store :=
 EXAMPLES := event_demo poll_loop ping pong
 # Examples that end by themselves; ping and pong run together in c-examples/run-demo.sh.
 RUN_EXAMPLES := event_demo poll_loop
