@@ -36,8 +36,9 @@ ARGS_test_golden := $(VECTORS)
 ARGS_test_endpoint :=
 ARGS_test_publisher :=
 ARGS_test_store :=
-EXAMPLES := event_demo poll_loop ping pong
-# Examples that end by themselves; ping and pong run together in c-examples/run-demo.sh.
+EXAMPLES := event_demo poll_loop ping pong store
+# Examples that end by themselves; ping and pong run together in c-examples/run-demo.sh,
+# store's master and clone in c-examples/run-store-demo.sh.
 RUN_EXAMPLES := event_demo poll_loop
 
 # Steps of `make test` share the terminal and the build directory: run them in order.
@@ -113,7 +114,8 @@ examples: lib
 run-examples: examples
 	$(foreach e,$(RUN_EXAMPLES),$(TIMEOUT) $(BUILD)/examples/$(e) > $(BUILD)/examples/$(e).out &&) true
 	$(TIMEOUT) c-examples/run-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-demo.out
-	@echo "examples ran: $(RUN_EXAMPLES) and ping against pong"
+	$(TIMEOUT) c-examples/run-store-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-store-demo.out
+	@echo "examples ran: $(RUN_EXAMPLES), ping against pong, store master and clone"
 
 # ping against pong: two processes peering over 127.0.0.1.
 demo: examples
