@@ -138,3 +138,33 @@ fn store_events_reach_local_subscribers() {
         .collect();
     assert_eq!(kinds, ["insert", "update", "erase"]);
 }
+
+#[test]
+fn a_proxy_answers_on_its_queue_and_sees_the_end_of_its_endpoint() {
+    use brook::store::actor::Op;
+    let a = endpoint();
+    let master = a
+        .attach_master("test/proxy", brook::Backend::Memory)
+        .unwrap();
+    let proxy = master.proxy().unwrap();
+    let put = proxy
+        .request(Op::Put(Data::from("k"), Data::Count(7), None))
+        .unwrap();
+    let get = proxy.request(Op::Get(Data::from("k"))).unwrap();
+    let missing = proxy.request(Op::Get(Data::from("nope"))).unwrap();
+    let mut answers = std::collections::HashMap::new();
+    for _ in 0..3 {
+        let r = proxy
+            .receive(Some(Duration::from_secs(5)))
+            .unwrap()
+            .expect("an answer");
+        answers.insert(r.id, r.result);
+    }
+    assert_eq!(answers[&put], Ok(Data::None));
+    assert_eq!(answers[&get], Ok(Data::Count(7)));
+    let e = answers[&missing].clone().unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Store(ErrorCode::NoSuchKey));
+    a.shutdown();
+    let e = proxy.receive(None).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Closed);
+}

@@ -285,6 +285,8 @@ pub(crate) struct Reactor {
     targets: Vec<Token>,
     stores: Vec<StoreSlot>,
     next_store: u64,
+    /// The answer queues of store proxies that made requests.
+    proxies: Vec<std::sync::Weak<Mailbox<crate::endpoint::store::StoreResponse>>>,
 }
 
 impl Reactor {
@@ -326,6 +328,7 @@ impl Reactor {
             targets: Vec::new(),
             stores: Vec::new(),
             next_store: 0,
+            proxies: Vec::new(),
         }
     }
 
@@ -1064,6 +1067,14 @@ impl Reactor {
     }
 
     fn store_request(&mut self, store: u64, req: StoreReq, reply: ReplyTo) {
+        if let ReplyTo::Proxy(mailbox) = &reply {
+            // Remembered so that shutdown can close it (its receiver then sees the end).
+            let weak = Arc::downgrade(mailbox);
+            if !self.proxies.iter().any(|p| p.ptr_eq(&weak)) {
+                self.proxies.retain(|p| p.strong_count() > 0);
+                self.proxies.push(weak);
+            }
+        }
         let Some(i) = self.stores.iter().position(|s| s.id == store) else {
             reply.answer(
                 req.id,
@@ -1894,6 +1905,11 @@ impl Drop for Reactor {
                     id,
                     Err(Error::new(ErrorKind::Closed, "the endpoint shut down")),
                 );
+            }
+        }
+        for p in self.proxies.drain(..) {
+            if let Some(mailbox) = p.upgrade() {
+                mailbox.close();
             }
         }
         // Publishers waiting on their fd must wake up and learn that the endpoint is gone.

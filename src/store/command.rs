@@ -24,7 +24,7 @@ use std::fmt;
 pub const ENTITY_ID_LEN: usize = 24;
 
 /// The size of the fixed header of an `internal_command`: seq, sender, receiver, index.
-pub const HEADER_LEN: usize = 8 + 2 * ENTITY_ID_LEN + 1;
+pub const COMMAND_HEADER_LEN: usize = 8 + 2 * ENTITY_ID_LEN + 1;
 
 /// The suffix of the topic a master subscribes to.
 pub const MASTER_SUFFIX: &[u8] = b"<$>/data/master";
@@ -357,7 +357,7 @@ impl InternalCommand {
     /// elements or bytes, which bin v1 cannot express; `out` is then unchanged.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
         let start = out.len();
-        out.reserve(HEADER_LEN + 32);
+        out.reserve(COMMAND_HEADER_LEN + 32);
         out.extend_from_slice(&self.seq.to_be_bytes());
         self.sender.encode_into(out);
         self.receiver.encode_into(out);

@@ -58,14 +58,20 @@ pub fn default_value(t: DataType) -> Data {
     }
 }
 
+/// "a count", "an integer", "an enum-value".
+fn with_article(name: &str) -> String {
+    let an = name.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {name}", if an { "an" } else { "a" })
+}
+
 fn clash<T>(what: &str, target: &Data, arg: &Data) -> Result<T, StoreError> {
     err(
         ErrorCode::TypeClash,
         format!(
-            "cannot {what} a {} {} a {}",
-            arg.data_type().name(),
+            "cannot {what} {} {} {}",
+            with_article(arg.data_type().name()),
             if what == "add" { "to" } else { "from" },
-            target.data_type().name()
+            with_article(target.data_type().name())
         ),
     )
 }

@@ -250,7 +250,7 @@ static void test_master_and_clone(void) {
   CHECK(eventually_is(c, "s", "ab"));
   CHECK_STATUS(brook_store_increment(c, D("s"), D("1"), -1), BROOK_STATUS_TYPE_CLASH);
   CHECK_STATUS(brook_store_increment(m, D("n"), D("-1"), -1), BROOK_STATUS_TYPE_CLASH);
-  CHECK_ERROR_HAS("cannot add a integer to a count");
+  CHECK_ERROR_HAS("cannot add an integer to a count");
   CHECK_STATUS(brook_store_push(m, D("s"), D("1"), -1), BROOK_STATUS_TYPE_CLASH);
   CHECK_STATUS(brook_store_insert_into(c, D("s"), D("1"), NULL, -1), BROOK_STATUS_TYPE_CLASH);
   CHECK_STATUS(brook_store_remove_from(m, D("nothing"), D("1"), -1), BROOK_STATUS_NO_SUCH_KEY);
