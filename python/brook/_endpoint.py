@@ -1,0 +1,1279 @@
+"""Endpoints and what they hand out: Subscriber, StatusSubscriber, Publisher, with the
+shape of Broker's Python binding."""
+
+import asyncio
+import ctypes
+import enum
+import select
+import threading
+import time
+import uuid
+import weakref
+
+from . import _codec, _errors, _ffi
+from ._data import c_data_new, c_str, encode
+from ._errors import Status as St
+from ._errors import check
+from ._handle import Handle, deadline_of, run_interruptibly, slice_ms
+
+_lib = _ffi.lib
+_raw = _ffi.raw
+_byref = ctypes.byref
+_P = ctypes.c_void_p
+
+__all__ = [
+    "Endpoint",
+    "Subscriber",
+    "SafeSubscriber",
+    "StatusSubscriber",
+    "Publisher",
+    "Configuration",
+    "BrokerOptions",
+    "OverflowPolicy",
+    "Topic",
+    "EndpointInfo",
+    "NetworkInfo",
+    "PeerInfo",
+    "PeerStatus",
+    "PeerFlags",
+    "SC",
+    "EC",
+    "Status",
+    "Error",
+]
+
+
+# --- enums -------------------------------------------------------------------------------
+
+
+class SC(enum.IntEnum):
+    """Broker's status codes."""
+
+    Unspecified = 0
+    PeerAdded = 1
+    PeerRemoved = 2
+    PeerLost = 3
+    EndpointDiscovered = 4
+    EndpointUnreachable = 5
+
+
+class EC(enum.IntEnum):
+    """Broker's error codes (the names of Broker's binding where it has them)."""
+
+    Unspecified = 1
+    PeerIncompatible = 2
+    PeerInvalid = 3
+    PeerUnavailable = 4
+    PeerDisconnectDuringHandshake = 5
+    PeerTimeout = 6
+    MasterExists = 7
+    NoSuchMaster = 8
+    NoSuchKey = 9
+    RequestTimeOut = 10
+    TypeClash = 11
+    InvalidData = 12
+    BackendFailure = 13
+    StaleData = 14
+    CannotOpenFile = 15
+    CannotWriteFile = 16
+    InvalidTopicKey = 17
+    EndOfFile = 18
+    InvalidTag = 19
+    InvalidMessage = 20
+    InvalidStatus = 21
+    ConversionFailed = 22
+    ConsumerExists = 23
+    ConnectionTimeout = 24
+    BadMemberFunctionCall = 25
+    RepeatedRequestId = 26
+    BrokenClone = 27
+    ShuttingDown = 28
+    InvalidPeeringRequest = 29
+    RepeatedPeeringHandshakeRequest = 30
+    UnexpectedHandshakeMessage = 31
+    InvalidHandshakeState = 32
+    NoPathToPeer = 33
+    NoConnectorAvailable = 34
+    CannotOpenResource = 35
+    SerializationFailed = 36
+    DeserializationFailed = 37
+    WrongMagicNumber = 38
+    RedundantConnection = 39
+    LogicError = 40
+
+
+class PeerStatus(enum.IntEnum):
+    """How far a peering has come (Broker's numbers; brook reports Connecting, Peered and
+    Reconnecting)."""
+
+    Initialized = 0
+    Connecting = 1
+    Connected = 2
+    Peered = 3
+    Disconnected = 4
+    Reconnecting = 5
+
+
+_PEER_STATUS = {0: PeerStatus.Connecting, 1: PeerStatus.Peered, 2: PeerStatus.Reconnecting}
+
+
+class PeerFlags(enum.IntFlag):
+    Invalid = 0
+    Local = 1
+    Remote = 2
+    Outbound = 4
+    Inbound = 8
+
+
+class OverflowPolicy(enum.IntEnum):
+    """What a full queue does with one more message (brook_overflow_policy)."""
+
+    Disconnect = 0
+    DropNewest = 1
+    DropOldest = 2
+    Block = 3
+
+
+# --- small value classes -----------------------------------------------------------------
+
+
+class Topic(str):
+    """A topic: a str, with Broker's ``string()`` for scripts that call it."""
+
+    def string(self):
+        return str(self)
+
+
+def _topics(topics):
+    if isinstance(topics, (str, bytes)):
+        topics = [topics]
+    out = []
+    for t in topics:
+        if isinstance(t, bytes):
+            t = t.decode("utf-8")
+        out.append(c_str(t, "a topic"))
+    return out
+
+
+class NetworkInfo:
+    """A peer's network address: ``address`` (text) and ``port``. For the scripts that
+    unwrap Broker's optional, ``is_set()`` is True and ``get()`` returns itself."""
+
+    __slots__ = ("address", "port")
+
+    def __init__(self, address, port):
+        self.address = address
+        self.port = port
+
+    def is_set(self):
+        return True
+
+    def get(self):
+        return self
+
+    def __eq__(self, other):
+        return isinstance(other, NetworkInfo) and (self.address, self.port) == (
+            other.address,
+            other.port,
+        )
+
+    def __hash__(self):
+        return hash((self.address, self.port))
+
+    def __repr__(self):
+        return f"{self.address}:{self.port}"
+
+
+class _NoNetworkInfo:
+    """Stands for an absent NetworkInfo: ``is_set()`` is False."""
+
+    __slots__ = ()
+
+    def is_set(self):
+        return False
+
+    def get(self):
+        raise ValueError("no network information")
+
+    def __bool__(self):
+        return False
+
+    def __repr__(self):
+        return "nil"
+
+
+_NO_NETWORK = _NoNetworkInfo()
+
+
+def _id_string(id16):
+    s = _P()
+    check(_lib.brook_id_to_string(id16, _byref(s)))
+    try:
+        return ctypes.string_at(s).decode("ascii")
+    finally:
+        _lib.brook_string_free(s)
+
+
+def _id_bytes(node):
+    """16 ID bytes from an EndpointInfo, an Endpoint or an ID string."""
+    if isinstance(node, EndpointInfo):
+        return node._id
+    if isinstance(node, Endpoint):
+        return node._id
+    if isinstance(node, str):
+        try:
+            return uuid.UUID(node).bytes
+        except ValueError:
+            raise _errors.InvalidArgument(
+                St.INVALID_ARGUMENT, f"not an endpoint ID: {node!r}"
+            ) from None
+    raise _errors.TypeMismatch(
+        St.TYPE_MISMATCH, f"not an endpoint: {type(node).__name__}"
+    )
+
+
+class EndpointInfo:
+    """An endpoint as a status event or peer list names it: ``node_id()`` and ``network``
+    (a NetworkInfo, or an unset one)."""
+
+    __slots__ = ("_id", "network")
+
+    def __init__(self, id16, network=None):
+        self._id = bytes(id16)
+        self.network = network if network is not None else _NO_NETWORK
+
+    def node_id(self):
+        return _id_string(self._id) if any(self._id) else None
+
+    def __eq__(self, other):
+        return isinstance(other, EndpointInfo) and self._id == other._id
+
+    def __hash__(self):
+        return hash(self._id)
+
+    def __repr__(self):
+        return str(self.node_id())
+
+
+class PeerInfo:
+    """One peering: ``peer`` (an EndpointInfo), ``flags`` and ``status``."""
+
+    __slots__ = ("peer", "flags", "status")
+
+    def __init__(self, peer, flags, status):
+        self.peer = peer
+        self.flags = flags
+        self.status = status
+
+    def __repr__(self):
+        return f"PeerInfo({self.peer!r}, {self.peer.network!r}, {self.status.name})"
+
+
+class _StatusBase:
+    __slots__ = ("_code", "_context", "_message", "_name")
+
+    def __init__(self, code, context, message, name):
+        self._code = code
+        self._context = context
+        self._message = message
+        self._name = name
+
+    def code(self):
+        return self._code
+
+    def context(self):
+        """The endpoint the event concerns (an EndpointInfo), or None."""
+        return self._context
+
+    def message(self):
+        return self._message
+
+    def name(self):
+        """Broker's snake_case name of the code, such as ``peer_added``."""
+        return self._name
+
+    def __repr__(self):
+        return f"{self._name}({self._context!r}, {self._message!r})"
+
+
+class Status(_StatusBase):
+    """A status event: ``code()`` is an SC."""
+
+    __slots__ = ()
+
+
+class Error(_StatusBase):
+    """An error event: ``code()`` is an EC."""
+
+    __slots__ = ()
+
+
+# --- configuration -----------------------------------------------------------------------
+
+
+class BrokerOptions:
+    """Broker's options. brook uses ``disable_forwarding``; brook speaks no TLS, so
+    ``disable_ssl`` changes nothing (peers must have SSL disabled), and
+    ``ignore_broker_conf`` and ``use_real_time`` have no meaning here."""
+
+    def __init__(self):
+        self.disable_ssl = False
+        self.disable_forwarding = False
+        self.ignore_broker_conf = False
+        self.use_real_time = True
+
+
+def _policy(p):
+    if isinstance(p, str):
+        try:
+            return OverflowPolicy[
+                "".join(w.capitalize() for w in p.replace("-", "_").split("_"))
+            ]
+        except KeyError:
+            raise _errors.InvalidArgument(
+                St.INVALID_ARGUMENT, f"unknown overflow policy {p!r}"
+            ) from None
+    return int(p)
+
+
+class Configuration:
+    """What an Endpoint is made with: Broker's ``Configuration(BrokerOptions())``, plus
+    brook's own settings (None keeps brook's default; times are in seconds):
+
+    - ``peer_buffer_size``, ``peer_overflow_policy``, ``peer_stall_timeout``
+    - ``subscriber_queue_size``, ``subscriber_overflow_policy`` (an OverflowPolicy or its
+      name, such as ``"drop_oldest"``)
+    - ``max_frame_size``, ``handshake_timeout``, ``unpeer_timeout``,
+      ``max_malformed_in_a_row``
+
+    The ``openssl_*`` settings must stay empty: brook speaks no TLS yet.
+    """
+
+    def __init__(self, options=None):
+        self.options = options if options is not None else BrokerOptions()
+        self.openssl_cafile = ""
+        self.openssl_capath = ""
+        self.openssl_certificate = ""
+        self.openssl_key = ""
+        self.openssl_passphrase = ""
+        self.max_threads = 0
+        self.peer_buffer_size = None
+        self.peer_overflow_policy = None
+        self.peer_stall_timeout = None
+        self.subscriber_queue_size = None
+        self.subscriber_overflow_policy = None
+        self.max_frame_size = None
+        self.handshake_timeout = None
+        self.unpeer_timeout = None
+        self.max_malformed_in_a_row = None
+
+    def _make(self):
+        """A new brook_config; the caller frees it."""
+        for name in ("cafile", "capath", "certificate", "key", "passphrase"):
+            if getattr(self, "openssl_" + name):
+                raise _errors.InvalidArgument(
+                    St.INVALID_ARGUMENT,
+                    f"openssl_{name} is set, but brook does not speak TLS yet",
+                )
+        cfg = _P()
+        check(_lib.brook_config_new(_byref(cfg)))
+        try:
+            ms = lambda s: int(round(s * 1000))  # noqa: E731
+            settings = [
+                (self.peer_buffer_size, _lib.brook_config_set_peer_buffer_size, int),
+                (self.peer_overflow_policy, _lib.brook_config_set_peer_overflow_policy, _policy),
+                (self.peer_stall_timeout, _lib.brook_config_set_peer_stall_timeout_ms, ms),
+                (self.subscriber_queue_size, _lib.brook_config_set_subscriber_queue_size, int),
+                (
+                    self.subscriber_overflow_policy,
+                    _lib.brook_config_set_subscriber_overflow_policy,
+                    _policy,
+                ),
+                (self.max_frame_size, _lib.brook_config_set_max_frame_size, int),
+                (self.handshake_timeout, _lib.brook_config_set_handshake_timeout_ms, ms),
+                (self.unpeer_timeout, _lib.brook_config_set_unpeer_timeout_ms, ms),
+                (self.max_malformed_in_a_row, _lib.brook_config_set_max_malformed_in_a_row, int),
+            ]
+            for value, setter, conv in settings:
+                if value is not None:
+                    _call_setter(setter, cfg, conv(value))
+            check(_lib.brook_config_set_disable_forwarding(cfg, bool(self.options.disable_forwarding)))
+        except BaseException:
+            _lib.brook_config_free(cfg)
+            raise
+        return cfg
+
+
+def _call_setter(setter, obj, value):
+    try:
+        status = setter(obj, value)
+    except ctypes.ArgumentError as e:
+        raise _errors.InvalidArgument(St.INVALID_ARGUMENT, f"bad setting: {e}") from None
+    check(status)
+
+
+# --- endpoint ----------------------------------------------------------------------------
+
+
+def _seconds_ms(retry):
+    if hasattr(retry, "total_seconds"):
+        retry = retry.total_seconds()
+    if retry is None or retry <= 0:
+        return 0
+    return min(int(round(retry * 1000)), 0xFFFFFFFF)
+
+
+def _port(port):
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise _errors.InvalidArgument(
+            St.INVALID_ARGUMENT, f"a port is an int from 0 to 65535, not {port!r}"
+        )
+    return port
+
+
+class Endpoint:
+    """A Broker endpoint: one reactor thread with its listeners, peers, subscribers and
+    stores. ``Endpoint(Configuration(...))``; use it with ``with``, or call ``shutdown()``
+    (Broker's name) or ``close()``. Safe to share between threads."""
+
+    def __init__(self, config=None):
+        cfg = (config if config is not None else Configuration())._make()
+        ptr = _P()
+        try:
+            check(_lib.brook_endpoint_new(cfg, _byref(ptr)))
+        finally:
+            _lib.brook_config_free(cfg)
+        self._h = Handle(ptr, _lib.brook_endpoint_free, "endpoint", _lib.brook_endpoint_shutdown)
+        self._finalizer = weakref.finalize(self, self._h.close)
+        id16 = (ctypes.c_uint8 * 16)()
+        check(_lib.brook_endpoint_id(ptr, id16))
+        self._id = bytes(id16)
+        self._node_id = _id_string(self._id)
+        self._fd_publisher = None  # made on first need: its fd says when publishing can go on
+        self._fd_lock = threading.Lock()
+
+    # Lifetime.
+
+    def shutdown(self):
+        """Stops the endpoint: says goodbye to its peers, delivers what is queued and ends
+        its thread. Later calls raise Closed; subscribers hand out what they hold."""
+        self._h.shutdown()
+
+    def close(self):
+        """Shuts the endpoint down and frees it. Idempotent."""
+        if self._fd_publisher is not None:
+            self._fd_publisher.close()
+        self._h.close()
+
+    @property
+    def closed(self):
+        return self._h.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return self._node_id
+
+    def node_id(self):
+        """This endpoint's ID, as Broker writes it."""
+        return self._node_id
+
+    def info(self):
+        return EndpointInfo(self._id)
+
+    # Peering.
+
+    def listen(self, address="", port=0):
+        """Listens for peers on `address` ("" for every interface) and `port` (0: any free
+        port); returns the port bound."""
+        addr = c_str(address or "0.0.0.0", "an address")
+        out = ctypes.c_uint16()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_listen(p, addr, _port(port), _byref(out)))
+        finally:
+            self._h.release()
+        return out.value
+
+    def peer(self, address, port, retry=10.0):
+        """Peers with the endpoint at `address` and `port` and waits for the handshake.
+        Returns True once peered, False if the peer is unavailable. With `retry` seconds
+        > 0, brook keeps retrying a failed or lost peering in the background."""
+        host = c_str(address, "an address")
+        port = _port(port)
+        retry_ms = _seconds_ms(retry)
+
+        def call():
+            p = self._h.acquire()
+            try:
+                return _lib.brook_endpoint_peer(p, host, port, retry_ms, None), _last_error()
+            finally:
+                self._h.release()
+
+        status, message = run_interruptibly(call)
+        if status in (St.PEER_UNAVAILABLE, St.TIMEOUT):
+            return False
+        if status:
+            raise _errors.error(status, message)
+        return True
+
+    def peer_nosync(self, address, port, retry=10.0):
+        """Like peer(), but returns at once; the outcome arrives as a status event."""
+        host = c_str(address, "an address")
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_peer_nosync(p, host, _port(port), _seconds_ms(retry)))
+        finally:
+            self._h.release()
+
+    def unpeer(self, address, port):
+        """Ends the peering with `address` and `port` (as given to peer()). False if there
+        was no such peering."""
+        host = c_str(address, "an address")
+        p = self._h.acquire()
+        try:
+            status = _lib.brook_endpoint_unpeer(p, host, _port(port))
+        finally:
+            self._h.release()
+        if status == St.INVALID_ARGUMENT:
+            return False
+        check(status)
+        return True
+
+    unpeer_nosync = unpeer
+
+    def peers(self):
+        """The peerings and peering attempts, as PeerInfo objects."""
+        lst = _P()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_peers(p, _byref(lst)))
+        finally:
+            self._h.release()
+        try:
+            n = ctypes.c_size_t()
+            check(_lib.brook_peer_list_len(lst, _byref(n)))
+            out = []
+            for i in range(n.value):
+                id16 = (ctypes.c_uint8 * 16)()
+                check(_lib.brook_peer_list_id(lst, i, id16, None))
+                ip = ctypes.c_char_p()
+                port = ctypes.c_uint16()
+                check(_lib.brook_peer_list_address(lst, i, _byref(ip), _byref(port)))
+                outbound = ctypes.c_bool()
+                check(_lib.brook_peer_list_outbound(lst, i, _byref(outbound)))
+                st = ctypes.c_int()
+                check(_lib.brook_peer_list_status(lst, i, _byref(st)))
+                net = NetworkInfo(ip.value.decode(), port.value) if ip.value else None
+                flags = PeerFlags.Remote | (
+                    PeerFlags.Outbound if outbound.value else PeerFlags.Inbound
+                )
+                out.append(PeerInfo(EndpointInfo(bytes(id16), net), flags, _PEER_STATUS[st.value]))
+            return out
+        finally:
+            _lib.brook_peer_list_free(lst)
+
+    def peer_subscriptions(self):
+        """The topic prefixes the peers subscribed to, sorted (a list of Topic)."""
+        lst = _P()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_peer_subscriptions(p, _byref(lst)))
+        finally:
+            self._h.release()
+        try:
+            n = ctypes.c_size_t()
+            check(_lib.brook_topic_list_len(lst, _byref(n)))
+            out = []
+            buf = ctypes.POINTER(ctypes.c_char)()
+            ln = ctypes.c_size_t()
+            for i in range(n.value):
+                check(_lib.brook_topic_list_get(lst, i, _byref(buf), _byref(ln)))
+                out.append(Topic(buf[: ln.value].decode("utf-8", "replace")))
+            return out
+        finally:
+            _lib.brook_topic_list_free(lst)
+
+    def await_peer(self, node=None, timeout=None):
+        """Waits until `node` (an ID string, EndpointInfo or Endpoint; None: any endpoint)
+        is a peer, or has been discovered while waiting. True if it came, False once
+        `timeout` seconds (None: no limit) have passed."""
+        want = None if node is None else _id_bytes(node)
+        deadline = deadline_of(timeout)
+        with self.make_status_subscriber(receive_statuses=True) as events:
+            while True:
+                for info in self.peers():
+                    if info.status == PeerStatus.Peered and want in (None, info.peer._id):
+                        return True
+                ms = slice_ms(deadline)
+                if ms == 0:
+                    return False
+                ev = events._next(ms)
+                if (
+                    ev is not None
+                    and isinstance(ev, Status)
+                    and ev.code() in (SC.EndpointDiscovered, SC.PeerAdded)
+                    and ev.context() is not None
+                    and want in (None, ev.context()._id)
+                ):
+                    return True
+
+    def forward(self, topics):
+        """Subscribes on the peers to `topics` without a local subscriber, so this endpoint
+        passes such messages on between its peers."""
+        p = self._h.acquire()
+        try:
+            for t in _topics(topics):
+                check(_lib.brook_endpoint_forward(p, t))
+        finally:
+            self._h.release()
+
+    # Publishing.
+
+    def _publish_fd(self):
+        with self._fd_lock:
+            if self._fd_publisher is None:
+                self._fd_publisher = self.make_publisher("/brook/internal/fd")
+            return self._fd_publisher.fd()
+
+    def _wait_writable(self, deadline=None):
+        """Waits (in slices) until the publish queue has room again."""
+        fd = self._publish_fd()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        while not poller.poll(slice_ms(deadline) or 0):
+            if self._h.closed or (deadline is not None and time.monotonic() >= deadline):
+                return
+
+    def publish(self, *args):
+        """``publish(topic, data)`` publishes to the local subscribers and the peers
+        subscribed to `topic`; ``publish(endpoint, topic, data)`` sends to that direct peer
+        only (an EndpointInfo or ID string). Waits while the publish queue is full."""
+        if len(args) == 2:
+            topic, data = args
+            dest = None
+        elif len(args) == 3:
+            dest, topic, data = args
+            dest = (ctypes.c_uint8 * 16).from_buffer_copy(_id_bytes(dest))
+        else:
+            raise TypeError("publish(topic, data) or publish(endpoint, topic, data)")
+        topic = c_str(topic, "a topic")
+        d = c_data_new(encode(data))
+        try:
+            while True:
+                p = self._h.acquire()
+                try:
+                    if dest is not None:
+                        return check(_lib.brook_endpoint_publish_to(p, dest, topic, d))
+                    status = _lib.brook_endpoint_try_publish(p, topic, d)
+                finally:
+                    self._h.release()
+                if status != St.WOULD_BLOCK:
+                    return check(status)
+                self._wait_writable()
+        finally:
+            _lib.brook_data_free(d)
+
+    def publish_batch(self, *batch):
+        """Publishes several ``(topic, data)`` pairs in order, handing each run of one topic
+        to the reactor at once (far cheaper per message than publish())."""
+        runs = []
+        for item in batch:
+            try:
+                topic, data = item
+            except (TypeError, ValueError):
+                raise _errors.TypeMismatch(
+                    St.TYPE_MISMATCH, "publish_batch takes (topic, data) pairs"
+                ) from None
+            if runs and runs[-1][0] == topic:
+                runs[-1][1].append(data)
+            else:
+                runs.append((topic, [data]))
+        for topic, values in runs:
+            t = c_str(topic, "a topic")
+            _publish_values(
+                self._h, values, lambda p, arr, n, t=t: _lib.brook_endpoint_publish_batch(p, t, arr, n),
+                self._wait_writable,
+            )
+
+    def flush(self):
+        """Waits until everything published so far has been handed to the peers' sockets."""
+
+        def call():
+            p = self._h.acquire()
+            try:
+                return _lib.brook_endpoint_flush(p), _last_error()
+            finally:
+                self._h.release()
+
+        status, message = run_interruptibly(call)
+        if status:
+            raise _errors.error(status, message)
+
+    # Making children.
+
+    def make_subscriber(self, topics, qsize=None, subscriber_class=None):
+        """A Subscriber for `topics` (a topic or a list of them; each a prefix). `qsize` is
+        accepted for Broker's signature: brook sizes queues per endpoint
+        (Configuration.subscriber_queue_size)."""
+        cls = subscriber_class or Subscriber
+        ts = _topics(topics)
+        arr = (ctypes.c_char_p * max(1, len(ts)))(*ts)
+        ptr = _P()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_subscribe(p, arr, len(ts), _byref(ptr)))
+        finally:
+            self._h.release()
+        return cls(ptr, self)
+
+    def make_safe_subscriber(self, topics, qsize=None):
+        """A SafeSubscriber: values come back immutable and hashable throughout."""
+        return self.make_subscriber(topics, qsize, SafeSubscriber)
+
+    def make_status_subscriber(self, receive_statuses=False):
+        """A StatusSubscriber for the error events, and the status events too with
+        `receive_statuses`, as in Broker."""
+        ptr = _P()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_status_subscriber(p, True, _byref(ptr)))
+        finally:
+            self._h.release()
+        return StatusSubscriber(ptr, self, receive_statuses)
+
+    def make_publisher(self, topic):
+        """A Publisher for `topic`."""
+        t = c_str(topic, "a topic")
+        ptr = _P()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_publisher(p, t, _byref(ptr)))
+        finally:
+            self._h.release()
+        return Publisher(ptr, self)
+
+    def attach_master(self, name, type=None, opts=None):
+        """The master of the store `name`, kept as `type` says (Backend.Memory, the default,
+        or Backend.SQLite with ``opts={"path": ...}``). Raises MasterExists if a master or
+        clone of `name` is here, or a peer has its master."""
+        from ._store import attach_master
+
+        return attach_master(self, name, type, opts)
+
+    def attach_clone(self, name, **options):
+        """A clone of the store `name`, which finds its master among the peers. Keyword
+        options (seconds): stale_interval, mutation_buffer_interval, resync_interval,
+        max_get_delay."""
+        from ._store import attach_clone
+
+        return attach_clone(self, name, options)
+
+
+def _last_error():
+    text = _lib.brook_last_error()
+    return text.decode("utf-8", "replace") if text else None
+
+
+def _publish_values(handle, values, call, wait_writable):
+    """Publishes `values` with one batch `call(ptr, array, n)`."""
+    ptrs = []
+    try:
+        for v in values:
+            ptrs.append(c_data_new(encode(v)))
+        arr = (_P * max(1, len(ptrs)))(*[d.value for d in ptrs])
+        wait_writable()
+        p = handle.acquire()
+        try:
+            check(call(p, arr, len(ptrs)))
+        finally:
+            handle.release()
+    finally:
+        for d in ptrs:
+            _lib.brook_data_free(d)
+
+
+# --- subscribers -------------------------------------------------------------------------
+
+_BATCH = 1024
+
+
+def _get_args(a, b, num, timeout):
+    """Broker's overloads: get(), get(timeout: float), get(num: int), get(num, timeout)."""
+    if a is not None:
+        if b is not None:
+            num, timeout = a, b
+        elif isinstance(a, float) or hasattr(a, "total_seconds"):
+            timeout = a
+        else:
+            num = a
+    if num is not None:
+        if isinstance(num, bool) or not isinstance(num, int) or num < 0:
+            raise _errors.InvalidArgument(
+                St.INVALID_ARGUMENT, f"a message count is an int >= 0, not {num!r}"
+            )
+    return num, timeout
+
+
+class _Receiver:
+    """What Subscriber and StatusSubscriber share: a handle, its parent, the
+    ``get``/``poll`` shapes, ``fd`` and asyncio waits."""
+
+    _what = "subscriber"
+
+    def __init__(self, handle, parent):
+        self._h = handle
+        self._parent = parent  # keeps the endpoint alive while this lives
+        self._finalizer = weakref.finalize(self, handle.close)
+        self._fd_value = None
+        self._waiters = []
+
+    def close(self):
+        """Unsubscribes and frees the subscriber. Idempotent."""
+        self._h.close()
+
+    reset = close
+
+    @property
+    def closed(self):
+        return self._h.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def get(self, a=None, b=None, *, num=None, timeout=None):
+        """Broker's forms: ``get()`` waits for one message; ``get(timeout)`` (a float, in
+        seconds) returns one or None; ``get(n)`` waits for n and returns a list;
+        ``get(n, timeout)`` returns a list of at most n. Waits can be interrupted with
+        Ctrl-C."""
+        num, timeout = _get_args(a, b, num, timeout)
+        deadline = deadline_of(timeout)
+        if num is None:
+            while True:
+                got = self._take(1)
+                if got:
+                    return got[0]
+                x = self._next(slice_ms(deadline))
+                if x is not None:
+                    return x
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+        out = []
+        while len(out) < num:
+            out += self._take(num - len(out))
+            if len(out) >= num:
+                break
+            x = self._next(slice_ms(deadline))
+            if x is not None:
+                out.append(x)
+            elif deadline is not None and time.monotonic() >= deadline:
+                break
+        return out
+
+    def poll(self):
+        """Every message waiting now, without waiting (a list, maybe empty)."""
+        out = []
+        while True:
+            got = self._take(_BATCH)
+            out += got
+            if len(got) < _BATCH:
+                return out
+
+    def fd(self):
+        """A file descriptor that is readable while messages wait (level-triggered): for
+        select(), poll() or an event loop. Never read or close it yourself."""
+        if self._fd_value is None:
+            fd = ctypes.c_int()
+            p = self._h.acquire()
+            try:
+                check(self._fd_fn(p, _byref(fd)))
+            finally:
+                self._h.release()
+            self._fd_value = fd.value
+        return self._fd_value
+
+    # asyncio.
+
+    async def _wait_readable(self, timeout=None):
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        fd = self.fd()
+        self._waiters.append(fut)
+        if len(self._waiters) == 1:
+            loop.add_reader(fd, self._wake)
+        try:
+            if timeout is None:
+                await fut
+            else:
+                await asyncio.wait_for(fut, timeout)
+        finally:
+            if fut in self._waiters:
+                self._waiters.remove(fut)
+            if not self._waiters:
+                loop.remove_reader(fd)
+
+    def _wake(self):
+        for fut in self._waiters:
+            if not fut.done():
+                fut.set_result(None)
+        self._waiters.clear()
+        asyncio.get_running_loop().remove_reader(self._fd_value)
+
+    async def aget(self, timeout=None):
+        """Like get() for one message, as a coroutine: waits on the file descriptor with the
+        event loop. Returns None after `timeout` seconds."""
+        deadline = deadline_of(timeout)
+        while True:
+            got = self._take(1)
+            if got:
+                return got[0]
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return None
+            try:
+                await self._wait_readable(left)
+            except asyncio.TimeoutError:
+                return None
+
+    async def apoll(self):
+        """Waits for at least one message, then returns every message waiting."""
+        while True:
+            got = self.poll()
+            if got:
+                return got
+            await self._wait_readable()
+
+    def __aiter__(self):
+        return self._aiter()
+
+    async def _aiter(self):
+        while True:
+            try:
+                batch = await self.apoll()
+            except _errors.Closed:
+                return
+            for x in batch:
+                yield x
+
+
+class Subscriber(_Receiver):
+    """Receives ``(topic, value)`` pairs for its topics, as Broker's Subscriber does.
+    ``get``/``poll``/``available``/``fd``, and ``aget``/``apoll``/``async for`` under
+    asyncio. Values come as Python values (see brook.Data). Use from one thread at a
+    time."""
+
+    _immutable = False
+
+    def __init__(self, ptr, parent):
+        super().__init__(Handle(ptr, _lib.brook_subscriber_free, "subscriber"), parent)
+        self._fd_fn = _lib.brook_subscriber_fd
+        self._array = (_P * _BATCH)()
+        self._n = ctypes.c_size_t()
+        self._nref = _byref(self._n)
+        self._buf = ctypes.POINTER(ctypes.c_char)()
+        self._len = ctypes.c_size_t()
+        self._bufref = _byref(self._buf)
+        self._lenref = _byref(self._len)
+        self._msg = _P()
+        self._topics = {}
+
+    def _take(self, max_n):
+        """Up to `max_n` waiting messages, converted, without waiting."""
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_subscriber_poll(p, self._array, min(max_n, _BATCH), self._nref))
+            n = self._n.value
+            if not n:
+                return []
+            return self._convert(self._array[:n])
+        finally:
+            self._h.release()
+
+    def _next(self, timeout_ms):
+        """One message, waiting up to `timeout_ms`; None on timeout."""
+        p = self._h.acquire()
+        try:
+            status = _lib.brook_subscriber_next(p, timeout_ms, _byref(self._msg))
+            if status == St.TIMEOUT:
+                return None
+            check(status)
+            return self._convert([self._msg.value])[0]
+        finally:
+            self._h.release()
+
+    def _convert(self, msgs):
+        # The receive path: three calls a message, through the handle without argtypes.
+        topic_of = _raw.brook_message_topic
+        payload_of = _raw.brook_message_payload
+        free = _raw.brook_message_free
+        buf, ln, bref, lref = self._buf, self._len, self._bufref, self._lenref
+        topics = self._topics
+        raw = []
+        for m in msgs:
+            m = _P(m)
+            topic_of(m, bref, lref)
+            t = buf[: ln.value]
+            payload_of(m, bref, lref)
+            raw.append((t, buf[: ln.value]))
+            free(m)
+        out = []
+        decode = _codec.decode
+        imm = self._immutable
+        for t, payload in raw:
+            topic = topics.get(t)
+            if topic is None:
+                topic = t.decode("utf-8", "surrogateescape")
+                if len(topics) < 4096:
+                    topics[t] = topic
+            out.append((topic, decode(payload, imm)))
+        return out
+
+    def available(self):
+        """The number of messages waiting."""
+        n = ctypes.c_size_t()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_subscriber_available(p, _byref(n)))
+        finally:
+            self._h.release()
+        return n.value
+
+    def dropped(self):
+        """How many messages the queue's drop policy has dropped so far."""
+        n = ctypes.c_uint64()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_subscriber_dropped(p, _byref(n)))
+        finally:
+            self._h.release()
+        return n.value
+
+    def add_topic(self, topic, block=False):
+        """Adds a topic prefix (and advertises it to the peers)."""
+        t = c_str(topic, "a topic")
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_subscriber_add_topic(p, t))
+        finally:
+            self._h.release()
+
+    def remove_topic(self, topic, block=False):
+        """Removes a topic prefix."""
+        t = c_str(topic, "a topic")
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_subscriber_remove_topic(p, t))
+        finally:
+            self._h.release()
+
+
+class SafeSubscriber(Subscriber):
+    """A Subscriber whose values are immutable throughout: frozensets, read-only hashable
+    dicts and tuples."""
+
+    _immutable = True
+
+
+class StatusSubscriber(_Receiver):
+    """Receives the endpoint's error events (Error), and its status events (Status) if
+    made with ``receive_statuses``, as Broker's StatusSubscriber does. Use from one thread
+    at a time."""
+
+    _what = "status subscriber"
+
+    def __init__(self, ptr, parent, receive_statuses):
+        super().__init__(Handle(ptr, _lib.brook_status_subscriber_free, "status subscriber"), parent)
+        self._fd_fn = _lib.brook_status_subscriber_fd
+        self._statuses = receive_statuses
+        self._ev = _P()
+
+    def _pull(self, timeout_ms):
+        """One event from brook, or None on timeout (filtered or not)."""
+        p = self._h.acquire()
+        try:
+            status = _lib.brook_status_subscriber_next(p, timeout_ms, _byref(self._ev))
+            if status == St.TIMEOUT:
+                return None
+            check(status)
+            ev = self._ev.value
+        finally:
+            self._h.release()
+        try:
+            return _status_event(ev)
+        finally:
+            _lib.brook_status_event_free(ev)
+
+    def _wanted(self, ev):
+        return ev is not None and (self._statuses or isinstance(ev, Error))
+
+    def _take(self, max_n):
+        out = []
+        while len(out) < max_n:
+            ev = self._pull(0)
+            if ev is None:
+                break
+            if self._wanted(ev):
+                out.append(ev)
+        return out
+
+    def _next(self, timeout_ms):
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            ev = self._pull(timeout_ms)
+            if ev is None or self._wanted(ev):
+                return ev
+            timeout_ms = max(0, int((deadline - time.monotonic()) * 1000))
+
+    def available(self):
+        """The number of events waiting (status events included while they are filtered
+        out, until get or poll passes them)."""
+        n = ctypes.c_size_t()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_status_subscriber_available(p, _byref(n)))
+        finally:
+            self._h.release()
+        return n.value
+
+
+def _status_event(ev):
+    kind = ctypes.c_int()
+    check(_lib.brook_status_event_kind(ev, _byref(kind)))
+    code = ctypes.c_uint32()
+    check(_lib.brook_status_event_code(ev, _byref(code)))
+    name = ctypes.c_char_p()
+    check(_lib.brook_status_event_name(ev, _byref(name)))
+    id16 = (ctypes.c_uint8 * 16)()
+    known = ctypes.c_bool()
+    check(_lib.brook_status_event_endpoint(ev, id16, _byref(known)))
+    ip = ctypes.c_char_p()
+    port = ctypes.c_uint16()
+    check(_lib.brook_status_event_address(ev, _byref(ip), _byref(port)))
+    msg = ctypes.c_char_p()
+    check(_lib.brook_status_event_message(ev, _byref(msg)))
+    net = NetworkInfo(ip.value.decode(), port.value) if ip.value else None
+    context = EndpointInfo(bytes(id16), net) if known.value or net else None
+    text = (msg.value or b"").decode("utf-8", "replace")
+    name = (name.value or b"").decode()
+    if kind.value == 0:
+        try:
+            c = SC(code.value)
+        except ValueError:
+            c = code.value
+        return Status(c, context, text, name)
+    try:
+        c = EC(code.value)
+    except ValueError:
+        c = code.value
+    return Error(c, context, text, name)
+
+
+# --- publisher ---------------------------------------------------------------------------
+
+
+class Publisher:
+    """Publishes on one topic, as Broker's Publisher does: ``publish``, ``publish_batch``,
+    ``free_capacity``, ``fd`` (writable while the endpoint's publish queue has room).
+    Safe to share between threads."""
+
+    def __init__(self, ptr, parent):
+        self._h = Handle(ptr, _lib.brook_publisher_free, "publisher")
+        self._parent = parent
+        self._finalizer = weakref.finalize(self, self._h.close)
+
+    def close(self):
+        self._h.close()
+
+    reset = close
+
+    @property
+    def closed(self):
+        return self._h.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def topic(self):
+        buf = ctypes.POINTER(ctypes.c_char)()
+        n = ctypes.c_size_t()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_publisher_topic(p, _byref(buf), _byref(n)))
+            return Topic(buf[: n.value].decode("utf-8", "replace"))
+        finally:
+            self._h.release()
+
+    def fd(self):
+        """A file descriptor that polls writable while the publish queue has room."""
+        fd = ctypes.c_int()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_publisher_fd(p, _byref(fd)))
+        finally:
+            self._h.release()
+        return fd.value
+
+    def free_capacity(self):
+        """How many publishes would go through now without waiting."""
+        n = ctypes.c_size_t()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_publisher_free_capacity(p, _byref(n)))
+        finally:
+            self._h.release()
+        return n.value
+
+    def _wait_writable(self, deadline=None):
+        poller = select.poll()
+        poller.register(self.fd(), select.POLLOUT)
+        while not poller.poll(slice_ms(deadline) or 0):
+            if self._h.closed or (deadline is not None and time.monotonic() >= deadline):
+                return
+
+    def try_publish(self, data):
+        """Publishes `data` if the queue has room; False (and nothing published) if not."""
+        d = c_data_new(encode(data))
+        try:
+            p = self._h.acquire()
+            try:
+                status = _lib.brook_publisher_try_publish(p, d)
+            finally:
+                self._h.release()
+            if status == St.WOULD_BLOCK:
+                return False
+            check(status)
+            return True
+        finally:
+            _lib.brook_data_free(d)
+
+    def publish(self, data):
+        """Publishes `data`, waiting (interruptibly) while the publish queue is full."""
+        d = c_data_new(encode(data))
+        try:
+            while True:
+                p = self._h.acquire()
+                try:
+                    status = _lib.brook_publisher_try_publish(p, d)
+                finally:
+                    self._h.release()
+                if status != St.WOULD_BLOCK:
+                    return check(status)
+                self._wait_writable()
+        finally:
+            _lib.brook_data_free(d)
+
+    def publish_batch(self, *batch):
+        """Publishes each argument in order, handed to the reactor at once."""
+        _publish_values(self._h, batch, _lib.brook_publisher_publish_batch, self._wait_writable)
+
+
