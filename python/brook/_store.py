@@ -323,10 +323,10 @@ class StoreProxy:
     def clear(self):
         return self._request(_lib.brook_store_proxy_clear)
 
-    def increment(self, key, amount=1, expiry=None):
+    def increment(self, key, amount, expiry=None):
         return self._request_expiry(_lib.brook_store_proxy_increment, expiry, key, amount)
 
-    def decrement(self, key, amount=1, expiry=None):
+    def decrement(self, key, amount, expiry=None):
         return self._request_expiry(_lib.brook_store_proxy_decrement, expiry, key, amount)
 
     def append(self, key, s, expiry=None):
@@ -603,10 +603,10 @@ class Store:
     def clear(self):
         self._ask(_lib.brook_store_proxy_clear, ())
 
-    def increment(self, key, amount=1, expiry=None):
+    def increment(self, key, amount, expiry=None):
         self._ask(_lib.brook_store_proxy_increment, (key, amount), expiry)
 
-    def decrement(self, key, amount=1, expiry=None):
+    def decrement(self, key, amount, expiry=None):
         self._ask(_lib.brook_store_proxy_decrement, (key, amount), expiry)
 
     def append(self, key, s, expiry=None):
