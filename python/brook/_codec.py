@@ -386,74 +386,6 @@ class Decoder:
                 self.pos = p
                 return value & 0xFFFFFFFF
 
-    def value(self, immutable=False, depth=0):
-        """Decodes one value into its Python form. With `immutable`, containers become
-        frozensets, read-only dicts and tuples throughout, which can always be hashed."""
-        buf = self.buf
-        p = self.pos
-        try:
-            tag = buf[p]
-        except IndexError:
-            self._fail("truncated type tag")
-        self.pos = p + 1
-        if tag == STRING:
-            n = self._varbyte()
-            return _utf8_or_bytes(self._take(n, "string"))
-        if tag == COUNT:
-            return _count(_U64.unpack(self._take(8, "count"))[0])
-        if tag == INTEGER:
-            return _I64.unpack(self._take(8, "integer"))[0]
-        if tag == VECTOR:
-            if depth >= MAX_DEPTH:
-                self._fail(f"nesting deeper than {MAX_DEPTH}")
-            n = self._count(1, "vector")
-            d = depth + 1
-            return tuple([self.value(immutable, d) for _ in range(n)])
-        if tag == BOOLEAN:
-            return self._take(1, "boolean")[0] != 0
-        if tag == REAL:
-            return unpack754(_U64.unpack(self._take(8, "real"))[0])
-        if tag == NONE:
-            return None
-        if tag == TIMESTAMP:
-            ns = _I64.unpack(self._take(8, "timestamp"))[0]
-            return Timestamp.from_ns(ns) if self.exact else ns_datetime(ns)
-        if tag == TIMESPAN:
-            ns = _I64.unpack(self._take(8, "timespan"))[0]
-            return Timespan(ns) if self.exact else ns_timedelta(ns)
-        if tag == ADDRESS:
-            return _address(self._take(16, "address"))
-        if tag == SUBNET:
-            raw = self._take(17, "subnet")
-            return _subnet(raw[:16], raw[16])
-        if tag == PORT:
-            raw = self._take(3, "port")
-            if raw[2] > 3:
-                self.pos -= 1
-                self._fail(f"invalid port protocol {raw[2]}")
-            return Port(_U16.unpack(raw[:2])[0], _PROTOCOLS[raw[2]])
-        if tag == ENUM:
-            n = self._varbyte()
-            return Enum(self._take(n, "enum value").decode("utf-8", "surrogateescape"))
-        if tag == SET:
-            if depth >= MAX_DEPTH:
-                self._fail(f"nesting deeper than {MAX_DEPTH}")
-            n = self._count(1, "set")
-            items = [self.value(True, depth + 1) for _ in range(n)]
-            return frozenset(items) if immutable else set(items)
-        if tag == TABLE:
-            if depth >= MAX_DEPTH:
-                self._fail(f"nesting deeper than {MAX_DEPTH}")
-            n = self._count(2, "table")
-            d = depth + 1
-            t = {}
-            for _ in range(n):
-                k = self.value(True, d)
-                t[k] = self.value(immutable, d)
-            return HashableDict(t) if immutable else t
-        self.pos = p
-        self._fail(f"invalid type tag {tag}")
-
     def _count(self, min_elem, what):
         n = self._varbyte()
         if n > (len(self.buf) - self.pos) // min_elem:
@@ -528,17 +460,214 @@ def _subnet(raw, raw_len):
     return ipaddress.IPv6Network((raw, min(raw_len, 128)), strict=False)
 
 
+_U64_AT = _U64.unpack_from
+_I64_AT = _I64.unpack_from
+_U16_AT = _U16.unpack_from
+_SCALAR_SIZES = {NONE: 0, BOOLEAN: 1, COUNT: 8, INTEGER: 8, REAL: 8, ADDRESS: 16, SUBNET: 17,
+                 PORT: 3, TIMESTAMP: 8, TIMESPAN: 8}
+
+
+class _Truncated(Exception):
+    pass
+
+
+def _length(buf, p):
+    """A varbyte at p: (value, position after it)."""
+    b = buf[p]
+    if b < 0x80:
+        return b, p + 1
+    value = 0
+    shift = 0
+    while True:
+        b = buf[p]
+        p += 1
+        if shift < 32:
+            value |= (b & 0x7F) << shift
+        shift += 7
+        if b < 0x80:
+            return value & 0xFFFFFFFF, p
+
+
+def _value(buf, p, imm, depth, exact):
+    """Decodes the value at p: (Python value, position after it). The hot path of every
+    received message, so it is one function with the common types first; bounds are checked
+    by struct and indexing (IndexError, struct.error), or explicitly for slices."""
+    tag = buf[p]
+    p += 1
+    if tag == STRING:
+        n, p = _length(buf, p)
+        end = p + n
+        if end > len(buf):
+            raise _Truncated("string")
+        b = buf[p:end]
+        try:
+            return b.decode(), end
+        except UnicodeDecodeError:
+            return b, end
+    if tag == COUNT:
+        c = object.__new__(Count)
+        c.value = _U64_AT(buf, p)[0]
+        return c, p + 8
+    if tag == INTEGER:
+        return _I64_AT(buf, p)[0], p + 8
+    if tag == VECTOR:
+        if depth >= MAX_DEPTH:
+            raise _TooDeep()
+        n, p = _length(buf, p)
+        if n > len(buf) - p:
+            raise _Truncated("vector")
+        items = []
+        append = items.append
+        d = depth + 1
+        for _ in range(n):
+            v, p = _value(buf, p, imm, d, exact)
+            append(v)
+        return tuple(items), p
+    if tag == BOOLEAN:
+        return buf[p] != 0, p + 1
+    if tag == REAL:
+        bits = _U64_AT(buf, p)[0]
+        if (bits >> 52) & 0x7FF not in (0, 0x7FF):
+            return _F64.unpack_from(buf, p)[0], p + 8
+        return unpack754(bits), p + 8
+    if tag == NONE:
+        return None, p
+    if tag == TIMESTAMP:
+        ns = _I64_AT(buf, p)[0]
+        return (Timestamp.from_ns(ns) if exact else ns_datetime(ns)), p + 8
+    if tag == TIMESPAN:
+        ns = _I64_AT(buf, p)[0]
+        return (Timespan(ns) if exact else ns_timedelta(ns)), p + 8
+    if tag == ADDRESS:
+        if p + 16 > len(buf):
+            raise _Truncated("address")
+        return _address(buf[p:p + 16]), p + 16
+    if tag == SUBNET:
+        if p + 17 > len(buf):
+            raise _Truncated("subnet")
+        return _subnet(buf[p:p + 16], buf[p + 16]), p + 17
+    if tag == PORT:
+        proto = buf[p + 2]
+        if proto > 3:
+            raise _BadByte(p + 2, f"invalid port protocol {proto}")
+        return Port(_U16_AT(buf, p)[0], _PROTOCOLS[proto]), p + 3
+    if tag == ENUM:
+        n, p = _length(buf, p)
+        end = p + n
+        if end > len(buf):
+            raise _Truncated("enum value")
+        return Enum(buf[p:end].decode("utf-8", "surrogateescape")), end
+    if tag == SET:
+        if depth >= MAX_DEPTH:
+            raise _TooDeep()
+        n, p = _length(buf, p)
+        if n > len(buf) - p:
+            raise _Truncated("set")
+        items = []
+        d = depth + 1
+        for _ in range(n):
+            v, p = _value(buf, p, True, d, exact)
+            items.append(v)
+        return (frozenset(items) if imm else set(items)), p
+    if tag == TABLE:
+        if depth >= MAX_DEPTH:
+            raise _TooDeep()
+        n, p = _length(buf, p)
+        if 2 * n > len(buf) - p:
+            raise _Truncated("table")
+        t = {}
+        d = depth + 1
+        for _ in range(n):
+            k, p = _value(buf, p, True, d, exact)
+            t[k], p = _value(buf, p, imm, d, exact)
+        return (HashableDict(t) if imm else t), p
+    raise _BadByte(p - 1, f"invalid type tag {tag}")
+
+
+class _TooDeep(Exception):
+    pass
+
+
+class _BadByte(Exception):
+    def __init__(self, pos, what):
+        super().__init__(what)
+        self.pos = pos
+        self.what = what
+
+
+# A Zeek event starts with (count 1, count 1, ...): skipping the two counts and the outer
+# vector decodes the most common message a little faster.
+_EVENT_HEAD = bytes([14, 3, 2, 0, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 0, 0, 0, 1])
+_ONE = _count(1)
+
+
+def _event(buf, imm, exact):
+    """A Zeek event without metadata whose name and argument count are below 128: the
+    message most often received, decoded inline. None for anything else."""
+    n = len(buf)
+    if n < 26 or buf[20] != VECTOR or buf[21] != 2 or buf[22] != STRING or buf[23] >= 0x80:
+        return None
+    p = 24 + buf[23]
+    if p + 2 > n or buf[p] != VECTOR or buf[p + 1] >= 0x80:
+        return None
+    name = buf[24:p]
+    try:
+        name = name.decode()
+    except UnicodeDecodeError:
+        pass
+    count = buf[p + 1]
+    p += 2
+    args = []
+    append = append_arg = args.append
+    for _ in range(count):
+        tag = buf[p]
+        if tag == COUNT:
+            c = object.__new__(Count)
+            c.value = _U64_AT(buf, p + 1)[0]
+            append_arg(c)
+            p += 9
+        elif tag == INTEGER:
+            append_arg(_I64_AT(buf, p + 1)[0])
+            p += 9
+        else:
+            v, p = _value(buf, p, imm, 3, exact)
+            append(v)
+    if p != n:
+        return None  # trailing bytes: the general path says what is wrong
+    return (_ONE, _ONE, (name, tuple(args)))
+
+
 def decode(buf, immutable=False, exact=False):
     """The Python value of exactly one bin-v1 value; trailing bytes are an error. With
     `exact`, timestamps and timespans come as brook.Timestamp and brook.Timespan, which keep
     nanoseconds (datetime and timedelta stop at microseconds)."""
-    d = Decoder(buf, 0, exact)
     try:
-        v = d.value(immutable)
-    except RecursionError:
-        d._fail(f"nesting deeper than {MAX_DEPTH}")
-    if d.pos != len(buf):
-        d._fail(f"{len(buf) - d.pos} trailing bytes after the value")
+        if buf.startswith(_EVENT_HEAD):
+            v = _event(buf, immutable, exact)
+            if v is not None:
+                return v
+            content, p = _value(buf, 20, immutable, 1, exact)
+            v = (_ONE, _ONE, content)
+        else:
+            v, p = _value(buf, 0, immutable, 0, exact)
+    except (IndexError, struct.error, _Truncated) as e:
+        what = e.args[0] if isinstance(e, _Truncated) else "value"
+        raise _errors.DecodeError(
+            _errors.Status.DECODE_ERROR, f"bin v1: truncated {what} in {len(buf)} bytes"
+        ) from None
+    except _BadByte as e:
+        raise _errors.DecodeError(
+            _errors.Status.DECODE_ERROR, f"bin v1: {e.what} at offset {e.pos}"
+        ) from None
+    except (_TooDeep, RecursionError):
+        raise _errors.DecodeError(
+            _errors.Status.DECODE_ERROR, f"bin v1: nesting deeper than {MAX_DEPTH}"
+        ) from None
+    if p != len(buf):
+        raise _errors.DecodeError(
+            _errors.Status.DECODE_ERROR,
+            f"bin v1: {len(buf) - p} trailing bytes after the value at offset {p}",
+        )
     return v
 
 

@@ -878,13 +878,19 @@ class _Receiver:
         return out
 
     def poll(self):
-        """Every message waiting now, without waiting (a list, maybe empty)."""
-        out = []
-        while True:
-            got = self._take(_BATCH)
+        """The messages waiting now, without waiting (a list, maybe empty). Those arriving
+        meanwhile wait for the next call, so one call never runs on."""
+        out = self._take(_BATCH)
+        if len(out) < _BATCH:
+            return out
+        left = self.available()
+        while left > 0:
+            got = self._take(min(left, _BATCH))
+            if not got:
+                break
             out += got
-            if len(got) < _BATCH:
-                return out
+            left -= len(got)
+        return out
 
     def fd(self):
         """A file descriptor that is readable while messages wait (level-triggered): for
@@ -1009,30 +1015,37 @@ class Subscriber(_Receiver):
             self._h.release()
 
     def _convert(self, msgs):
-        # The receive path: three calls a message, through the handle without argtypes.
+        # The receive path: three calls a message, through the handle without argtypes
+        # (each argument is already a ctypes object), then decoding in Python.
         topic_of = _raw.brook_message_topic
         payload_of = _raw.brook_message_payload
         free = _raw.brook_message_free
         buf, ln, bref, lref = self._buf, self._len, self._bufref, self._lenref
         topics = self._topics
-        raw = []
-        for m in msgs:
-            m = _P(m)
-            topic_of(m, bref, lref)
-            t = buf[: ln.value]
-            payload_of(m, bref, lref)
-            raw.append((t, buf[: ln.value]))
-            free(m)
-        out = []
         decode = _codec.decode
         imm = self._immutable
-        for t, payload in raw:
-            topic = topics.get(t)
-            if topic is None:
-                topic = t.decode("utf-8", "surrogateescape")
-                if len(topics) < 4096:
-                    topics[t] = topic
-            out.append((topic, decode(payload, imm)))
+        P = _P
+        out = []
+        append = out.append
+        i = 0
+        try:
+            for i, m in enumerate(msgs):
+                m = P(m)
+                topic_of(m, bref, lref)
+                t = buf[: ln.value]
+                payload_of(m, bref, lref)
+                payload = buf[: ln.value]
+                free(m)
+                topic = topics.get(t)
+                if topic is None:
+                    topic = t.decode("utf-8", "surrogateescape")
+                    if len(topics) < 4096:
+                        topics[t] = topic
+                append((topic, decode(payload, imm)))
+        except BaseException:
+            for m in msgs[i + 1:]:  # a value that did not decode: free the rest
+                free(P(m))
+            raise
         return out
 
     def available(self):
