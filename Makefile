@@ -3,6 +3,7 @@
 #   make                  release library, include/brook.h, C examples in build/
 #   make test             everything CI checks (Rust lints and tests, header, C tests, install)
 #   make install PREFIX=/opt/brook    (default /usr/local; DESTDIR is honoured)
+#   make python           the Python package as a wheel with libbrook.so inside (build/python)
 #   make demo | bench | fuzz | header | check-header | uninstall | clean
 
 CARGO    ?= cargo
@@ -12,6 +13,8 @@ PKG_CONFIG ?= pkg-config
 PREFIX   ?= /usr/local
 VECTORS  ?= ../shared/vectors/golden
 TIMEOUT  ?= timeout 120
+PYTHON   ?= python3
+STRIP    ?= strip
 
 BUILD   := build
 CARGO_TARGET_DIR ?= target
@@ -44,7 +47,8 @@ RUN_EXAMPLES := event_demo poll_loop
 # Steps of `make test` share the terminal and the build directory: run them in order.
 .NOTPARALLEL:
 .PHONY: all lib header check-header test fmt-check clippy cargo-test header-standalone c-tests c-tests-asan \
-        examples run-examples install-test install uninstall demo bench fuzz interop clean
+        examples run-examples install-test install uninstall demo bench fuzz interop clean \
+        python python-test python-bench
 
 all: lib header examples
 
@@ -66,7 +70,7 @@ check-header:
 	@echo "$(HEADER) matches the source"
 
 test: fmt-check clippy cargo-test lib check-header header-standalone c-tests c-tests-asan run-examples \
-      install-test
+      install-test python-test
 	@echo "make test: all passed"
 
 fmt-check:
@@ -145,12 +149,45 @@ install-test: lib
 	  $$(PKG_CONFIG_PATH=$(INSTALL_TEST_PREFIX)/lib/pkgconfig $(PKG_CONFIG) --cflags --libs brook)
 	LD_LIBRARY_PATH=$(INSTALL_TEST_PREFIX)/lib $(TIMEOUT) $(BUILD)/pkgconfig_test
 
+# The Python package: a wheel with the library inside, built by python/_build/brook_build.py
+# (no setuptools, nothing downloaded). The library loses its debug info on the way.
+PY_BUILD := $(BUILD)/python
+PY_LIB   := $(PY_BUILD)/lib/libbrook.so
+PY_VENV  := $(PY_BUILD)/venv
+
+python: lib
+	@mkdir -p $(dir $(PY_LIB))
+	cp $(SHARED_LIB) $(PY_LIB)
+	$(STRIP) --strip-debug $(PY_LIB)
+	rm -f $(PY_BUILD)/brook-*.whl
+	BROOK_LIBRARY=$(abspath $(PY_LIB)) $(PYTHON) -m pip wheel -q --no-deps --no-build-isolation \
+	  -w $(PY_BUILD) ./python
+	@echo "built $$(ls $(PY_BUILD)/brook-*.whl)"
+
+# pytest against the wheel installed in a scratch virtualenv, as a user gets it: run from
+# build/python, so that the sources in python/ are not what is imported. pytest comes from
+# the system's site-packages (.ci/run installs it).
+python-test: python examples
+	rm -rf $(PY_VENV)
+	$(PYTHON) -m venv --without-pip --system-site-packages $(PY_VENV)
+	$(PY_VENV)/bin/python -m pip install -q --no-index --no-deps $(PY_BUILD)/brook-*.whl
+	cd $(PY_BUILD) && env -u BROOK_LIBRARY BROOK_EXAMPLES=$(abspath $(BUILD)/examples) \
+	  BROOK_VECTORS=$(abspath $(VECTORS)) timeout 600 $(abspath $(PY_VENV))/bin/python \
+	  -m pytest -q -p no:cacheprovider $(abspath python/tests)
+
+# A Python subscriber receiving in batches from a C publisher (python/bench/).
+python-bench: python
+	$(CC) $(C_FLAGS) -O2 -o $(PY_BUILD)/publisher python/bench/publisher.c $(STATIC_LIB) $(STATIC_DEPS)
+	BROOK_LIBRARY=$(abspath $(PY_LIB)) PYTHONPATH=python $(PYTHON) python/bench/bench_subscriber.py \
+	  --publisher $(PY_BUILD)/publisher --count 1000000 --runs 3
+
 # Codec rates, then two processes over loopback (about two minutes; BROOK_BENCH_ONLY=abcd
 # picks scenarios, BROOK_BENCH_FLOOD_SECS shortens the flood).
 bench:
 	$(CARGO) bench --bench codec
 	$(CARGO) bench --bench net
 	$(CARGO) bench --bench store
+	$(MAKE) --no-print-directory python-bench
 
 # Checks against a real Broker through its Python bindings; skips when `import broker`
 # fails. See tests/interop/README.md (e.g. PYTHONPATH=<broker build>/python).
