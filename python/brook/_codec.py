@@ -463,8 +463,6 @@ def _subnet(raw, raw_len):
 _U64_AT = _U64.unpack_from
 _I64_AT = _I64.unpack_from
 _U16_AT = _U16.unpack_from
-_SCALAR_SIZES = {NONE: 0, BOOLEAN: 1, COUNT: 8, INTEGER: 8, REAL: 8, ADDRESS: 16, SUBNET: 17,
-                 PORT: 3, TIMESTAMP: 8, TIMESPAN: 8}
 
 
 class _Truncated(Exception):

@@ -601,7 +601,8 @@ class Endpoint:
     def await_peer(self, node=None, timeout=None):
         """Waits until `node` (an ID string, EndpointInfo or Endpoint; None: any endpoint)
         is a peer, or has been discovered while waiting. True if it came, False once
-        `timeout` seconds (None: no limit) have passed."""
+        `timeout` seconds (None: no limit) have passed. Unlike Broker, brook knows only its
+        direct peers: an endpoint further away is never found here."""
         want = None if node is None else _id_bytes(node)
         deadline = deadline_of(timeout)
         with self.make_status_subscriber(receive_statuses=True) as events:
@@ -822,8 +823,6 @@ def _get_args(a, b, num, timeout):
 class _Receiver:
     """What Subscriber and StatusSubscriber share: a handle, its parent, the
     ``get``/``poll`` shapes, ``fd`` and asyncio waits."""
-
-    _what = "subscriber"
 
     def __init__(self, handle, parent):
         self._h = handle
@@ -1098,8 +1097,6 @@ class StatusSubscriber(_Receiver):
     """Receives the endpoint's error events (Error), and its status events (Status) if
     made with ``receive_statuses``, as Broker's StatusSubscriber does. Use from one thread
     at a time."""
-
-    _what = "status subscriber"
 
     def __init__(self, ptr, parent, receive_statuses):
         super().__init__(Handle(ptr, _lib.brook_status_subscriber_free, "status subscriber"), parent)

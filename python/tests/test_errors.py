@@ -234,8 +234,7 @@ def test_no_crash_on_garbage_from_a_peer():
     """A peer sending garbage ends its peering; the interpreter and the endpoint go on."""
     import socket
 
-    with brook.Endpoint() as ep, ep.make_status_subscriber(True) as es, \
-            ep.make_subscriber("/t") as sub:
+    with brook.Endpoint() as ep, ep.make_subscriber("/t") as sub:
         port = ep.listen("127.0.0.1", 0)
         with socket.create_connection(("127.0.0.1", port)) as s:
             s.sendall(b"\xff" * 4096)
