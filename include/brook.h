@@ -319,7 +319,8 @@ typedef struct brook_message brook_message;
 typedef struct brook_peer_list brook_peer_list;
 
 /**
- * Publishes on one topic, to the local subscribers and the peers subscribed to it. Like
+ * Publishes on one topic, to the peers subscribed to it (as in Broker, not to the
+ * endpoint's own subscribers). Like
  * brook_endpoint_publish(), it waits while the endpoint's publish queue is full;
  * brook_publisher_try_publish() and brook_publisher_fd() let a poll() loop publish
  * without ever waiting.
@@ -399,8 +400,6 @@ typedef struct brook_topic_list brook_topic_list;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
-
-extern int32_t eventfd(uint32_t initval, int32_t flags);
 
 /**
  * The message of the calling thread's last failed call, or NULL if the last
@@ -1337,9 +1336,10 @@ void brook_topic_list_free(brook_topic_list *list);
 brook_status brook_endpoint_forward(brook_endpoint *endpoint, const char *topic);
 
 /**
- * Publishes a copy of `value` on `topic` to the local subscribers and the peers subscribed
- * to it. Waits while the publish queue is full, which is how slow peers and subscribers
- * hold publishers back.
+ * Publishes a copy of `value` on `topic` to the peers subscribed to it. As in Broker, the
+ * endpoint's own subscribers do not receive it (brook_endpoint_publish_to() with the
+ * endpoint's own ID reaches them). Waits while the publish queue is full, which is how slow
+ * peers and their subscribers hold publishers back.
  *
  * `value` is only read; the caller still owns it. Safe to call from several threads at
  * once.

@@ -651,9 +651,11 @@ class Endpoint:
                 return
 
     def publish(self, *args):
-        """``publish(topic, data)`` publishes to the local subscribers and the peers
-        subscribed to `topic`; ``publish(endpoint, topic, data)`` sends to that direct peer
-        only (an EndpointInfo or ID string). Waits while the publish queue is full."""
+        """``publish(topic, data)`` publishes to the peers subscribed to `topic`; as in
+        Broker, this endpoint's own subscribers do not receive it. ``publish(endpoint,
+        topic, data)`` sends to that direct peer only (an EndpointInfo or ID string); with
+        this endpoint's own ID it reaches its own subscribers. Waits while the publish queue
+        is full."""
         if len(args) == 2:
             topic, data = args
             dest = None

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Receiving under asyncio: `async for` over a subscriber, whose file descriptor the event
-loop watches (loop.add_reader), while other tasks run. A second task publishes a few
-values and then shuts the endpoint down, which ends the loop.
+loop watches (loop.add_reader), while other tasks run. A second endpoint, peered with the
+first over 127.0.0.1, publishes a few values from another task and then "done", which ends
+the loop. (As in Broker, an endpoint's own publications do not reach its own
+subscribers: messages come from peers.)
 
     async_subscriber.py [--count N]
 """
@@ -20,8 +22,17 @@ async def publish(ep, count):
 
 
 async def main(count):
-    with brook.Endpoint() as ep, ep.make_subscriber("/demo") as sub:
-        producer = asyncio.create_task(publish(ep, count))
+    with brook.Endpoint() as ep, ep.make_subscriber("/demo") as sub, \
+            brook.Endpoint() as publisher:
+        port = ep.listen("127.0.0.1", 0)
+        if not publisher.peer("127.0.0.1", port, 0):
+            raise SystemExit(f"could not peer with 127.0.0.1:{port}")
+        # Publish once the publisher knows the subscription (it drops what no peer wants).
+        async def subscribed():
+            while "/demo" not in publisher.peer_subscriptions():
+                await asyncio.sleep(0.01)
+        await asyncio.wait_for(subscribed(), 10)
+        producer = asyncio.create_task(publish(publisher, count))
         received = 0
         async for topic, value in sub:  # the loop runs other tasks while this waits
             print(topic, value, flush=True)

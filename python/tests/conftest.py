@@ -5,6 +5,7 @@ source tree without installing, they fall back to python/brook with the library 
 `cargo build --release` (or BROOK_LIBRARY).
 """
 
+import contextlib
 import os
 import sys
 
@@ -48,3 +49,17 @@ def wait_until(predicate, timeout=10.0, step=0.01):
         if time.monotonic() > deadline:
             raise AssertionError("condition not met in time")
         time.sleep(step)
+
+
+@contextlib.contextmanager
+def publisher_for(ep, *topics, port=None):
+    """A second endpoint peered with `ep` over 127.0.0.1 (on `port` if `ep` listens there
+    already), given once it knows `ep`'s subscriptions to `topics`: what it publishes on
+    them reaches `ep`'s subscribers. (As in Broker, an endpoint's own publications do not
+    reach its own subscribers.)"""
+    with brook.Endpoint() as pub:
+        if port is None:
+            port = ep.listen("127.0.0.1", 0)
+        assert pub.peer("127.0.0.1", port, 0)
+        wait_until(lambda: all(t in pub.peer_subscriptions() for t in topics))
+        yield pub

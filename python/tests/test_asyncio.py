@@ -5,23 +5,26 @@ import asyncio
 import pytest
 
 import brook
+from conftest import publisher_for, wait_until
 
 
 def test_aget_apoll_and_async_for():
     async def main():
+        # A peer publishes: as in Broker, the endpoint's own publications do not reach its
+        # own subscribers.
         with brook.Endpoint() as ep, ep.make_subscriber("/a") as sub, \
-                ep.make_status_subscriber(True) as status:
+                publisher_for(ep, "/a") as peer, ep.make_status_subscriber(True) as status:
             assert await sub.aget(0.05) is None
 
             async def later():
                 await asyncio.sleep(0.1)
-                ep.publish("/a", 1)
+                peer.publish("/a", 1)
 
             task = asyncio.create_task(later())
             assert await sub.aget(10) == ("/a", 1)
             await task
             for i in range(5):
-                ep.publish("/a", i)
+                peer.publish("/a", i)
             got = []
             while len(got) < 5:
                 got += await sub.apoll()
@@ -29,16 +32,21 @@ def test_aget_apoll_and_async_for():
             # Two coroutines waiting on one subscriber both get served.
             waiters = [asyncio.create_task(sub.aget(10)) for _ in range(2)]
             await asyncio.sleep(0.05)
-            ep.publish("/a", "x")
-            ep.publish("/a", "y")
+            peer.publish("/a", "x")
+            peer.publish("/a", "y")
             assert sorted(v for _, v in await asyncio.gather(*waiters)) == ["x", "y"]
             # async for ends when the endpoint shuts down and the queue is drained.
-            ep.publish("/a", "last")
+            peer.publish("/a", "last")
+            wait_until(lambda: sub.available() == 1)
             ep.shutdown()
             seen = [v async for _, v in sub]
             assert seen == ["last"]
+            # The status subscriber reports losing the peer, then is closed too.
+            codes = []
             with pytest.raises(brook.Closed):
-                await status.aget(0.05)
+                while True:
+                    codes.append((await status.aget(5)).code())
+            assert codes == [brook.SC.PeerRemoved, brook.SC.EndpointUnreachable]
 
     asyncio.run(main())
 

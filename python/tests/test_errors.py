@@ -13,6 +13,7 @@ import weakref
 import pytest
 
 import brook
+from conftest import publisher_for, wait_until
 
 
 def test_exceptions_carry_status_and_message():
@@ -57,9 +58,10 @@ def test_configuration():
     cfg.subscriber_queue_size = 4
     cfg.subscriber_overflow_policy = "drop_newest"
     cfg.handshake_timeout = 2.5
-    with brook.Endpoint(cfg) as ep, ep.make_subscriber("/q") as sub:
+    with brook.Endpoint(cfg) as ep, ep.make_subscriber("/q") as sub, \
+            publisher_for(ep, "/q") as peer:
         for i in range(10):
-            ep.publish("/q", i)
+            peer.publish("/q", i)
         deadline = time.monotonic() + 10
         while sub.dropped() < 6 and time.monotonic() < deadline:
             time.sleep(0.01)
@@ -104,8 +106,10 @@ def test_close_is_idempotent_and_use_after_close_raises():
 
 
 def test_calls_after_shutdown_raise_closed_and_subscribers_drain():
-    with brook.Endpoint() as ep, ep.make_subscriber("/t") as sub:
-        ep.publish("/t", 1)
+    with brook.Endpoint() as ep, ep.make_subscriber("/t") as sub, \
+            publisher_for(ep, "/t") as peer:
+        peer.publish("/t", 1)
+        wait_until(lambda: sub.available() == 1)
         ep.shutdown()
         ep.shutdown()
         with pytest.raises(brook.Closed) as e:
@@ -123,14 +127,19 @@ def test_children_keep_their_endpoint_alive():
     ref = weakref.ref(ep)
     sub = ep.make_subscriber("/t")
     pub = ep.make_publisher("/t")
-    del ep
-    gc.collect()
-    assert ref() is not None
-    pub.publish("still here")
-    assert sub.get(5.0) == ("/t", "still here")
-    del sub, pub
-    gc.collect()
-    assert ref() is None  # freed, with its children
+    with brook.Endpoint() as peer, peer.make_subscriber("/t") as peer_sub:
+        assert peer.peer("127.0.0.1", ep.listen("127.0.0.1", 0), 0)
+        wait_until(lambda: "/t" in peer.peer_subscriptions() and "/t" in ep.peer_subscriptions())
+        del ep
+        gc.collect()
+        assert ref() is not None
+        pub.publish("still here")
+        assert peer_sub.get(5.0) == ("/t", "still here")
+        peer.publish("/t", "and here")
+        assert sub.get(5.0) == ("/t", "and here")
+        del sub, pub
+        gc.collect()
+        assert ref() is None  # freed, with its children
 
 
 def test_closing_from_another_thread_ends_a_wait():
@@ -244,5 +253,6 @@ def test_no_crash_on_garbage_from_a_peer():
                     pass
             except OSError:
                 pass
-        ep.publish("/t", "alive")
-        assert sub.get(5.0) == ("/t", "alive")
+        with publisher_for(ep, "/t", port=port) as peer:
+            peer.publish("/t", "alive")
+            assert sub.get(5.0) == ("/t", "alive")

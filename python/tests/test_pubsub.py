@@ -7,7 +7,7 @@ import time
 import pytest
 
 import brook
-from conftest import wait_until
+from conftest import publisher_for, wait_until
 
 
 @pytest.fixture
@@ -30,14 +30,16 @@ def test_ping_pong(peered):
     assert (t, d) == ("/test", ("ping",))
     assert isinstance(t, str)
     ep1.publish(t, ["pong"])
-    # Unlike Broker, brook also hands an endpoint's own publishes to its local subscribers.
-    msgs = []
+    # As in Broker, ep2's own "ping" does not reach s2: only ep1's "pong" does.
     deadline = time.monotonic() + 10
-    while len(msgs) < 2:
-        msgs += s2.poll()
+    while True:
+        msgs = s2.poll()
+        if msgs:
+            break
         assert time.monotonic() < deadline
         time.sleep(0.01)
-    assert msgs == [("/test", ("ping",)), ("/test", ("pong",))]
+    assert msgs == [("/test", ("pong",))]
+    assert s1.poll() == []  # nor does ep1's own "pong" reach s1
 
 
 def test_get_forms(peered):
@@ -109,13 +111,24 @@ def test_publisher(peered):
                     ("/test", "x")]
 
 
-def test_local_subscriber_and_fd():
-    with brook.Endpoint() as ep, ep.make_subscriber(["/a", "/b"]) as sub:
+def test_own_publications_stay_away_and_the_fd():
+    # As in Broker, an endpoint's own publications do not reach its own subscribers (unless
+    # addressed to itself); a peer's do.
+    with brook.Endpoint() as ep, ep.make_subscriber(["/a", "/b"]) as sub, \
+            publisher_for(ep, "/a", "/b") as peer:
         fd = sub.fd()
         assert select.select([fd], [], [], 0)[0] == []
-        ep.publish("/a/1", 1)
-        ep.publish("/c", 3)  # not subscribed
-        ep.publish("/b", 2)
+        ep.publish("/a/own", 0)
+        ep.publish("/b", "own")
+        ep.publish(ep.node_id(), "/a/self", "to itself")
+        assert select.select([fd], [], [], 5)[0] == [fd]
+        # Had the two before it been delivered, they would have come first.
+        assert sub.get(5.0) == ("/a/self", "to itself")
+        assert sub.available() == 0
+        assert select.select([fd], [], [], 0)[0] == []
+        peer.publish("/a/1", 1)
+        peer.publish("/c", 3)  # not subscribed
+        peer.publish("/b", 2)
         assert select.select([fd], [], [], 5)[0] == [fd]
         wait_until(lambda: sub.available() == 2)
         assert sub.poll() == [("/a/1", 1), ("/b", 2)]
@@ -124,13 +137,15 @@ def test_local_subscriber_and_fd():
 
 
 def test_add_and_remove_topic():
-    with brook.Endpoint() as ep, ep.make_subscriber("/a") as sub:
+    with brook.Endpoint() as ep, ep.make_subscriber("/a") as sub, \
+            publisher_for(ep, "/a") as peer:
         sub.add_topic("/b")
-        ep.publish("/b", 1)
+        wait_until(lambda: "/b" in peer.peer_subscriptions())
+        peer.publish("/b", 1)
         assert sub.get(5.0) == ("/b", 1)
         sub.remove_topic("/b")
-        ep.publish("/b", 2)
-        ep.publish("/a", 3)
+        peer.publish("/b", 2)
+        peer.publish("/a", 3)
         assert sub.get(5.0) == ("/a", 3)
         assert sub.get(0.1) is None
 

@@ -532,8 +532,10 @@ impl Endpoint {
         enqueue(&self.shared, frame, block)
     }
 
-    /// Publishes `data` on `topic` to local subscribers and matching peers. Blocks while the
-    /// publish queue is full (backpressure from slow peers).
+    /// Publishes `data` on `topic` to the peers subscribed to it. As in Broker, this
+    /// endpoint's own subscribers do not receive it (use [`Endpoint::publish_to`] with
+    /// [`Endpoint::id`] for that). Blocks while the publish queue is full (backpressure from
+    /// slow peers).
     pub fn publish(&self, topic: impl AsRef<[u8]>, data: &Data) -> Result<()> {
         let frame = self.frame(EndpointId::nil(), topic.as_ref(), data)?;
         self.enqueue(frame, true)
@@ -734,7 +736,7 @@ impl Drop for Endpoint {
 /// Publishes on one topic. Safe to share between threads.
 ///
 /// Backpressure: [`Publisher::publish`] waits while the endpoint's publish queue is full
-/// (slow peers or blocking local subscribers); [`Publisher::try_publish`] reports
+/// (slow peers); [`Publisher::try_publish`] reports
 /// [`ErrorKind::WouldBlock`] instead, and [`Publisher::free_capacity`] says how many
 /// publishes would go through without waiting.
 pub struct Publisher {

@@ -5,7 +5,8 @@
 //! An eventfd is writable while its counter is below 2^64 - 2. When a non-blocking publish
 //! finds the queue full, the publisher raises the counter to that maximum (the fd stops
 //! being writable) and sets `full`; the reactor, having taken publications from the queue,
-//! swaps `full` back and reads the counter to zero (writable again). The publisher looks
+//! clears `full` and reads the counter to zero (writable again). Flag and counter change
+//! together under one lock, taken only on these transitions. The publisher looks
 //! at the queue once more after raising, so room that appeared in between is never missed;
 //! the worst case is a spurious "writable", after which a publish reports would-block and
 //! the fd follows the queue again.
@@ -13,7 +14,7 @@
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 unsafe extern "C" {
     fn eventfd(initval: u32, flags: i32) -> i32;
@@ -24,7 +25,10 @@ const EFD_NONBLOCK: i32 = 0o4000;
 
 pub(crate) struct RoomFd {
     fd: File,
-    full: AtomicBool,
+    /// True while the counter is at its maximum (not writable). The lock makes "flag and
+    /// counter change together": a reactor clearing between a publisher's flag and its
+    /// write would otherwise leave the fd unwritable over an empty queue.
+    full: Mutex<bool>,
 }
 
 impl RoomFd {
@@ -38,7 +42,7 @@ impl RoomFd {
         let fd = unsafe { File::from_raw_fd(raw) };
         Ok(RoomFd {
             fd,
-            full: AtomicBool::new(false),
+            full: Mutex::new(false),
         })
     }
 
@@ -48,10 +52,14 @@ impl RoomFd {
 
     /// Called by a publisher that found the queue full; `still_full` looks again.
     pub(crate) fn mark_full(&self, still_full: impl Fn() -> bool) {
-        if self.full.swap(true, Ordering::AcqRel) {
-            return;
+        {
+            let mut full = self.full.lock().unwrap_or_else(|e| e.into_inner());
+            if *full {
+                return;
+            }
+            let _ = (&self.fd).write(&(u64::MAX - 1).to_ne_bytes());
+            *full = true;
         }
-        let _ = (&self.fd).write(&(u64::MAX - 1).to_ne_bytes());
         if !still_full() {
             self.mark_room();
         }
@@ -59,13 +67,15 @@ impl RoomFd {
 
     /// Called once the queue has room again.
     pub(crate) fn mark_room(&self) {
-        if self.full.swap(false, Ordering::AcqRel) {
+        let mut full = self.full.lock().unwrap_or_else(|e| e.into_inner());
+        if *full {
             let mut buf = [0u8; 8];
             let _ = (&self.fd).read(&mut buf);
+            *full = false;
         }
     }
 
     pub(crate) fn is_marked_full(&self) -> bool {
-        self.full.load(Ordering::Acquire)
+        *self.full.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

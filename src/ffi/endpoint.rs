@@ -823,9 +823,10 @@ fn publish(
     Ok(send(ep, topic)?)
 }
 
-/// Publishes a copy of `value` on `topic` to the local subscribers and the peers subscribed
-/// to it. Waits while the publish queue is full, which is how slow peers and subscribers
-/// hold publishers back.
+/// Publishes a copy of `value` on `topic` to the peers subscribed to it. As in Broker, the
+/// endpoint's own subscribers do not receive it (brook_endpoint_publish_to() with the
+/// endpoint's own ID reaches them). Waits while the publish queue is full, which is how slow
+/// peers and their subscribers hold publishers back.
 ///
 /// `value` is only read; the caller still owns it. Safe to call from several threads at
 /// once.

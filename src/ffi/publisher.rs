@@ -37,7 +37,8 @@ pub(crate) fn values_arg(values: *const *const brook_data, n: usize) -> FfiResul
         .collect()
 }
 
-/// Publishes on one topic, to the local subscribers and the peers subscribed to it. Like
+/// Publishes on one topic, to the peers subscribed to it (as in Broker, not to the
+/// endpoint's own subscribers). Like
 /// brook_endpoint_publish(), it waits while the endpoint's publish queue is full;
 /// brook_publisher_try_publish() and brook_publisher_fd() let a poll() loop publish
 /// without ever waiting.

@@ -807,8 +807,11 @@ impl Reactor {
             .is_some_and(|frame| self.frame_must_wait(frame))
     }
 
+    /// A local publication waits only if it is for this endpoint itself (the others never
+    /// reach local subscribers).
     fn frame_must_wait(&self, frame: &[u8]) -> bool {
-        Envelope::parse(&frame[4..]).is_ok_and(|env| self.local_must_wait(&env))
+        Envelope::parse(&frame[4..])
+            .is_ok_and(|env| env.receiver == self.id && self.local_must_wait(&env))
     }
 
     /// True if delivering `env` locally would overfill a subscriber with policy `Block`.
@@ -939,7 +942,9 @@ impl Reactor {
             return;
         };
         let (receiver, topic) = (env.receiver, env.topic);
-        if receiver.is_nil() || receiver == self.id {
+        // As in Broker (spec §4.7), an endpoint's own publications do not reach its own
+        // subscribers, unless addressed to itself.
+        if receiver == self.id {
             self.deliver_local(frame, &env);
         }
         let mut targets = std::mem::take(&mut self.targets);
