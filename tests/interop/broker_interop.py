@@ -21,10 +21,16 @@ vector both ways, and forwarding through a middle node that `forward`s the topic
 every mix of Broker and brook. If Broker's own tools are found (on $PATH or in
 $BROKER_BIN_DIR): broker-pipe against brook pipe and brook's library, broker-node
 against brook node (ping/pong both ways), broker-throughput against brook throughput.
+Data stores, with examples/store_node.rs as brook's side (built with cargo; skipped if
+that fails): Broker master with brook clone and the reverse (every value as key and
+value, every write from the clone judged against a reference Broker master, expiry), late
+attach, concurrent writes from a brook and a Broker clone, and lost commands (through
+tests/interop/drop_proxy.py).
 
-Usage: python3 tests/interop/broker_interop.py [-v]
+Usage: python3 tests/interop/broker_interop.py [-v] [--only WORD]
 Environment: BROOK_BIN (default target/release/brook), BROOK_LIB (default
-target/release/libbrook.so), BROKER_BIN_DIR (Broker's build/bin, optional).
+target/release/libbrook.so), BROKER_BIN_DIR (Broker's build/bin, optional),
+BROOK_STORE_NODE (a prebuilt store_node instead of building it).
 See tests/interop/README.md for building Broker and its Python bindings.
 """
 
@@ -40,6 +46,7 @@ except ImportError as exc:
 import ctypes
 import ipaddress
 import os
+import queue
 import re
 import shutil
 import socket
@@ -54,6 +61,8 @@ BROOK_LIB = os.environ.get(
     "BROOK_LIB", os.path.join(REPO, "target", "release", "libbrook.so")
 )
 VERBOSE = "-v" in sys.argv[1:]
+# --only WORD: run only the parts whose name contains WORD (e.g. --only stores).
+ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv[1:-1] else None
 HOST = "127.0.0.1"
 
 PASSED = 0
@@ -1119,6 +1128,1152 @@ def _check_broker_node(bnode, tmp):
               f"pong err={pong.err[-5:]}")
 
 
+# -- data stores -------------------------------------------------------------------------
+#
+# brook's side is examples/store_node.rs, driven through stdin/stdout; Broker's side is the
+# bindings' raw store handle (`broker.Store._store`), which takes and returns broker.Data,
+# so that values keep their Broker type and rendering (the `broker.Store` wrapper converts
+# to Python values). A separate Broker endpoint holds a "reference" master that is given
+# the same operations: Broker's own semantics are the expected result.
+
+STORE_NODE = os.environ.get(
+    "BROOK_STORE_NODE", os.path.join(REPO, "target", "release", "examples", "store_node")
+)
+
+# Broker's type names (broker.Data.Type) as brook names them.
+BROKER_TYPE_NAMES = {
+    "Nil": "none", "None": "none", "Boolean": "boolean", "Count": "count",
+    "Integer": "integer", "Real": "real", "String": "string", "Address": "address",
+    "Subnet": "subnet", "Port": "port", "Timestamp": "timestamp", "Timespan": "timespan",
+    "EnumValue": "enum-value", "Set": "set", "Table": "table", "Vector": "vector",
+}
+
+
+def build_store_node():
+    """Builds examples/store_node.rs unless BROOK_STORE_NODE names a binary; the path, or
+    None (with the reason printed) if there is none."""
+    if "BROOK_STORE_NODE" not in os.environ:
+        try:
+            r = subprocess.run(["cargo", "build", "--release", "--example", "store_node"],
+                               cwd=REPO, capture_output=True, text=True, timeout=1200)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            print(f"note: cannot build examples/store_node ({exc}); store checks skipped")
+            return None
+        if r.returncode != 0:
+            print("note: `cargo build --release --example store_node` failed; store checks "
+                  "skipped\n" + "\n".join(r.stderr.splitlines()[-8:]))
+            return None
+    if not os.access(STORE_NODE, os.X_OK):
+        print(f"note: {STORE_NODE} missing; store checks skipped")
+        return None
+    return STORE_NODE
+
+
+class StoreNode:
+    """A running examples/store_node: one brook endpoint with a master or clone."""
+
+    def __init__(self, role, name, listen=False, peers=(), sqlite=None, allow_error=False):
+        args = [STORE_NODE, role, name]
+        if sqlite:
+            args += ["--sqlite", sqlite]
+        if listen:
+            args += ["--listen", "0"]
+        for port in peers:
+            args += ["--peer", f"{HOST}:{port}"]
+        self.p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.lines = queue.Queue()
+        self.err = []
+        threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=Proc._read, args=(self.p.stderr.buffer, self.err),
+                         daemon=True).start()
+        self.port = self.error = None
+        while True:
+            line = self._next(15)
+            if line is None or (line.startswith("error ") and not allow_error):
+                self.kill()
+                raise RuntimeError(f"store_node {role} {name} did not start: {line} "
+                                   f"{self.err[-5:]}")
+            if line.startswith("listening "):
+                self.port = int(line.split()[1])
+            if line.startswith("error "):
+                self.error = line
+                break
+            if line == "ready":
+                break
+
+    def _read(self):
+        for line in iter(self.p.stdout.readline, ""):
+            self.lines.put(line.rstrip("\n"))
+        self.lines.put(None)
+
+    def _next(self, timeout):
+        try:
+            return self.lines.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+    def cmd(self, line, timeout=20):
+        """Sends one command and returns its answer line (None: no answer in time)."""
+        self.p.stdin.write(line + "\n")
+        self.p.stdin.flush()
+        return self._next(timeout)
+
+    def value(self, line):
+        """The text after `value ` of the answer, or None if the answer is not a value."""
+        a = self.cmd(line)
+        return a[6:] if a is not None and a.startswith("value ") else None
+
+    def close(self):
+        if self.p.poll() is None:
+            try:
+                self.p.stdin.write("quit\n")
+                self.p.stdin.flush()
+                self.p.wait(10)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+    def kill(self):
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
+
+
+def _expiry(ttl):
+    if ttl is None:
+        return broker._broker.OptionalTimespan()
+    return broker._broker.OptionalTimespan(broker.Timespan(float(ttl)))
+
+
+def bget(st, key):
+    """Broker's rendering of st.get(key), or None if the get fails."""
+    r = st.get(key)
+    return str(r.get()) if r.is_valid() else None
+
+
+def btype(st, key):
+    r = st.get(key)
+    return _tname(r.get()) if r.is_valid() else None
+
+
+def _tname(d):
+    return BROKER_TYPE_NAMES.get(d.get_type().name, d.get_type().name)
+
+
+def bdump(st):
+    """Every entry of a Broker store, rendered by Broker as store_node's `dump` renders
+    them: a table `{key -> (key type, value type, value)}`; None if keys() fails."""
+    ks = st.keys()
+    if not ks.is_valid():
+        return None
+    t = broker.Table()
+    for k in ks.get().as_set():
+        v = st.get(k)
+        if v.is_valid():
+            v = v.get()
+            t[k] = B(broker.Vector([B(_tname(k)), B(_tname(v)), v]))
+    return str(broker.Data(t))
+
+
+# Operation arguments: (a factory of the Broker value, the same value in brook's text form).
+def cv(n):
+    return (lambda: B(C(n)), str(n))
+
+
+def iv(n):
+    return (lambda: B(n), f"{n:+d}")
+
+
+def sv(x):
+    return (lambda: B(x), '"' + x + '"')
+
+
+def rv(x):
+    return (lambda: B(x), repr(x))
+
+
+def tv(ns):
+    return (lambda: B(broker.Timespan(ns)), f"{ns}ns")
+
+
+def value_arg(name):
+    for n, mk, text in VALUES:
+        if n == name:
+            return (mk, text)
+    raise KeyError(name)
+
+
+# Clone writes, in order; each is (operation, arguments, expiry in seconds or None).
+# Failing ones (type clash, missing key) are included: Broker's master ignores them.
+STORE_OPS = [
+    ("put", [sv("w:put"), cv(1)], None),
+    ("put", [sv("w:put"), sv("two")], None),
+    ("put", [sv("w:ttl"), sv("x")], 60),
+    ("erase", [sv("w:put")], None),
+    ("erase", [sv("w:absent")], None),
+    ("increment", [sv("w:cnt"), cv(5)], None),
+    ("increment", [sv("w:cnt"), cv(2)], None),
+    ("increment", [sv("w:int"), iv(-3)], None),
+    ("increment", [sv("w:real"), rv(1.5)], None),
+    ("increment", [sv("w:span"), tv(10)], None),
+    ("increment", [sv("w:span"), tv(5)], None),
+    ("put", [sv("w:when"), value_arg("timestamp")], None),
+    ("increment", [sv("w:when"), tv(1000)], None),
+    ("decrement", [sv("w:when"), tv(1)], None),
+    ("increment", [sv("w:cnt"), iv(1)], None),
+    ("decrement", [sv("w:cnt"), cv(3)], None),
+    ("decrement", [sv("w:int"), iv(4)], None),
+    ("decrement", [sv("w:missing"), cv(1)], None),
+    ("append", [sv("w:str"), sv("ab")], None),
+    ("append", [sv("w:str"), sv("cd")], None),
+    ("append", [sv("w:cnt"), sv("x")], None),
+    ("insert_into", [sv("w:set"), cv(1)], None),
+    ("insert_into", [sv("w:set"), sv("a")], None),
+    ("insert_into", [sv("w:tbl"), sv("a"), cv(1)], None),
+    ("insert_into", [sv("w:tbl"), sv("b"), value_arg("vector")], None),
+    ("insert_into", [sv("w:set"), sv("b"), cv(1)], None),
+    ("remove_from", [sv("w:set"), cv(1)], None),
+    ("remove_from", [sv("w:tbl"), sv("a")], None),
+    ("remove_from", [sv("w:tbl"), sv("zz")], None),
+    ("push", [sv("w:vec"), cv(1)], None),
+    ("push", [sv("w:vec"), sv("x")], None),
+    ("push", [sv("w:vec"), value_arg("nested")], None),
+    ("pop", [sv("w:vec")], None),
+    ("pop", [sv("w:vec")], None),
+    ("pop", [sv("w:vec")], None),
+    ("pop", [sv("w:vec")], None),
+    ("pop", [sv("w:cnt")], None),
+    ("put_unique", [sv("w:u"), cv(1)], None),
+    ("put_unique", [sv("w:u"), cv(2)], None),
+    ("put_unique", [value_arg("subnet v6"), value_arg("table")], None),
+    ("increment", [sv("w:cnt"), cv(1)], 60),
+    ("put", [sv("w:put"), value_arg("set mixed")], None),
+    # add and subtract on containers and strings, through increment and decrement
+    ("increment", [sv("w:new"), sv("s")], None),
+    ("increment", [sv("w:tbl"), (lambda: B(bvec("c", C(3))), '("c", 3)')], None),
+    ("increment", [sv("w:tbl"), (lambda: B(bvec("d")), '("d")')], None),
+    ("increment", [sv("w:set"), cv(5)], None),
+    ("decrement", [sv("w:set"), sv("a")], None),
+    ("increment", [sv("w:str"), sv("ef")], None),
+    ("append", [sv("w:vec"), sv("y")], None),
+    ("insert_into", [sv("w:vec"), cv(7)], None),
+    ("remove_from", [sv("w:vec"), sv("ignored")], None),
+    ("decrement", [sv("w:str"), sv("ef")], None),
+    ("push", [sv("w:set"), cv(9)], None),
+    ("pop", [sv("w:set")], None),
+    ("increment", [sv("w:real"), cv(1)], None),
+    ("increment", [sv("w:when"), value_arg("timestamp")], None),
+    ("put", [sv("w:b"), value_arg("bool T")], None),
+    ("increment", [sv("w:b"), value_arg("bool T")], None),
+    # wrap-around at the limits of count and integer
+    ("put", [sv("w:max"), value_arg("count max")], None),
+    ("increment", [sv("w:max"), cv(1)], None),
+    ("decrement", [sv("w:max"), cv(1)], None),
+    ("put", [sv("w:imax"), value_arg("int max")], None),
+    ("increment", [sv("w:imax"), iv(1)], None),
+    ("decrement", [sv("w:imax"), iv(1)], None),
+]
+
+
+def op_text(op, args, ttl):
+    return " ".join([op] + [t for _, t in args] + ([f"ttl={ttl}s"] if ttl else []))
+
+
+def bop(st, op, args, ttl=None):
+    """Runs one operation on a Broker store handle; "ok", or for put_unique its answer as
+    store_node prints it ("value T" / "value F")."""
+    d = [mk() for mk, _ in args]
+    e = _expiry(ttl)
+    if op == "put":
+        st.put(d[0], d[1], e)
+    elif op == "put_unique":
+        r = st.put_unique(d[0], d[1], e)
+        return f"value {r.get()}" if r.is_valid() else "error"
+    elif op == "erase":
+        st.erase(d[0])
+    elif op == "clear":
+        st.clear()
+    elif op in ("increment", "decrement", "append", "push", "remove_from"):
+        getattr(st, op)(d[0], d[1], e)
+    elif op == "insert_into":
+        st.insert_into(*d, e)
+    elif op == "pop":
+        st.pop(d[0], e)
+    else:
+        raise ValueError(op)
+    return "ok"
+
+
+class RefStore:
+    """A Broker master on an endpoint of its own: Broker's semantics for the same
+    operations."""
+
+    def __init__(self):
+        self.ep = broker_endpoint()
+        self.store = self.ep.attach_master("interop/ref", broker.Backend.Memory)
+        self.st = self.store._store
+
+    def run(self, op, args, ttl=None):
+        r = bop(self.st, op, args, ttl)
+        self.st.await_idle()
+        return r
+
+    def dump(self):
+        return bdump(self.st)
+
+    def close(self):
+        self.store._parent = None
+        self.st.reset()
+        self.ep.shutdown()
+
+
+def broker_master(name):
+    bk = broker_endpoint()
+    store = bk.attach_master(name, broker.Backend.Memory)
+    return bk, store
+
+
+def broker_clone(name, port):
+    bk = broker_endpoint()
+    log = StatusLog(bk)
+    bk.peer(HOST, port, 0)
+    log.wait("peer_added", 5)
+    store = bk.attach_clone(name)
+    return bk, store
+
+
+def close_broker(bk, store):
+    if store is not None:
+        store._parent = None
+        store._store.reset()
+    bk.shutdown()
+
+
+def _value_puts():
+    """Every value as a key (value "k:<name>") and as a value (key "v:<name>")."""
+    for name, mk, text in VALUES:
+        yield name, "key", (mk, text), sv("k:" + name)
+        yield name, "value", sv("v:" + name), (mk, text)
+
+
+def check_reads(role, reader, get, typ):
+    """The reader sees every value as a key and as a value, with its Broker type."""
+    for name, what, (kmk, ktext), (vmk, vtext) in _value_puts():
+        want = str(vmk())
+        got = get(kmk, ktext)
+        detail = f"got {got!r}, want {want!r}"
+        check(f"{role}: {reader} reads {what} {name}", got == want, detail)
+        if what == "value":
+            bt = _tname(vmk())
+            got_t = typ(kmk, ktext)
+            check(f"{role}: {reader} reads {what} {name} as a {bt}", got_t == bt,
+                  f"got {got_t}")
+
+
+def run_clone_writes(role, write, master_dump, clone_dump, ref):
+    """Runs STORE_OPS through `write` (a clone) and after each compares the master's state
+    with the reference master's and the clone's with the master's; the answers of
+    put_unique are compared with Broker's."""
+    for i, (op, args, ttl) in enumerate(STORE_OPS):
+        text = op_text(op, args, ttl)
+        want_answer = ref.run(op, args, ttl)
+        answer = write(op, args, ttl)
+        want = ref.dump()
+        ok = wait_until(lambda: master_dump() == want, 5)
+        check(f"{role}: clone write #{i} `{text}` reaches the master as Broker applies it",
+              ok, f"master: {master_dump()}\n      Broker's: {want}")
+        if op == "put_unique":
+            check(f"{role}: clone `{text}` answers {want_answer}", answer == want_answer,
+                  f"got {answer!r}")
+        ok = wait_until(lambda: clone_dump() == want, 5)
+        check(f"{role}: clone write #{i} `{text}`: the clone sees the master's result", ok,
+              f"clone: {clone_dump()}\n      Broker's: {want}")
+
+
+def check_store_broker_master(lib):
+    """(a) A Broker master and a brook clone."""
+    role = "store Broker master, brook clone"
+    name = "interop/store/a"
+    bk, store = broker_master(name)
+    st = store._store
+    ref = RefStore()
+    node = None
+    try:
+        port = bk.listen(HOST, 0)
+        node = StoreNode("clone", name, peers=[port])
+        st.put(B("ready"), B(C(1)), _expiry(None))
+        ok = wait_until(lambda: node.value("get ready") == "1", 10)
+        check(f"{role}: the brook clone attaches", ok, f"stderr: {node.err[-5:]}")
+        for _, _, (kmk, _), (vmk, _) in _value_puts():
+            st.put(kmk(), vmk(), _expiry(None))
+        st.await_idle()
+        want = bdump(st)
+        ok = wait_until(lambda: want is not None and node.value("dump") == want, 10)
+        check(f"{role}: the brook clone replicates every put", ok,
+              f"brook: {node.value('dump')}\n      Broker: {want}")
+        check_reads(role, "brook clone", lambda mk, t: node.value(f"get {t}"),
+                    lambda mk, t: (node.cmd(f"type {t}") or "")[5:] or None)
+        got = node.value("keys")
+        check(f"{role}: brook clone keys() as Broker's", got == str(st.keys().get()),
+              f"brook {got}, Broker {st.keys().get()}")
+        a = node.cmd("get missing")
+        check(f"{role}: brook clone get of a missing key fails with no_such_key",
+              a is not None and a.startswith("error no_such_key"), f"got {a!r}")
+        # Start from an empty store, as the reference does.
+        st.clear()
+        st.await_idle()
+        ok = wait_until(lambda: node.value("dump") == "{}", 5)
+        check(f"{role}: Broker master's clear reaches the brook clone", ok,
+              f"brook: {node.value('dump')}")
+        answers = {}
+
+        def write(op, args, ttl):
+            a = node.cmd(op_text(op, args, ttl))
+            answers.setdefault(op, set()).add(a)
+            node.cmd("await_idle")
+            return a
+
+        run_clone_writes(role, write, lambda: bdump(st), lambda: node.value("dump"), ref)
+        if VERBOSE:
+            print(f"      brook clone's answers to writes: {answers}")
+        # Every type as key and value, written by the clone.
+        for _, _, (kmk, ktext), (vmk, vtext) in _value_puts():
+            node.cmd(f"put {ktext} {vtext}")
+            ref.run("put", [(kmk, ktext), (vmk, vtext)])
+        node.cmd("await_idle")
+        want = ref.dump()
+        ok = wait_until(lambda: want is not None and bdump(st) == want, 5)
+        check(f"{role}: brook clone puts every type as key and value at Broker's master", ok,
+              f"Broker master: {bdump(st)}\n      want: {want}")
+        for name_, what, (kmk, ktext), (vmk, vtext) in _value_puts():
+            got = bget(st, kmk())
+            check(f"{role}: Broker master reads {what} {name_} put by the brook clone",
+                  got == str(vmk()), f"got {got!r}")
+        a = node.cmd("clear")
+        node.cmd("await_idle")
+        ref.run("clear", [])
+        ok = wait_until(lambda: bdump(st) == "{}", 5)
+        check(f"{role}: brook clone's clear empties Broker's master", ok and a == "ok",
+              f"answer {a!r}; master {bdump(st)}")
+        # Expiry: a put with an expiry at Broker's master, and one from the clone.
+        st.put(B("exp:m"), B(C(1)), _expiry(0.5))
+        node.cmd('put "exp:c" 2 ttl=0.5s')
+        node.cmd("await_idle")
+        ok = wait_until(lambda: node.value('get "exp:m"') == "1", 5)
+        check(f"{role}: the master's put with expiry reaches the clone", ok)
+        ok = wait_until(lambda: node.cmd('exists "exp:m"') == "value F", 5)
+        check(f"{role}: expiry at Broker's master reaches the brook clone", ok,
+              "clone still has it: " + str(node.cmd('get "exp:m"')))
+        ok = wait_until(lambda: bget(st, B("exp:c")) is None, 5)
+        check(f"{role}: the clone's put with expiry expires at Broker's master", ok)
+        ok = wait_until(lambda: node.cmd('exists "exp:c"') == "value F", 5)
+        check(f"{role}: ... and the expiry reaches the brook clone", ok)
+        node.cmd('increment "exp:i" 1 ttl=0.5s')
+        node.cmd("await_idle")
+        ok = wait_until(lambda: bget(st, B("exp:i")) == "1", 5)
+        ok2 = ok and wait_until(lambda: bget(st, B("exp:i")) is None, 5)
+        check(f"{role}: the clone's increment with expiry expires at Broker's master", ok2,
+              f"seen at the master: {ok}")
+    finally:
+        if node:
+            node.close()
+        ref.close()
+        close_broker(bk, store)
+
+
+def check_store_brook_master(lib):
+    """(b) A brook master and a Broker clone."""
+    role = "store brook master, Broker clone"
+    name = "interop/store/b"
+    node = StoreNode("master", name, listen=True)
+    ref = RefStore()
+    bk = store = None
+    try:
+        node.cmd("put ready 1")
+        bk, store = broker_clone(name, node.port)
+        st = store._store
+        ok = wait_until(lambda: bget(st, B("ready")) == "1", 15)
+        check(f"{role}: the Broker clone attaches and reads", ok)
+        for _, _, (_, ktext), (_, vtext) in _value_puts():
+            node.cmd(f"put {ktext} {vtext}")
+        want = node.value("dump")
+        ok = wait_until(lambda: want is not None and bdump(st) == want, 10)
+        check(f"{role}: the Broker clone replicates every put", ok,
+              f"Broker: {bdump(st)}\n      brook: {want}")
+        check_reads(role, "Broker clone", lambda mk, t: bget(st, mk()),
+                    lambda mk, t: btype(st, mk()))
+        ks = st.keys()
+        got = str(ks.get()) if ks.is_valid() else None
+        check(f"{role}: Broker clone keys() as brook's", got == node.value("keys"),
+              f"Broker {got}, brook {node.value('keys')}")
+        got = st.get_index_from_value(B("v:table"), B(C(2)))
+        check(f"{role}: Broker clone get_index_from_value", got.is_valid() and
+              str(got.get()) == "b" == node.value('get_index "v:table" 2'))
+        check(f"{role}: Broker clone get of a missing key fails",
+              not st.get(B("missing")).is_valid())
+        node.cmd("clear")
+        ok = wait_until(lambda: bdump(st) == "{}", 5)
+        check(f"{role}: brook master's clear reaches the Broker clone", ok,
+              f"Broker: {bdump(st)}")
+
+        def write(op, args, ttl):
+            a = bop(st, op, args, ttl)
+            st.await_idle()
+            return a
+
+        run_clone_writes(role, write, lambda: node.value("dump"), lambda: bdump(st), ref)
+        for _, _, (kmk, ktext), (vmk, vtext) in _value_puts():
+            st.put(kmk(), vmk(), _expiry(None))
+            ref.run("put", [(kmk, ktext), (vmk, vtext)])
+        st.await_idle()
+        want = ref.dump()
+        ok = wait_until(lambda: want is not None and node.value("dump") == want, 5)
+        check(f"{role}: Broker clone puts every type as key and value at brook's master", ok,
+              f"brook master: {node.value('dump')}\n      want: {want}")
+        for name_, what, (kmk, ktext), (vmk, vtext) in _value_puts():
+            got = node.value(f"get {ktext}")
+            check(f"{role}: brook master reads {what} {name_} put by the Broker clone",
+                  got == str(vmk()), f"got {got!r}")
+        st.clear()
+        st.await_idle()
+        ok = wait_until(lambda: node.value("dump") == "{}", 5)
+        check(f"{role}: Broker clone's clear empties brook's master", ok)
+        node.cmd('put "exp:m" 1 ttl=0.5s')
+        st.put(B("exp:c"), B(C(2)), _expiry(0.5))
+        st.await_idle()
+        ok = wait_until(lambda: bget(st, B("exp:m")) == "1", 5)
+        check(f"{role}: the master's put with expiry reaches the clone", ok)
+        ok = wait_until(lambda: bget(st, B("exp:m")) is None, 5)
+        check(f"{role}: expiry at brook's master reaches the Broker clone", ok)
+        ok = wait_until(lambda: node.cmd('exists "exp:c"') == "value F", 5)
+        check(f"{role}: the Broker clone's put with expiry expires at brook's master", ok)
+        ok = wait_until(lambda: bget(st, B("exp:c")) is None, 5)
+        check(f"{role}: ... and the expiry reaches the Broker clone", ok)
+    finally:
+        if bk:
+            close_broker(bk, store)
+        ref.close()
+        node.close()
+
+
+def check_store_late_attach(lib):
+    """(c) A clone attached after the master has data gets the snapshot, both ways."""
+    role = "store late attach, Broker master"
+    name = "interop/store/c1"
+    bk, store = broker_master(name)
+    st = store._store
+    node = None
+    try:
+        port = bk.listen(HOST, 0)
+        for _, _, (kmk, _), (vmk, _) in _value_puts():
+            st.put(kmk(), vmk(), _expiry(None))
+        st.increment(B("n"), B(C(3)), _expiry(None))
+        st.await_idle()
+        want = bdump(st)
+        node = StoreNode("clone", name, peers=[port])
+        got = node.value("dump")  # reads wait for the snapshot
+        check(f"{role}: the brook clone's first read has Broker's snapshot",
+              want is not None and got == want,
+              f"brook: {got}\n      Broker: {want}")
+        st.put(B("after"), B("snapshot"), _expiry(None))
+        ok = wait_until(lambda: node.value('get "after"') == "snapshot", 5)
+        check(f"{role}: the brook clone follows after the snapshot", ok)
+    finally:
+        if node:
+            node.close()
+        close_broker(bk, store)
+    role = "store late attach, brook master"
+    name = "interop/store/c2"
+    node = StoreNode("master", name, listen=True)
+    bk = store = None
+    try:
+        for _, _, (_, ktext), (_, vtext) in _value_puts():
+            node.cmd(f"put {ktext} {vtext}")
+        node.cmd("increment n 3")
+        want = node.value("dump")
+        bk, store = broker_clone(name, node.port)
+        st = store._store
+        got = bdump(st)  # Broker's clone reads wait for the snapshot (up to 5 s)
+        check(f"{role}: the Broker clone's first read has brook's snapshot",
+              want is not None and got == want,
+              f"Broker: {got}\n      brook: {want}")
+        node.cmd('put "after" "snapshot"')
+        ok = wait_until(lambda: bget(st, B("after")) == "snapshot", 5)
+        check(f"{role}: the Broker clone follows after the snapshot", ok)
+    finally:
+        if bk:
+            close_broker(bk, store)
+        node.close()
+
+
+def check_store_concurrent(lib):
+    """(d) A brook clone and a Broker clone of one master (brook's, then Broker's)
+    increment concurrently, and race put_unique on the same keys."""
+    for master_kind in ("brook", "Broker"):
+        _store_concurrent(master_kind)
+
+
+def _store_concurrent(master_kind):
+    role = f"store concurrent writes, {master_kind} master"
+    name = f"interop/store/d/{master_kind}"
+    n = 200
+    node = mstore = bclone = None
+    bk = store = None
+    if master_kind == "brook":
+        node = StoreNode("master", name, listen=True)
+        port = node.port
+        mcmd = node.cmd
+        mget = lambda t, mk: node.value(f"get {t}")
+        mdump = lambda: node.value("dump")
+    else:
+        mbk, mstore = broker_master(name)
+        mst = mstore._store
+        port = mbk.listen(HOST, 0)
+
+        def mcmd(line):
+            op, k, v = line.split()
+            return bop(mst, op, [(lambda: B(k.strip('"')), k), cv(int(v))])
+
+        mget = lambda t, mk: bget(mst, mk())
+        mdump = lambda: bdump(mst)
+    try:
+        mcmd('put "ready" 1')
+        bclone = StoreNode("clone", name, peers=[port])
+        bk, store = broker_clone(name, port)
+        st = store._store
+        ok = wait_until(lambda: bget(st, B("ready")) == "1", 15) and \
+            bclone.value('get "ready"') == "1"
+        check(f"{role}: both clones attached", ok)
+        errs = []
+
+        def broker_side():
+            try:
+                for i in range(n):
+                    st.increment(B("c"), B(C(1)), _expiry(None))
+                    st.increment(B(f"b{i % 4}"), B(C(1)), _expiry(None))
+                st.await_idle()
+            except Exception as exc:  # noqa: BLE001
+                errs.append(exc)
+
+        t = threading.Thread(target=broker_side)
+        t.start()
+        answers = []
+        for i in range(n):
+            answers.append(bclone.cmd('increment "c" 1'))
+            answers.append(bclone.cmd(f'increment "k{i % 4}" 1'))
+            if i % 10 == 0:
+                mcmd('increment "c" 1')
+        answers.append(bclone.cmd("await_idle"))
+        t.join(60)
+        check(f"{role}: the brook clone's increments all answered ok",
+              set(answers) == {"ok"}, f"{sorted(set(map(str, answers)))}")
+        check(f"{role}: the Broker clone's increments ran", not errs and not t.is_alive(),
+              str(errs))
+        total = 2 * n + n // 10
+        ok = wait_until(lambda: mget('"c"', lambda: B("c")) == str(total), 10)
+        check(f"{role}: the master counts every increment ({total})", ok,
+              "got " + str(mget('"c"', lambda: B("c"))))
+        want = mdump()
+        ok1 = wait_until(lambda: want is not None and bclone.value("dump") == want, 10)
+        ok2 = wait_until(lambda: want is not None and bdump(st) == want, 10)
+        check(f"{role}: the brook clone ends with the master's state", ok1,
+              f"brook clone {bclone.value('dump')}\n      master {want}")
+        check(f"{role}: the Broker clone ends with the master's state", ok2,
+              f"Broker clone {bdump(st)}\n      master {want}")
+        # put_unique races: exactly one of the two clones inserts each key.
+        bad = []
+        for i in range(30):
+            key = f"u{i}"
+            res = {}
+            th = threading.Thread(target=lambda: res.update(
+                Broker=str(st.put_unique(B(key), B("Broker"), _expiry(None)).get())))
+            th.start()
+            res["brook"] = bclone.cmd(f'put_unique "{key}" "brook"')
+            th.join(20)
+            winners = [w for w, a in res.items() if a in ("T", "value T")]
+            at_master = mget(f'"{key}"', lambda: B(key))
+            if len(winners) != 1 or at_master != winners[0]:
+                bad.append((key, res, at_master))
+        check(f"{role}: put_unique races between the clones have one winner, whose value "
+              f"the master keeps", not bad, str(bad[:3]))
+    finally:
+        if bk:
+            close_broker(bk, store)
+        if bclone:
+            bclone.close()
+        if node:
+            node.close()
+        if mstore is not None:
+            close_broker(mbk, mstore)
+
+
+def check_store_reads_more(lib):
+    """exists and get_index_from_value on a clone of the other implementation's master,
+    compared with the master's own answers."""
+    cases = [("v:vector", "0"), ("v:vector", "3"), ("v:vector", "9"), ("v:table", "1"),
+             ("v:table", "7"), ("v:set", "2"), ("v:set", "5"), ("v:string", "0"),
+             ("v:vector", '"x"')]
+    texts = {"0": cv(0), "3": cv(3), "9": cv(9), "1": cv(1), "7": cv(7), "2": cv(2),
+             "5": cv(5), '"x"': sv("x")}
+    vals = {n: (mk, t) for n, mk, t in VALUES}
+    # Broker master, brook clone
+    name = "interop/store/reads1"
+    bk, store = broker_master(name)
+    st = store._store
+    node = None
+    try:
+        port = bk.listen(HOST, 0)
+        for n in ("vector", "table", "set", "string"):
+            st.put(B("v:" + n), vals[n][0](), _expiry(None))
+        st.await_idle()
+        node = StoreNode("clone", name, peers=[port])
+        for key, idx in cases:
+            r = st.get_index_from_value(B(key), texts[idx][0]())
+            want = f"value {r.get()}" if r.is_valid() else "error"
+            got = node.cmd(f'get_index "{key}" {idx}')
+            got_kind = got if got is None or got.startswith("value") else "error"
+            check(f"store reads: brook clone get_index_from_value({key}, {idx}) as Broker's "
+                  f"master", got_kind == want, f"brook {got!r}, Broker {want!r}")
+        for key in ("v:set", "nope"):
+            want = "value " + str(st.exists(B(key)).get())
+            got = node.cmd(f'exists "{key}"')
+            check(f"store reads: brook clone exists({key}) as Broker's master", got == want,
+                  f"brook {got!r}, Broker {want!r}")
+    finally:
+        if node:
+            node.close()
+        close_broker(bk, store)
+    # brook master, Broker clone
+    name = "interop/store/reads2"
+    node = StoreNode("master", name, listen=True)
+    bk = store = None
+    try:
+        for n in ("vector", "table", "set", "string"):
+            node.cmd(f'put "v:{n}" {vals[n][1]}')
+        bk, store = broker_clone(name, node.port)
+        st = store._store
+        wait_until(lambda: bget(st, B("v:set")) is not None, 10)
+        for key, idx in cases:
+            r = st.get_index_from_value(B(key), texts[idx][0]())
+            got = f"value {r.get()}" if r.is_valid() else "error"
+            want = node.cmd(f'get_index "{key}" {idx}')
+            want_kind = want if want is None or want.startswith("value") else "error"
+            check(f"store reads: Broker clone get_index_from_value({key}, {idx}) as brook's "
+                  f"master", got == want_kind, f"Broker {got!r}, brook {want!r}")
+        for key in ("v:set", "nope"):
+            got = "value " + str(st.exists(B(key)).get())
+            want = node.cmd(f'exists "{key}"')
+            check(f"store reads: Broker clone exists({key}) as brook's master", got == want,
+                  f"Broker {got!r}, brook {want!r}")
+    finally:
+        if bk:
+            close_broker(bk, store)
+        node.close()
+
+
+def check_store_expiry_rules(lib):
+    """A put without expiry, and an add or subtract without one, clear an earlier expiry
+    (Broker's master); with brook's master behind a Broker clone and Broker's behind a
+    brook clone."""
+    for master_kind in ("brook", "Broker"):
+        role = f"store expiry rules, {master_kind} master"
+        name = f"interop/store/exp/{master_kind}"
+        node = mstore = bk = store = None
+        try:
+            if master_kind == "brook":
+                node = StoreNode("master", name, listen=True)
+                bk, store = broker_clone(name, node.port)
+                st = store._store
+                wait_until(lambda: st.keys().is_valid(), 10)
+
+                def cput(k, v, ttl=None):
+                    st.put(B(k), B(C(v)), _expiry(ttl))
+
+                def cinc(k, ttl=None):
+                    st.increment(B(k), B(C(1)), _expiry(ttl))
+
+                def cidle():
+                    st.await_idle()
+
+                mhas = lambda k: node.cmd(f'exists "{k}"') == "value T"
+                chas = lambda k: bget(st, B(k)) is not None
+            else:
+                mbk, mstore = broker_master(name)
+                mst = mstore._store
+                node = StoreNode("clone", name, peers=[mbk.listen(HOST, 0)])
+
+                def cput(k, v, ttl=None):
+                    node.cmd(f'put "{k}" {v}' + (f" ttl={ttl}s" if ttl else ""))
+
+                def cinc(k, ttl=None):
+                    node.cmd(f'increment "{k}" 1' + (f" ttl={ttl}s" if ttl else ""))
+
+                def cidle():
+                    node.cmd("await_idle")
+
+                mhas = lambda k: bget(mst, B(k)) is not None
+                chas = lambda k: node.cmd(f'exists "{k}"') == "value T"
+            cput("x1", 1, 0.6)
+            cput("x1", 2)            # put without expiry: no expiry
+            cput("x2", 1, 0.6)
+            cinc("x2")               # add without expiry: no expiry
+            cput("x3", 1)
+            cinc("x3", 0.6)          # add with expiry: expires
+            cput("x4", 1, 30)
+            cput("x4", 1, 0.6)       # a put re-arms the timer
+            cidle()
+            time.sleep(2.0)
+            for k, gone in (("x1", False), ("x2", False), ("x3", True), ("x4", True)):
+                ok = wait_until(lambda: mhas(k) != gone and chas(k) != gone, 3)
+                check(f"{role}: {k} {'expired' if gone else 'kept'} at master and clone", ok,
+                      f"master has it: {mhas(k)}, clone has it: {chas(k)}")
+        finally:
+            if bk:
+                close_broker(bk, store)
+            if node:
+                node.close()
+            if mstore is not None:
+                close_broker(mbk, mstore)
+
+
+def check_store_connect_directions(lib):
+    """The clone's side listens and the master's side peers, both ways."""
+    role = "store brook clone listens, Broker master peers"
+    name = "interop/store/dir1"
+    node = StoreNode("clone", name, listen=True)
+    bk, store = broker_master(name)
+    st = store._store
+    try:
+        st.put(B("x"), B(C(1)), _expiry(None))
+        st.await_idle()
+        log = StatusLog(bk)
+        bk.peer(HOST, node.port, 0)
+        ok = wait_until(lambda: node.value('get "x"') == "1", 15)
+        check(f"{role}: the brook clone gets the snapshot", ok)
+        a = node.cmd('put "y" 2')
+        node.cmd("await_idle")
+        ok = wait_until(lambda: bget(st, B("y")) == "2", 5)
+        check(f"{role}: the brook clone writes through", ok and a == "ok", f"answer {a!r}")
+        # The master goes away and another, with other contents, comes: the brook clone
+        # follows the new master (a Broker clone keeps its first master and stays stale).
+        close_broker(bk, store)
+        bk = store = None
+        time.sleep(0.5)
+        a = node.cmd('get "x"')
+        check(f"{role}: the brook clone answers reads from its replica without a master",
+              a == "value 1", f"got {a!r}")
+        bk, store = broker_master(name)
+        st = store._store
+        st.put(B("z"), B(C(3)), _expiry(None))
+        st.await_idle()
+        log = StatusLog(bk)
+        bk.peer(HOST, node.port, 0)
+        want = bdump(st)
+        ok = wait_until(lambda: want is not None and node.value("dump") == want, 15)
+        check(f"{role}: the brook clone resyncs with a new Broker master", ok,
+              f"brook {node.value('dump')}, Broker {want}")
+    finally:
+        node.close()
+        if bk:
+            close_broker(bk, store)
+    role = "store Broker clone listens, brook master peers"
+    name = "interop/store/dir2"
+    bk = broker_endpoint()
+    node = store = None
+    try:
+        port = bk.listen(HOST, 0)
+        store = bk.attach_clone(name)
+        st = store._store
+        node = StoreNode("master", name, peers=[port])
+        node.cmd('put "x" 1')
+        ok = wait_until(lambda: bget(st, B("x")) == "1", 12)
+        check(f"{role}: the Broker clone attaches and reads", ok)
+        st.put(B("y"), B(C(2)), _expiry(None))
+        st.await_idle()
+        ok = wait_until(lambda: node.value('get "y"') == "2", 5)
+        check(f"{role}: the Broker clone writes through", ok)
+    finally:
+        if node:
+            node.close()
+        close_broker(bk, store)
+
+
+def check_store_big_snapshot(lib):
+    """A snapshot of 20000 entries, both ways."""
+    n = 20000
+    name = "interop/store/big1"
+    bk, store = broker_master(name)
+    st = store._store
+    node = None
+    try:
+        port = bk.listen(HOST, 0)
+        for i in range(n):
+            st.put(B(C(i)), B("v" * 40 + str(i)), _expiry(None))
+        st.await_idle()
+        node = StoreNode("clone", name, peers=[port])
+        got, want = node.value("dump"), bdump(st)
+        check(f"store snapshot of {n} entries: Broker master -> brook clone",
+              want is not None and got == want,
+              f"brook has {None if got is None else got.count('(')} entries")
+    finally:
+        if node:
+            node.close()
+        close_broker(bk, store)
+    name = "interop/store/big2"
+    node = StoreNode("master", name, listen=True)
+    bk = store = None
+    try:
+        node.p.stdin.write("".join(f'put {i} "{"v" * 40}{i}"\n' for i in range(n)))
+        node.p.stdin.flush()
+        answers = [node._next(30) for _ in range(n)]
+        bk, store = broker_clone(name, node.port)
+        st = store._store
+        got, want = bdump(st), node.value("dump")
+        check(f"store snapshot of {n} entries: brook master -> Broker clone",
+              set(answers) == {"ok"} and want is not None and got == want,
+              f"Broker has {None if got is None else got.count('(')} entries")
+    finally:
+        if bk:
+            close_broker(bk, store)
+        node.close()
+
+
+def check_store_sqlite_file(lib):
+    """Broker's and brook's SQLite backends open each other's files."""
+    role = "store SQLite file"
+    name = "interop/store/sqlite"
+    tmp = tempfile.mkdtemp(prefix="brook-interop-")
+    path = os.path.join(tmp, "store.sqlite")
+    node = None
+    try:
+        bk = broker_endpoint()
+        store = bk.attach_master(name, broker.Backend.SQLite, {"path": path})
+        check(f"{role}: Broker attaches an SQLite master", store is not None)
+        st = store._store
+        for _, _, (kmk, _), (vmk, _) in _value_puts():
+            st.put(kmk(), vmk(), _expiry(None))
+        st.put(B("exp"), B(C(1)), _expiry(1.5))
+        st.await_idle()
+        want = bdump(st)
+        close_broker(bk, store)
+        node = StoreNode("master", name, sqlite=path)
+        got = node.value("dump")
+        check(f"{role}: brook's master reads Broker's file", want is not None and got == want,
+              f"brook {str(got)[:300]}\n      Broker {want[:300]}")
+        ok = wait_until(lambda: node.cmd('exists "exp"') == "value F", 5)
+        check(f"{role}: brook's master expires an entry with the expiry from Broker's file", ok)
+        node.cmd('put "from-brook" (1, "x")')
+        node.cmd('increment "n" 5')
+        node.cmd('put "exp2" 1 ttl=1.5s')
+        want = node.value("dump")
+        node.close()
+        node = None
+        bk = broker_endpoint()
+        store = bk.attach_master(name, broker.Backend.SQLite, {"path": path})
+        st = store._store
+        got = bdump(st)
+        check(f"{role}: Broker's master reads brook's file", want is not None and got == want,
+              f"Broker {str(got)[:300]}\n      brook {want[:300]}")
+        ok = wait_until(lambda: bget(st, B("exp2")) is None, 5)
+        check(f"{role}: Broker's master expires an entry with the expiry from brook's file",
+              ok)
+        close_broker(bk, store)
+    finally:
+        if node:
+            node.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def check_store_lost_unique_result(lib):
+    """Broker's master answers a brook clone's put_unique with put_unique_result, an event
+    of its channel to the clones; when that event is lost, the clone recovers it by nack
+    (as the lost put above) and must then answer as the master decided (inserted)."""
+    role = "store loss of put_unique_result, Broker master -> brook clone"
+    name = "interop/store/loss/unique"
+    bk, store = broker_master(name)
+    st = store._store
+    px = node = None
+    try:
+        px = DropProxy(bk.listen(HOST, 0), "s2c", "#2")
+        node = StoreNode("clone", name, peers=[px.port])
+        st.put(B("ready"), B(C(1)), _expiry(None))
+        wait_until(lambda: node.value('get "ready"') == "1", 15)
+        a = node.cmd('put_unique "u" 1')
+        check(f"{role}: the proxy drops the result", len(px.dropped()) == 1,
+              str(px.proc.err))
+        check(f"{role}: the brook clone answers value T, as Broker's master decided",
+              a == "value T" and bget(st, B("u")) == "1",
+              f"brook answers {a!r}; Broker's master has u = {bget(st, B('u'))}")
+        a = node.cmd('put_unique "u" 2')
+        check(f"{role}: a second put_unique answers value F", a == "value F", f"got {a!r}")
+    finally:
+        if node:
+            node.close()
+        if px:
+            px.close()
+        close_broker(bk, store)
+
+
+def check_store_master_exists(lib):
+    """Neither side attaches a master when a direct peer has one of that name."""
+    name = "interop/store/twomasters"
+    node = StoreNode("master", name, listen=True)
+    bk = broker_endpoint()
+    try:
+        log = StatusLog(bk)
+        bk.peer(HOST, node.port, 0)
+        log.wait("peer_added", 5)
+        store = bk.attach_master(name, broker.Backend.Memory)
+        check("store master_exists: Broker refuses a master that its brook peer has",
+              store is None)
+        if store is not None:
+            store._parent = None
+            store._store.reset()
+    finally:
+        bk.shutdown()
+        node.close()
+    bk, store = broker_master(name)
+    node = None
+    try:
+        port = bk.listen(HOST, 0)
+        node = StoreNode("master", name, peers=[port], allow_error=True)
+        check("store master_exists: brook refuses a master that its Broker peer has",
+              node.error is not None and node.error.startswith("error master_exists"),
+              f"store_node says {node.error or 'ready'}")
+    finally:
+        if node:
+            node.close()
+        close_broker(bk, store)
+
+
+class DropProxy:
+    """tests/interop/drop_proxy.py in a process of its own: forwards to `upstream` and
+    drops the first store command matching `what` (a put's string key, or `#<index>`)
+    going in `direction`."""
+
+    def __init__(self, upstream, direction, what):
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "drop_proxy.py")
+        self.proc = Proc([sys.executable, script, str(upstream), direction, what])
+        ok = wait_until(lambda: bool(self.proc.out), 10)
+        self.port = int(self.proc.out[0]) if ok else None
+
+    def dropped(self):
+        return [l for l in self.proc.err if l.startswith("dropped")]
+
+    def close(self):
+        self.proc.kill()
+
+
+def check_store_loss(lib):
+    """A store command lost on the way (dropped by a proxy between the peers) is recovered
+    through the channel's nack and retransmission, in each of the four channels."""
+    key = "drop-me"
+    # (which side listens, the proxy's direction of the drop, what is dropped)
+    for case in ("Broker master -> brook clone", "brook master -> Broker clone",
+                 "brook clone -> Broker master", "Broker clone -> brook master"):
+        role = f"store loss {case}"
+        name = "interop/store/loss/" + case.split()[0] + case.split()[3]
+        node = px = mstore = bk = store = None
+        try:
+            brook_master = case.startswith("brook master") or case.endswith("brook master")
+            if brook_master:
+                node = StoreNode("master", name, listen=True)
+                upstream = node.port
+            else:
+                mbk, mstore = broker_master(name)
+                mst = mstore._store
+                upstream = mbk.listen(HOST, 0)
+            # The clone connects through the proxy: c2s is clone -> master.
+            direction = "s2c" if "master ->" in case else "c2s"
+            px = DropProxy(upstream, direction, key)
+            if px.port is None:
+                check(f"{role}: the proxy starts", False, str(px.proc.err))
+                continue
+            if brook_master:
+                bk, store = broker_clone(name, px.port)
+                st = store._store
+                node.cmd('put "ready" 1')
+                ok = wait_until(lambda: bget(st, B("ready")) == "1", 15)
+                at_master = lambda k: node.value(f'get "{k}"')
+                at_clone = lambda k: bget(st, B(k))
+            else:
+                node = StoreNode("clone", name, peers=[px.port])
+                st = None
+                mst.put(B("ready"), B(C(1)), _expiry(None))
+                ok = wait_until(lambda: node.value('get "ready"') == "1", 15)
+                at_master = lambda k: bget(mst, B(k))
+                at_clone = lambda k: node.value(f'get "{k}"')
+            check(f"{role}: the clone attaches through the proxy", ok)
+            writer = "clone ->" in case
+            if writer:  # the clone writes; its writer channel loses the put
+                if st is not None:
+                    st.put(B(key), B(C(1)), _expiry(None))
+                else:
+                    node.cmd(f'put "{key}" 1')
+            elif brook_master:
+                node.cmd(f'put "{key}" 1')
+            else:
+                mst.put(B(key), B(C(1)), _expiry(None))
+            ok = wait_until(lambda: len(px.dropped()) == 1, 5)
+            check(f"{role}: the proxy drops the put", ok, str(px.proc.err))
+            receiver = at_master if writer else at_clone
+            # Broker's clone ignores the master's keepalives (spec 7.12): it notices a lost
+            # event only when a later one arrives. brook's master and clone notice a lost
+            # trailing event from the keepalives (or a Broker master's, see above).
+            if case != "brook master -> Broker clone":
+                ok = wait_until(lambda: receiver(key) == "1", 5)
+                check(f"{role}: the lost put is retransmitted without a later write", ok,
+                      f"dropped: {px.dropped()}")
+            if writer:
+                if st is not None:
+                    st.put(B("after"), B(C(2)), _expiry(None))
+                else:
+                    node.cmd('put "after" 2')
+            elif brook_master:
+                node.cmd('put "after" 2')
+            else:
+                mst.put(B("after"), B(C(2)), _expiry(None))
+            ok = wait_until(lambda: receiver(key) == "1" and receiver("after") == "2", 10)
+            check(f"{role}: after a later write, both arrive", ok,
+                  f"{key}: {receiver(key)}, after: {receiver('after')}")
+            ok = wait_until(lambda: at_clone(key) == "1" and at_clone("after") == "2", 10)
+            check(f"{role}: the clone ends with both", ok)
+        finally:
+            if bk:
+                close_broker(bk, store)
+            if node:
+                node.close()
+            if mstore is not None:
+                close_broker(mbk, mstore)
+            if px:
+                px.close()
+
+
+def check_stores(lib):
+    if build_store_node() is None:
+        return
+    for name, fn in (("store (a)", check_store_broker_master),
+                     ("store (b)", check_store_brook_master),
+                     ("store (c)", check_store_late_attach),
+                     ("store (d)", check_store_concurrent),
+                     ("store reads", check_store_reads_more),
+                     ("store expiry rules", check_store_expiry_rules),
+                     ("store connect directions", check_store_connect_directions),
+                     ("store big snapshot", check_store_big_snapshot),
+                     ("store SQLite file", check_store_sqlite_file),
+                     ("store loss", check_store_loss),
+                     ("store lost put_unique_result", check_store_lost_unique_result),
+                     ("store master_exists", check_store_master_exists)):
+        try:
+            fn(lib)
+        except Exception as exc:  # a crash in one part must not hide the others
+            import traceback
+
+            traceback.print_exc()
+            check(f"{name}: ran to the end", False, repr(exc))
+
+
 def main():
     print(f"Broker {broker.Version.string()} (Python bindings: {broker.__file__})")
     if not os.access(BROOK_BIN, os.X_OK) or not os.path.exists(BROOK_LIB):
@@ -1130,7 +2285,10 @@ def main():
                      ("event metadata", check_event_metadata),
                      ("large values", check_large_values),
                      ("forwarding", check_forwarding),
-                     ("Broker's tools", check_broker_tools)):
+                     ("Broker's tools", check_broker_tools),
+                     ("stores", check_stores)):
+        if ONLY and ONLY not in name:
+            continue
         try:
             fn(lib)
         except Exception as exc:  # a crash in one part must not hide the others
