@@ -275,7 +275,6 @@ pub(crate) struct Reactor {
     /// Since when publications have waited for a full peer.
     stalled_since: Option<Instant>,
     scratch: Vec<u8>,
-    malformed_reported: u64,
     /// Connections whose reading waits for room in a full local subscriber.
     paused_reads: Vec<Token>,
     /// Publications taken from the queue (a buffer of one or more frames, and the offset
@@ -322,7 +321,6 @@ impl Reactor {
             publications_pending: false,
             stalled_since: None,
             scratch: Vec::new(),
-            malformed_reported: 0,
             paused_reads: Vec::new(),
             held: None,
             targets: Vec::new(),
@@ -1658,7 +1656,6 @@ impl Reactor {
         c.malformed_in_a_row += 1;
         let run = c.malformed_in_a_row;
         let addr = c.addr;
-        self.malformed_reported += 1;
         self.error(
             ErrorCode::InvalidMessage,
             Some(from),
