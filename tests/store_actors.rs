@@ -74,6 +74,8 @@ struct Net {
     statuses: Vec<(usize, ErrorCode, String)>,
     /// Every command sent: (from node, envelope receiver, command).
     log: Vec<(usize, EndpointId, InternalCommand)>,
+    /// Loses the next command sent that matches, once.
+    lose_next: Option<fn(&Command) -> bool>,
     next_id: u64,
 }
 
@@ -89,6 +91,7 @@ impl Net {
             events: Vec::new(),
             statuses: Vec::new(),
             log: Vec::new(),
+            lose_next: None,
             next_id: 1,
         }
     }
@@ -162,6 +165,10 @@ impl Net {
     /// Delivers everything queued, and what that causes, in order.
     fn run(&mut self) {
         while let Some((from, topic, to, cmd)) = self.queue.pop_front() {
+            if self.lose_next.is_some_and(|f| f(&cmd.content)) {
+                self.lose_next = None;
+                continue;
+            }
             let from_ep = self.nodes[from].ep;
             for j in 0..self.nodes.len() {
                 let n = &self.nodes[j];
@@ -735,6 +742,26 @@ fn put_unique_is_answered_to_the_right_handle() {
         .filter(|(_, _, c)| matches!(c.content, Command::PutUniqueResult { .. }))
         .count();
     assert_eq!(results, 4);
+}
+
+#[test]
+fn a_lost_put_unique_result_is_retransmitted_not_answered_as_an_error() {
+    let mut net = network(1);
+    // The master broadcasts the result, then acks the write; the broadcast is lost, so
+    // the ack arrives first and the gap shows only with the next keepalive.
+    net.lose_next = Some(|c| matches!(c, Command::PutUniqueResult { .. }));
+    let a = net.request(1, Op::PutUnique(s("u"), s("x"), None));
+    assert!(net.lose_next.is_none(), "the result was not lost");
+    assert_eq!(net.wait(a), Ok(Data::Boolean(true)));
+    // A write behind it is answered too, in order.
+    net.lose_next = Some(|c| matches!(c, Command::PutUniqueResult { .. }));
+    let b = net.request(1, Op::PutUnique(s("u"), s("y"), None));
+    let c = net.request(1, put(s("k"), s("v")));
+    assert_eq!(net.wait(b), Ok(Data::Boolean(false)));
+    assert_eq!(net.wait(c), Ok(Data::None));
+    assert_eq!(net.replica(1)[&s("u")], s("x"));
+    assert_eq!(net.replica(1)[&s("k")], s("v"));
+    assert!(net.statuses.is_empty(), "{:?}", net.statuses);
 }
 
 #[test]

@@ -116,6 +116,8 @@ struct Pending {
     /// The master acknowledged it; its result is among the broadcasts up to `bound`.
     acked: bool,
     bound: u64,
+    /// The input channel's tick count when the master acknowledged it.
+    acked_tick: u64,
     /// put_unique's result, once it arrived.
     inserted: Option<bool>,
 }
@@ -416,6 +418,7 @@ impl Clone {
                 seq,
                 acked: false,
                 bound: 0,
+                acked_tick: 0,
                 inserted: None,
             });
             self.on_writer(outs, out);
@@ -455,6 +458,7 @@ impl Clone {
             return;
         };
         let bound = self.input_highest();
+        let tick = self.input.tick_count();
         for p in self
             .writes
             .iter_mut()
@@ -462,6 +466,7 @@ impl Clone {
         {
             p.acked = true;
             p.bound = bound;
+            p.acked_tick = tick;
         }
     }
 
@@ -469,6 +474,12 @@ impl Clone {
     fn resolve(&mut self, out: &mut Vec<StoreOutput>) {
         while let Some(p) = self.writes.front() {
             if !p.acked || !self.input.is_initialized() || self.input.next_seq() <= p.bound {
+                break;
+            }
+            if p.inserted.is_none()
+                && matches!(p.cmd, Command::PutUnique { .. })
+                && !self.result_surely_lost(p)
+            {
                 break;
             }
             let Some(p) = self.writes.pop_front() else {
@@ -479,6 +490,17 @@ impl Clone {
         if self.writes.is_empty() {
             self.own_events.clear();
         }
+    }
+
+    /// Whether an acknowledged put_unique's result can no longer arrive. The master
+    /// broadcasts the result before it acks the write, but when the broadcast is lost
+    /// the ack comes first: the gap shows only with the master's next broadcast or
+    /// keepalive (at most a heartbeat interval later), and then the nacked retransmission
+    /// delivers the result. So wait until two heartbeat intervals passed with nothing
+    /// missing on the input channel.
+    fn result_surely_lost(&self, p: &Pending) -> bool {
+        let hb = u64::from(self.input.heartbeat_interval().max(1));
+        self.input.is_idle() && self.input.tick_count() > p.acked_tick + 2 * hb
     }
 
     fn resolve_one(&mut self, p: Pending, out: &mut Vec<StoreOutput>) {

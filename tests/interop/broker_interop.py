@@ -61,7 +61,8 @@ BROOK_LIB = os.environ.get(
     "BROOK_LIB", os.path.join(REPO, "target", "release", "libbrook.so")
 )
 VERBOSE = "-v" in sys.argv[1:]
-# --only WORD: run only the parts whose name contains WORD (e.g. --only stores).
+# --only WORD: run only the parts whose name contains WORD (e.g. --only stores, or one
+# store part: --only "store loss").
 ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv[1:-1] else None
 HOST = "127.0.0.1"
 
@@ -2265,6 +2266,8 @@ def check_stores(lib):
                      ("store loss", check_store_loss),
                      ("store lost put_unique_result", check_store_lost_unique_result),
                      ("store master_exists", check_store_master_exists)):
+        if ONLY and ONLY not in name and ONLY not in "stores":
+            continue
         try:
             fn(lib)
         except Exception as exc:  # a crash in one part must not hide the others
@@ -2287,7 +2290,7 @@ def main():
                      ("forwarding", check_forwarding),
                      ("Broker's tools", check_broker_tools),
                      ("stores", check_stores)):
-        if ONLY and ONLY not in name:
+        if ONLY and ONLY not in name and not (name == "stores" and ONLY.startswith("store")):
             continue
         try:
             fn(lib)
