@@ -3,12 +3,14 @@
 //! Invariants: API threads never touch a socket. They send [`Command`]s to the endpoint's
 //! reactor thread over a crossbeam channel and wake it with its one `mio::Waker`; answers come
 //! back on `bounded(1)` channels that the caller waits on with a timeout. Publishing encodes
-//! the whole frame on the calling thread and hands it over a bounded queue: a full queue is
-//! the backpressure that makes a blocking publish wait (it parks; nothing spins).
+//! the whole frame on the calling thread, straight into the bounded publish queue
+//! (`outbox.rs`) that the reactor takes whole: a full queue is the backpressure that makes a
+//! blocking publish wait (it parks; nothing spins).
 //!
-//! A reactor that stops (shutdown or panic) drops its receivers, so every later call returns
-//! [`ErrorKind::Closed`] instead of hanging.
+//! A reactor that stops (shutdown or panic) drops its receivers and closes the publish
+//! queue, so every later call returns [`ErrorKind::Closed`] instead of hanging.
 
+mod outbox;
 pub(crate) mod queue;
 mod room;
 pub mod store;
@@ -19,7 +21,8 @@ use crate::data::{Data, bin};
 use crate::error::{Error, ErrorKind, Result};
 use crate::reactor::{self, Command};
 use crate::wire::{EndpointId, ErrorCode, envelope};
-use crossbeam_channel::{Sender, TrySendError, bounded};
+use crossbeam_channel::{Sender, bounded};
+pub(crate) use outbox::Outbox;
 pub use queue::OverflowPolicy;
 pub use store::{Store, StoreProxy, StoreResponse};
 
@@ -34,7 +37,7 @@ pub enum Backend {
 use queue::{Mailbox, Pushed};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -205,30 +208,43 @@ pub struct PeerInfo {
 
 /// A message taken from a [`Subscriber`]: its topic and the bin-v1 bytes of its value.
 /// Decoding happens on the subscriber's thread, when asked.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// The messages the reactor hands over together share one buffer (one allocation per
+/// batch, not per message); a message keeps only its batch alive.
+#[derive(Clone, Debug)]
 pub struct Message {
-    frame: Arc<[u8]>,
+    bytes: Arc<Vec<u8>>,
     topic: (u32, u32),
     payload: (u32, u32),
 }
 
+impl PartialEq for Message {
+    fn eq(&self, other: &Message) -> bool {
+        self.topic() == other.topic() && self.payload() == other.payload()
+    }
+}
+
+impl Eq for Message {}
+
 impl Message {
-    pub(crate) fn new(frame: Arc<[u8]>, topic: (usize, usize), payload: (usize, usize)) -> Self {
+    /// A message whose topic and payload are `bytes[topic.0..topic.1]` and
+    /// `bytes[payload.0..payload.1]` (ranges the caller checked).
+    pub(crate) fn new(bytes: Arc<Vec<u8>>, topic: (u32, u32), payload: (u32, u32)) -> Self {
         Message {
-            frame,
-            topic: (topic.0 as u32, topic.1 as u32),
-            payload: (payload.0 as u32, payload.1 as u32),
+            bytes,
+            topic,
+            payload,
         }
     }
 
     /// The topic it was published on.
     pub fn topic(&self) -> &[u8] {
-        &self.frame[self.topic.0 as usize..self.topic.1 as usize]
+        &self.bytes[self.topic.0 as usize..self.topic.1 as usize]
     }
 
     /// The bin-v1 encoding of the value.
     pub fn payload(&self) -> &[u8] {
-        &self.frame[self.payload.0 as usize..self.payload.1 as usize]
+        &self.bytes[self.payload.0 as usize..self.payload.1 as usize]
     }
 
     /// The value.
@@ -247,45 +263,20 @@ pub(crate) struct Shared {
     pub(crate) id: EndpointId,
     pub(crate) config: Config,
     pub(crate) commands: Sender<Command>,
-    pub(crate) publications: Sender<Vec<u8>>,
-    /// Publication buffers the reactor is done with, for publishers to reuse: a buffer that
-    /// is allocated on one thread and freed on another defeats malloc's per-thread caches.
-    pub(crate) spare_buffers: (Sender<Vec<u8>>, crossbeam_channel::Receiver<Vec<u8>>),
+    /// Encoded frames for the reactor to route.
+    pub(crate) outbox: Outbox,
     pub(crate) waker: mio::Waker,
     /// Writable while the publish queue has room.
     pub(crate) room: room::RoomFd,
-    /// Set while a wake for the publication queue is pending, so that a burst of publishes
-    /// costs one wake.
-    pub(crate) publish_wake: AtomicBool,
     /// Why the reactor stopped, if it died.
     pub(crate) fatal: Mutex<Option<String>>,
     next_id: AtomicU64,
 }
 
-/// How many spare publication buffers wait for reuse, and the largest one kept.
-const SPARE_BUFFERS: usize = 1024;
-pub(crate) const SPARE_BUFFER_MAX: usize = 4096;
+/// The publish queue's byte bound (besides its frame bound, the peer buffer size).
+const OUTBOX_BYTES: usize = 16 << 20;
 
 impl Shared {
-    /// An empty buffer with room for `n` bytes, reused when one is spare.
-    pub(crate) fn buffer(&self, n: usize) -> Vec<u8> {
-        match self.spare_buffers.1.try_recv() {
-            Ok(mut b) => {
-                b.reserve(n);
-                b
-            }
-            Err(_) => Vec::with_capacity(n),
-        }
-    }
-
-    /// Gives a buffer back for reuse (the reactor calls this once a publication is routed).
-    pub(crate) fn recycle(&self, mut b: Vec<u8>) {
-        if b.capacity() <= SPARE_BUFFER_MAX {
-            b.clear();
-            let _ = self.spare_buffers.0.try_send(b);
-        }
-    }
-
     fn closed_error(&self) -> Error {
         let why = self.fatal.lock().ok().and_then(|f| f.clone());
         match why {
@@ -318,9 +309,30 @@ impl Shared {
         }
     }
 
-    fn wake_for_publications(&self) {
-        if !self.publish_wake.swap(true, Ordering::AcqRel) {
-            let _ = self.waker.wake();
+    /// Queues the frames `write` appends (it returns how many), waiting for room if `block`.
+    pub(crate) fn enqueue(
+        &self,
+        block: bool,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<usize>,
+    ) -> Result<()> {
+        match self.outbox.push(block, write) {
+            Ok(wake) => {
+                if wake {
+                    let _ = self.waker.wake();
+                }
+                Ok(())
+            }
+            Err(outbox::Refused::Full) => {
+                self.room.mark_full(|| self.outbox.is_full());
+                // The reactor may be waiting for room to clear: let it look.
+                let _ = self.waker.wake();
+                Err(Error::new(
+                    ErrorKind::WouldBlock,
+                    "the publish queue is full",
+                ))
+            }
+            Err(outbox::Refused::Closed) => Err(self.closed_error()),
+            Err(outbox::Refused::Invalid(e)) => Err(e),
         }
     }
 
@@ -385,19 +397,16 @@ impl Endpoint {
         config: Config,
         id: EndpointId,
         commands: Sender<Command>,
-        publications: Sender<Vec<u8>>,
         waker: mio::Waker,
         room: room::RoomFd,
     ) -> Arc<Shared> {
         Arc::new(Shared {
             id,
+            outbox: Outbox::new(config.peer_buffer_size, OUTBOX_BYTES),
             config,
             commands,
-            publications,
-            spare_buffers: bounded(SPARE_BUFFERS),
             waker,
             room,
-            publish_wake: AtomicBool::new(false),
             fatal: Mutex::new(None),
             next_id: AtomicU64::new(0),
         })
@@ -517,19 +526,22 @@ impl Endpoint {
         self.shared.send(Command::Forward { topics })
     }
 
-    fn frame(&self, receiver: EndpointId, topic: &[u8], data: &Data) -> Result<Vec<u8>> {
+    /// Queues one data frame for `receiver` (nil: the subscribers of `topic`).
+    fn publish_one(
+        &self,
+        receiver: EndpointId,
+        topic: &[u8],
+        data: &Data,
+        block: bool,
+    ) -> Result<()> {
         if topic.is_empty() {
             return Err(Error::invalid("the topic is empty"));
         }
-        let mut frame = self
-            .shared
-            .buffer(48 + topic.len() + bin::encoded_len_hint(data));
-        envelope::write_data(&mut frame, self.shared.id, receiver, topic, data)?;
-        Ok(frame)
-    }
-
-    fn enqueue(&self, frame: Vec<u8>, block: bool) -> Result<()> {
-        enqueue(&self.shared, frame, block)
+        let id = self.shared.id;
+        self.shared.enqueue(block, |out| {
+            envelope::write_data(out, id, receiver, topic, data)?;
+            Ok(1)
+        })
     }
 
     /// Publishes `data` on `topic` to the peers subscribed to it. As in Broker, this
@@ -537,14 +549,12 @@ impl Endpoint {
     /// [`Endpoint::id`] for that). Blocks while the publish queue is full (backpressure from
     /// slow peers).
     pub fn publish(&self, topic: impl AsRef<[u8]>, data: &Data) -> Result<()> {
-        let frame = self.frame(EndpointId::nil(), topic.as_ref(), data)?;
-        self.enqueue(frame, true)
+        self.publish_one(EndpointId::nil(), topic.as_ref(), data, true)
     }
 
     /// Like [`Endpoint::publish`], but returns [`ErrorKind::WouldBlock`] instead of waiting.
     pub fn try_publish(&self, topic: impl AsRef<[u8]>, data: &Data) -> Result<()> {
-        let frame = self.frame(EndpointId::nil(), topic.as_ref(), data)?;
-        self.enqueue(frame, false)
+        self.publish_one(EndpointId::nil(), topic.as_ref(), data, false)
     }
 
     /// Publishes a Zeek event (encoded straight from the event, without building its
@@ -559,17 +569,13 @@ impl Endpoint {
         if topic.is_empty() {
             return Err(Error::invalid("the topic is empty"));
         }
-        let mut frame = self
-            .shared
-            .buffer(48 + topic.len() + event.encoded_len_hint());
-        envelope::write_data_with(
-            &mut frame,
-            self.shared.id,
-            EndpointId::nil(),
-            topic,
-            |out| event.encode_into(out),
-        )?;
-        self.enqueue(frame, true)
+        let id = self.shared.id;
+        self.shared.enqueue(true, |out| {
+            envelope::write_data_with(out, id, EndpointId::nil(), topic, |out| {
+                event.encode_into(out)
+            })?;
+            Ok(1)
+        })
     }
 
     /// Publishes several values on `topic` at once: their frames travel to the reactor in
@@ -580,14 +586,7 @@ impl Endpoint {
         if topic.is_empty() {
             return Err(Error::invalid("the topic is empty"));
         }
-        let mut buf = Vec::with_capacity(values.len() * (48 + topic.len()));
-        for v in values {
-            envelope::write_data(&mut buf, self.shared.id, EndpointId::nil(), topic, v)?;
-        }
-        if buf.is_empty() {
-            return Ok(());
-        }
-        self.enqueue(buf, true)
+        publish_batch(&self.shared, topic, values)
     }
 
     /// A publisher for one topic.
@@ -609,8 +608,7 @@ impl Endpoint {
         topic: impl AsRef<[u8]>,
         data: &Data,
     ) -> Result<()> {
-        let frame = self.frame(receiver, topic.as_ref(), data)?;
-        self.enqueue(frame, true)
+        self.publish_one(receiver, topic.as_ref(), data, true)
     }
 
     /// Attaches the master of store `name` with `backend`. Fails with
@@ -637,12 +635,15 @@ impl Endpoint {
     pub fn attach_master(&self, name: impl AsRef<[u8]>, backend: Backend) -> Result<Store> {
         let name = name.as_ref().to_vec();
         let me = self.entity();
+        let mut hook = None;
         let opened: Box<dyn crate::store::Backend> = match backend {
             Backend::Memory => Box::new(crate::store::MemoryBackend::new()),
-            Backend::Sqlite(options) => Box::new(
-                crate::store::SqliteBackend::open(&options)
-                    .map_err(|e| Error::new(ErrorKind::Store(e.code()), e.message))?,
-            ),
+            Backend::Sqlite(options) => {
+                let b = crate::store::SqliteBackend::open(&options)
+                    .map_err(|e| Error::new(ErrorKind::Store(e.code()), e.message))?;
+                hook = Some(b.commit_hook());
+                Box::new(b)
+            }
         };
         let actor = crate::store::Master::new(
             name.clone(),
@@ -651,12 +652,26 @@ impl Endpoint {
             crate::store::MasterConfig::default(),
         )
         .map_err(|(code, msg)| Error::new(ErrorKind::Store(code), msg))?;
-        self.attach(
-            Box::new(actor),
-            crate::store::master_topic(&name),
-            true,
-            name,
-        )
+        let slot = self.attach_slot(Box::new(actor), crate::store::master_topic(&name), true)?;
+        if let Some(hook) = hook {
+            // The master acknowledges a clone's write once the file has it: tell it at
+            // each commit, from the writer thread.
+            let shared = Arc::downgrade(&self.shared);
+            let _ = hook.set(Box::new(move || {
+                if let Some(shared) = shared.upgrade() {
+                    let _ = shared.send(Command::StoreRequest {
+                        store: slot,
+                        req: crate::store::actor::Request {
+                            id: u64::MAX,
+                            who: crate::store::EntityId::nil(),
+                            op: crate::store::actor::Op::Durable,
+                        },
+                        reply: reactor::ReplyTo::Caller(bounded(1).0),
+                    });
+                }
+            }));
+        }
+        Ok(Store::new(self.shared.clone(), slot, name, self.entity()))
     }
 
     /// Attaches a clone of store `name`, which finds its master among the direct peers.
@@ -696,7 +711,18 @@ impl Endpoint {
         master: bool,
         name: Vec<u8>,
     ) -> Result<Store> {
-        let slot = self.shared.ask(
+        let slot = self.attach_slot(actor, listen, master)?;
+        Ok(Store::new(self.shared.clone(), slot, name, self.entity()))
+    }
+
+    /// Hands `actor` to the reactor; its slot number.
+    fn attach_slot(
+        &self,
+        actor: Box<dyn crate::store::actor::StoreActor>,
+        listen: Vec<u8>,
+        master: bool,
+    ) -> Result<u64> {
+        self.shared.ask(
             |reply| Command::AttachStore {
                 actor,
                 listen,
@@ -704,8 +730,7 @@ impl Endpoint {
                 reply,
             },
             ANSWER_TIMEOUT,
-        )??;
-        Ok(Store::new(self.shared.clone(), slot, name, self.entity()))
+        )?
     }
 
     /// Waits until everything published so far has been handed to the peers' sockets.
@@ -745,48 +770,32 @@ pub struct Publisher {
 }
 
 impl Publisher {
-    fn frame(&self, data: &Data) -> Result<Vec<u8>> {
-        let mut frame = self
-            .shared
-            .buffer(48 + self.topic.len() + bin::encoded_len_hint(data));
-        envelope::write_data(
-            &mut frame,
-            self.shared.id,
-            EndpointId::nil(),
-            &self.topic,
-            data,
-        )?;
-        Ok(frame)
+    fn publish_one(&self, data: &Data, block: bool) -> Result<()> {
+        let (id, topic) = (self.shared.id, &self.topic);
+        self.shared.enqueue(block, |out| {
+            envelope::write_data(out, id, EndpointId::nil(), topic, data)?;
+            Ok(1)
+        })
     }
 
     /// Publishes one value, waiting while the queue is full.
     pub fn publish(&self, data: &Data) -> Result<()> {
-        let frame = self.frame(data)?;
-        enqueue(&self.shared, frame, true)
+        self.publish_one(data, true)
     }
 
     /// Publishes one value, or returns [`ErrorKind::WouldBlock`] if the queue is full.
     pub fn try_publish(&self, data: &Data) -> Result<()> {
-        let frame = self.frame(data)?;
-        enqueue(&self.shared, frame, false)
+        self.publish_one(data, false)
     }
 
     /// Publishes several values in one hand-over (see [`Endpoint::publish_batch`]).
     pub fn publish_batch(&self, values: &[Data]) -> Result<()> {
-        let mut buf = Vec::with_capacity(values.len() * (48 + self.topic.len()));
-        for v in values {
-            envelope::write_data(&mut buf, self.shared.id, EndpointId::nil(), &self.topic, v)?;
-        }
-        if buf.is_empty() {
-            return Ok(());
-        }
-        enqueue(&self.shared, buf, true)
+        publish_batch(&self.shared, &self.topic, values)
     }
 
     /// Publishes that would currently go through without waiting.
     pub fn free_capacity(&self) -> usize {
-        let q = &self.shared.publications;
-        q.capacity().unwrap_or(usize::MAX).saturating_sub(q.len())
+        self.shared.outbox.free_frames()
     }
 
     /// The topic it publishes on.
@@ -803,28 +812,18 @@ impl Publisher {
     }
 }
 
-fn enqueue(shared: &Shared, frame: Vec<u8>, block: bool) -> Result<()> {
-    let sent = if block {
-        shared
-            .publications
-            .send(frame)
-            .map_err(|_| shared.closed_error())
-    } else {
-        match shared.publications.try_send(frame) {
-            Ok(()) => Ok(()),
-            Err(TrySendError::Full(_)) => {
-                shared.room.mark_full(|| shared.publications.is_full());
-                Err(Error::new(
-                    ErrorKind::WouldBlock,
-                    "the publish queue is full",
-                ))
-            }
-            Err(TrySendError::Disconnected(_)) => Err(shared.closed_error()),
+/// Queues the frames of `values` on `topic` in one go (all or none), waiting for room.
+fn publish_batch(shared: &Shared, topic: &[u8], values: &[Data]) -> Result<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let id = shared.id;
+    shared.enqueue(true, |out| {
+        for v in values {
+            envelope::write_data(out, id, EndpointId::nil(), topic, v)?;
         }
-    };
-    // Wake even after a failed try_send: the reactor may be waiting for room to clear.
-    shared.wake_for_publications();
-    sent
+        Ok(values.len())
+    })
 }
 
 /// Receives the messages published on its topics.

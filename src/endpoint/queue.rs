@@ -131,21 +131,25 @@ impl<T> Mailbox<T> {
     }
 
     /// For policy `Block`: true (and remembered, so that the consumer wakes the producer)
-    /// when the queue has no room for another item.
-    pub(crate) fn must_wait(&self) -> bool {
-        if self.policy != OverflowPolicy::Block || !self.rx.is_full() || self.is_closed() {
+    /// when the queue has no room for another item besides `staged` ones the producer
+    /// holds for it.
+    pub(crate) fn must_wait(&self, staged: usize) -> bool {
+        if self.policy != OverflowPolicy::Block || self.is_closed() {
+            return false;
+        }
+        let cap = self.rx.capacity().unwrap_or(usize::MAX);
+        if self.rx.len() + staged < cap {
             return false;
         }
         self.blocked.store(true, Ordering::Release);
         // The consumer may have drained between the check and the flag: look again.
-        if !self.rx.is_full() {
+        if self.rx.len() + staged < cap {
             self.blocked.store(false, Ordering::Release);
             return false;
         }
         true
     }
 
-    /// Wakes a blocked producer once half the queue is free.
     fn room_made(&self) {
         if self.blocked.load(Ordering::Acquire)
             && self.rx.len() <= self.rx.capacity().unwrap_or(1) / 2
@@ -162,7 +166,34 @@ impl<T> Mailbox<T> {
         if self.closed.load(Ordering::Acquire) {
             return Pushed::Closed;
         }
-        let result = match self.tx.try_send(item) {
+        let result = self.enqueue(item);
+        self.fd.raise();
+        result
+    }
+
+    /// Pushes several items, raising the fd once: `Closed` if the queue is (or became)
+    /// closed, else `Dropped` if the policy dropped any.
+    pub(crate) fn push_many(&self, items: impl IntoIterator<Item = T>) -> Pushed {
+        if self.closed.load(Ordering::Acquire) {
+            return Pushed::Closed;
+        }
+        let mut result = Pushed::Queued;
+        for item in items {
+            match self.enqueue(item) {
+                Pushed::Queued => {}
+                Pushed::Dropped => result = Pushed::Dropped,
+                Pushed::Closed => {
+                    result = Pushed::Closed;
+                    break;
+                }
+            }
+        }
+        self.fd.raise();
+        result
+    }
+
+    fn enqueue(&self, item: T) -> Pushed {
+        match self.tx.try_send(item) {
             Ok(()) => Pushed::Queued,
             Err(TrySendError::Full(item)) => match self.policy {
                 OverflowPolicy::DropNewest => {
@@ -179,20 +210,16 @@ impl<T> Mailbox<T> {
                     self.close();
                     Pushed::Closed
                 }
-                // The reactor checks `must_wait` first; if it pushes anyway, keep the item
-                // rather than lose it.
+                // The reactor checks `must_wait` first; if it pushes anyway, count the loss.
                 OverflowPolicy::Block => {
                     self.dropped.fetch_add(1, Ordering::Relaxed);
                     Pushed::Dropped
                 }
             },
             Err(TrySendError::Disconnected(_)) => Pushed::Closed,
-        };
-        self.fd.raise();
-        result
+        }
     }
 
-    /// No more items will be pushed; the consumer drains what is queued, then sees the end.
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
         self.fd.raise();

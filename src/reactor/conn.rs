@@ -178,6 +178,22 @@ impl Conn {
         self.in_end - self.in_pos
     }
 
+    /// Takes the input buffer out, with the start and end of its unread part, so that
+    /// frames can be handled in place; [`Conn::restore_input`] puts it back.
+    pub fn take_input(&mut self) -> (Vec<u8>, usize, usize) {
+        let taken = (std::mem::take(&mut self.input), self.in_pos, self.in_end);
+        self.in_pos = 0;
+        self.in_end = 0;
+        taken
+    }
+
+    /// Puts back the buffer that [`Conn::take_input`] took, consumed up to `pos`.
+    pub fn restore_input(&mut self, input: Vec<u8>, pos: usize, end: usize) {
+        self.input = input;
+        self.in_pos = pos;
+        self.in_end = end;
+    }
+
     pub fn consume(&mut self, n: usize) {
         self.in_pos += n;
     }

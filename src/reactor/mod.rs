@@ -30,7 +30,7 @@ use crate::wire::frame::FrameReader;
 use crate::wire::handshake::{Failure, Handshaker, Peering, RemoteStatus, Role, Status, Step};
 use crate::wire::{EndpointId, ErrorCode, Filter};
 use conn::{Conn, Fill, Phase};
-use crossbeam_channel::{Receiver, Sender, bounded, unbounded};
+use crossbeam_channel::{Receiver, Sender, unbounded};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
 use std::cmp::Reverse;
@@ -39,7 +39,6 @@ use std::io::ErrorKind as IoKind;
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -67,6 +66,13 @@ impl std::hash::Hasher for TokenHasher {
 type TokenMap<V> = HashMap<Token, V, std::hash::BuildHasherDefault<TokenHasher>>;
 /// Commands and publications taken per turn, so that sockets are served in between.
 const BATCH: usize = 4096;
+
+/// Takes from the publish queue per turn (each takes everything queued), so that the
+/// output is written in between.
+const TAKES: usize = 4;
+
+/// The largest publish buffer kept for reuse.
+const SPARE_MAX: usize = 4 << 20;
 
 /// What API threads ask of the reactor.
 pub(crate) enum Command {
@@ -145,14 +151,13 @@ pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, Join
     let poll = Poll::new()?;
     let waker = Waker::new(poll.registry(), WAKER)?;
     let (cmd_tx, cmd_rx) = unbounded();
-    let (pub_tx, pub_rx) = bounded(config.peer_buffer_size.max(1));
     let room = crate::endpoint::RoomFd::new()?;
-    let shared = Endpoint::make_shared(config, id, cmd_tx, pub_tx, waker, room);
+    let shared = Endpoint::make_shared(config, id, cmd_tx, waker, room);
     let theirs = shared.clone();
     let thread = std::thread::Builder::new()
         .name(format!("brook-{id}"))
         .spawn(move || {
-            let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx, pub_rx);
+            let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx);
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| reactor.run())) {
                 let text = panic
                     .downcast_ref::<&str>()
@@ -180,6 +185,60 @@ struct LocalSub {
     topics: Vec<Vec<u8>>,
     filter: Filter,
     mailbox: Arc<Mailbox<Message>>,
+    /// Messages for it staged during this turn: their topics and payloads back to back,
+    /// and each one's ranges in that buffer. [`LocalSub::flush`] hands them over.
+    staged_bytes: Vec<u8>,
+    staged: Vec<((u32, u32), (u32, u32))>,
+}
+
+/// Staged bytes past which a subscriber's messages are handed over at once.
+const STAGE_FLUSH_BYTES: usize = 1 << 20;
+
+impl LocalSub {
+    fn new(id: u64, topics: Vec<Vec<u8>>, filter: Filter, mailbox: Arc<Mailbox<Message>>) -> Self {
+        LocalSub {
+            id,
+            topics,
+            filter,
+            mailbox,
+            staged_bytes: Vec::new(),
+            staged: Vec::new(),
+        }
+    }
+
+    /// Stages a message; false if the subscriber is gone.
+    fn stage(&mut self, topic: &[u8], payload: &[u8]) -> bool {
+        let b = &mut self.staged_bytes;
+        let t = b.len();
+        b.extend_from_slice(topic);
+        let p = b.len();
+        b.extend_from_slice(payload);
+        // Bounded by STAGE_FLUSH_BYTES plus one frame (at most 4 GiB): the ranges fit.
+        let range = |a: usize, z: usize| (a as u32, z as u32);
+        self.staged.push((range(t, p), range(p, b.len())));
+        if b.len() >= STAGE_FLUSH_BYTES {
+            return self.flush();
+        }
+        true
+    }
+
+    /// Hands the staged messages over, all sharing one buffer; false if the subscriber is
+    /// gone.
+    fn flush(&mut self) -> bool {
+        if self.staged.is_empty() {
+            return !self.mailbox.is_closed();
+        }
+        let keep = self.staged_bytes.len().min(64 * 1024);
+        let bytes = Arc::new(std::mem::replace(
+            &mut self.staged_bytes,
+            Vec::with_capacity(keep),
+        ));
+        let msgs = self
+            .staged
+            .drain(..)
+            .map(|(t, p)| Message::new(bytes.clone(), t, p));
+        self.mailbox.push_many(msgs) != Pushed::Closed
+    }
 }
 
 /// Where a store's answer goes: a caller blocked on a channel, or a proxy's queue.
@@ -248,7 +307,6 @@ pub(crate) struct Reactor {
     id: EndpointId,
     cfg: Config,
     commands: Receiver<Command>,
-    publications: Receiver<Vec<u8>>,
     listeners: TokenMap<TcpListener>,
     conns: TokenMap<Conn>,
     next_token: usize,
@@ -280,8 +338,12 @@ pub(crate) struct Reactor {
     /// Publications taken from the queue (a buffer of one or more frames, and the offset
     /// of the first not yet routed) that wait for room in a full peer or local subscriber.
     held: Option<(Vec<u8>, usize)>,
+    /// The empty buffer that the next take from the publish queue swaps in.
+    spare: Vec<u8>,
     /// Reused list of the peers a message goes to.
     targets: Vec<Token>,
+    /// Some local subscriber has staged messages.
+    staged_deliveries: bool,
     stores: Vec<StoreSlot>,
     next_store: u64,
     /// The answer queues of store proxies that made requests.
@@ -289,19 +351,13 @@ pub(crate) struct Reactor {
 }
 
 impl Reactor {
-    fn new(
-        poll: Poll,
-        shared: Arc<Shared>,
-        commands: Receiver<Command>,
-        publications: Receiver<Vec<u8>>,
-    ) -> Reactor {
+    fn new(poll: Poll, shared: Arc<Shared>, commands: Receiver<Command>) -> Reactor {
         Reactor {
             poll,
             id: shared.id,
             cfg: shared.config.clone(),
             shared,
             commands,
-            publications,
             listeners: TokenMap::default(),
             conns: TokenMap::default(),
             next_token: 1,
@@ -323,7 +379,9 @@ impl Reactor {
             scratch: Vec::new(),
             paused_reads: Vec::new(),
             held: None,
+            spare: Vec::new(),
             targets: Vec::new(),
+            staged_deliveries: false,
             stores: Vec::new(),
             next_store: 0,
             proxies: Vec::new(),
@@ -374,6 +432,7 @@ impl Reactor {
             self.take_publications();
             self.fire_timers();
             self.flush_stores();
+            self.flush_deliveries();
             self.flush_dirty();
             self.answer_flush_waiters();
             if let Some(deadline) = self.shutting_down {
@@ -473,12 +532,7 @@ impl Reactor {
             } => {
                 let filter: Filter = topics.iter().collect();
                 self.advertise(&topics);
-                self.subs.push(LocalSub {
-                    id,
-                    topics,
-                    filter,
-                    mailbox,
-                });
+                self.subs.push(LocalSub::new(id, topics, filter, mailbox));
                 let _ = reply.send(());
             }
             Command::AddTopic { id, topic, reply } => {
@@ -762,7 +816,10 @@ impl Reactor {
         self.shutting_down = Some(Instant::now() + self.cfg.unpeer_timeout);
         // Deliver what publishers already queued (local subscribers may drop now).
         let mut pending: Vec<(Vec<u8>, usize)> = self.held.take().into_iter().collect();
-        pending.extend(self.publications.try_iter().map(|b| (b, 0)));
+        let mut queued = Vec::new();
+        if self.shared.outbox.take(&mut queued) {
+            pending.push((queued, 0));
+        }
         for (buf, mut off) in pending {
             while let Some(frame) = next_frame(&buf, off) {
                 off += frame.len();
@@ -819,7 +876,7 @@ impl Reactor {
             && self
                 .subs
                 .iter()
-                .any(|s| s.filter.matches(env.topic) && s.mailbox.must_wait())
+                .any(|s| s.filter.matches(env.topic) && s.mailbox.must_wait(s.staged.len()))
     }
 
     fn resume_paused_reads(&mut self) {
@@ -841,7 +898,13 @@ impl Reactor {
         loop {
             if let Some((buf, off)) = self.held.take() {
                 match self.route_batch(buf, off) {
-                    Ok(done) => self.shared.recycle(done),
+                    Ok(mut done) => {
+                        // Keep it as the next spare unless a burst made it huge.
+                        if done.capacity() <= SPARE_MAX {
+                            done.clear();
+                            self.spare = done;
+                        }
+                    }
                     Err(rest) => {
                         self.held = Some(rest);
                         self.publications_pending = true;
@@ -854,24 +917,17 @@ impl Reactor {
                     }
                 }
             }
-            if n == BATCH {
+            if n == TAKES {
                 self.publications_pending = true;
                 self.note_room();
                 return;
             }
-            let next = match self.publications.try_recv() {
-                Err(_) => {
-                    // Clear the wake flag only once the queue looked empty, then look again:
-                    // a publisher that saw the flag set did not wake us.
-                    self.shared.publish_wake.store(false, Ordering::SeqCst);
-                    self.publications.try_recv()
-                }
-                ok => ok,
-            };
-            match next {
-                Ok(buf) => self.held = Some((buf, 0)),
-                Err(_) => break,
+            let mut buf = std::mem::take(&mut self.spare);
+            if !self.shared.outbox.take(&mut buf) {
+                self.spare = buf;
+                break;
             }
+            self.held = Some((buf, 0));
             n += 1;
         }
         self.publications_pending = false;
@@ -881,7 +937,7 @@ impl Reactor {
 
     /// Publishers that found the queue full learn through their fd that it has room again.
     fn note_room(&self) {
-        if self.shared.room.is_marked_full() && !self.shared.publications.is_full() {
+        if self.shared.room.is_marked_full() && !self.shared.outbox.is_full() {
             self.shared.room.mark_room();
         }
     }
@@ -943,7 +999,7 @@ impl Reactor {
         // As in Broker (spec §4.7), an endpoint's own publications do not reach its own
         // subscribers, unless addressed to itself.
         if receiver == self.id {
-            self.deliver_local(frame, &env);
+            self.deliver_local(&env);
         }
         let mut targets = std::mem::take(&mut self.targets);
         targets.extend(
@@ -996,22 +1052,29 @@ impl Reactor {
         }
     }
 
-    fn deliver_local(&mut self, frame: &[u8], env: &Envelope) {
+    /// Stages a data message for the local subscribers whose filters match; the end of the
+    /// batch ([`Reactor::flush_deliveries`]) hands them over.
+    fn deliver_local(&mut self, env: &Envelope) {
         if env.kind != EnvelopeType::Data {
             return;
         }
-        let mut shared: Option<Arc<[u8]>> = None;
-        // Frame layout: length prefix, header, topic, payload.
-        let base = 4 + envelope::HEADER_LEN;
-        let topic = (base, base + env.topic.len());
-        let payload = (topic.1, frame.len());
-        self.subs.retain(|s| {
-            if !s.filter.matches(env.topic) {
-                return true;
+        let mut gone = false;
+        for s in &mut self.subs {
+            if s.filter.matches(env.topic) && !s.stage(env.topic, env.payload) {
+                gone = true;
             }
-            let bytes = shared.get_or_insert_with(|| Arc::from(frame)).clone();
-            s.mailbox.push(Message::new(bytes, topic, payload)) != Pushed::Closed
-        });
+        }
+        self.staged_deliveries = true;
+        if gone {
+            self.flush_deliveries();
+        }
+    }
+
+    /// Hands staged messages to their subscribers, and forgets subscribers that are gone.
+    fn flush_deliveries(&mut self) {
+        if std::mem::take(&mut self.staged_deliveries) {
+            self.subs.retain_mut(LocalSub::flush);
+        }
     }
 
     // ---- stores ----
@@ -1149,7 +1212,7 @@ impl Reactor {
                     let mut frame = Vec::with_capacity(128);
                     if envelope::write_data(&mut frame, self.id, self.id, &topic, &data).is_ok() {
                         if let Ok(env) = Envelope::parse(&frame[4..]) {
-                            self.deliver_local(&frame, &env);
+                            self.deliver_local(&env);
                         }
                     }
                 }
@@ -1355,13 +1418,11 @@ impl Reactor {
             {
                 break;
             }
-            let handshake = matches!(c.phase, Phase::Handshake(_));
-            let reader = if handshake {
-                FrameReader::handshake()
-            } else {
-                FrameReader::phase3()
+            if !matches!(c.phase, Phase::Handshake(_)) {
+                self.process_frames(token);
+                break;
             }
-            .with_max_payload(self.cfg.max_frame_size);
+            let reader = FrameReader::handshake().with_max_payload(self.cfg.max_frame_size);
             match reader.next_frame(c.unread()) {
                 Err(e) => {
                     self.close(
@@ -1376,27 +1437,13 @@ impl Reactor {
                 }
                 Ok((Some(payload), consumed)) => {
                     scratch.clear();
-                    scratch.extend_from_slice(&(payload.len() as u32).to_be_bytes());
                     scratch.extend_from_slice(payload);
-                    if handshake {
-                        c.consume(consumed);
-                        let step = match &mut c.phase {
-                            Phase::Handshake(h) => h.on_frame(&scratch[4..]),
-                            _ => unreachable!("checked above"),
-                        };
-                        self.apply_step(token, step);
-                    } else if self.phase3_frame(token, &mut scratch) {
-                        if let Some(c) = self.conns.get_mut(&token) {
-                            c.consume(consumed);
-                        }
-                    } else {
-                        // A full local subscriber: keep the frame, stop reading.
-                        if let Some(c) = self.conns.get_mut(&token) {
-                            c.read_paused = true;
-                            self.paused_reads.push(token);
-                        }
-                        break;
-                    }
+                    c.consume(consumed);
+                    let step = match &mut c.phase {
+                        Phase::Handshake(h) => h.on_frame(&scratch),
+                        _ => unreachable!("checked above"),
+                    };
+                    self.apply_step(token, step);
                 }
             }
         }
@@ -1404,6 +1451,54 @@ impl Reactor {
             c.compact_input();
         }
         self.scratch = scratch;
+        // Hand each chunk's messages over at once, so that subscribers work beside the
+        // reading.
+        self.flush_deliveries();
+    }
+
+    /// Handles the complete frames of a peered connection's input where they lie (the
+    /// buffer is taken out of the connection meanwhile), until one must wait for a full
+    /// local subscriber or the connection changes state.
+    fn process_frames(&mut self, token: Token) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let (mut input, mut pos, end) = c.take_input();
+        let reader = FrameReader::phase3().with_max_payload(self.cfg.max_frame_size);
+        let mut violation = None;
+        loop {
+            let len = match reader.next_frame(&input[pos..end]) {
+                Err(e) => {
+                    violation = Some(e);
+                    break;
+                }
+                Ok((None, _)) => break,
+                Ok((Some(payload), _)) => payload.len(),
+            };
+            let frame = &mut input[pos..pos + 4 + len];
+            if !self.phase3_frame(token, frame) {
+                // A full local subscriber: keep the frame, stop reading.
+                if let Some(c) = self.conns.get_mut(&token) {
+                    c.read_paused = true;
+                    self.paused_reads.push(token);
+                }
+                break;
+            }
+            pos += 4 + len;
+            match self.conns.get(&token) {
+                Some(c) if c.linger.is_none() && matches!(c.phase, Phase::Peered { .. }) => {}
+                _ => break,
+            }
+        }
+        if let Some(c) = self.conns.get_mut(&token) {
+            c.restore_input(input, pos, end);
+        }
+        if let Some(e) = violation {
+            self.close(
+                token,
+                Close::Failed(ErrorCode::InvalidMessage, format!("framing violation: {e}")),
+            );
+        }
     }
 
     fn remote_status(&self, remote: EndpointId, token: Token) -> RemoteStatus {
@@ -1539,6 +1634,9 @@ impl Reactor {
             }
         };
         let (kind, sender, receiver) = (env.kind, env.sender, env.receiver);
+        // The topic's place in the frame: length prefix, header, topic.
+        let base = 4 + envelope::HEADER_LEN;
+        let topic = (base, base + env.topic.len());
         match kind {
             EnvelopeType::Data => {
                 if let Err(e) = bin::validate(env.payload) {
@@ -1553,10 +1651,10 @@ impl Reactor {
                     c.malformed_in_a_row = 0;
                 }
                 if receiver == self.id || (!locally_originated && receiver.is_nil()) {
-                    self.deliver_local(frame, &env);
+                    self.deliver_local(&env);
                 }
                 if !self.cfg.disable_forwarding && receiver != self.id {
-                    self.forward(token, from, frame);
+                    self.forward(token, from, receiver, topic, frame);
                 }
             }
             EnvelopeType::Command => {
@@ -1573,7 +1671,7 @@ impl Reactor {
                     }
                 }
                 if !self.cfg.disable_forwarding && receiver != self.id {
-                    self.forward(token, from, frame);
+                    self.forward(token, from, receiver, topic, frame);
                 }
             }
             EnvelopeType::RoutingUpdate => match Filter::decode(env.payload) {
@@ -1609,41 +1707,47 @@ impl Reactor {
         true
     }
 
-    /// Forwards a data frame from peer `from` to the other peers whose filters match.
-    fn forward(&mut self, source: Token, from: EndpointId, frame: &mut [u8]) {
-        let Ok(env) = Envelope::parse(&frame[4..]) else {
-            return;
-        };
-        let (receiver, topic) = (env.receiver, env.topic);
-        let targets: Vec<Token> = self
-            .conns
-            .iter()
-            .filter(|(t, c)| {
-                **t != source
-                    && match &c.phase {
-                        Phase::Peered { remote, filter } => {
-                            *remote != from
-                                && c.bye.is_none()
-                                && if receiver.is_nil() {
-                                    filter.matches(topic)
-                                } else {
-                                    *remote == receiver
-                                }
+    /// Forwards a frame from peer `from` (received on `source`) to the other peers whose
+    /// filters match `topic`, or to `receiver`.
+    fn forward(
+        &mut self,
+        source: Token,
+        from: EndpointId,
+        receiver: EndpointId,
+        topic_range: (usize, usize),
+        frame: &mut [u8],
+    ) {
+        let mut targets = std::mem::take(&mut self.targets);
+        let topic = &frame[topic_range.0..topic_range.1];
+        targets.extend(
+            self.conns
+                .iter()
+                .filter(|(t, c)| {
+                    **t != source
+                        && match &c.phase {
+                            Phase::Peered { remote, filter } => {
+                                *remote != from
+                                    && c.bye.is_none()
+                                    && if receiver.is_nil() {
+                                        filter.matches(topic)
+                                    } else {
+                                        *remote == receiver
+                                    }
+                            }
+                            _ => false,
                         }
-                        _ => false,
-                    }
-            })
-            .map(|(t, _)| *t)
-            .collect();
-        if targets.is_empty() {
-            return;
+                })
+                .map(|(t, _)| *t),
+        );
+        if !targets.is_empty()
+            && envelope::restamp(&mut frame[4..], self.id, crate::wire::DEFAULT_TTL).is_ok()
+        {
+            for &t in &targets {
+                self.queue_frame(t, frame);
+            }
         }
-        if envelope::restamp(&mut frame[4..], self.id, crate::wire::DEFAULT_TTL).is_err() {
-            return;
-        }
-        for t in targets {
-            self.queue_frame(t, frame);
-        }
+        targets.clear();
+        self.targets = targets;
     }
 
     /// A malformed message inside a well-formed frame: dropped and reported; a run of them
@@ -1700,7 +1804,7 @@ impl Reactor {
         if self.flush_waiters.is_empty() {
             return;
         }
-        let idle = self.publications.is_empty()
+        let idle = self.shared.outbox.is_empty()
             && !self.publications_pending
             && self.conns.values().all(|c| c.output_empty());
         if idle {
@@ -1914,7 +2018,9 @@ impl Drop for Reactor {
                 mailbox.close();
             }
         }
-        // Publishers waiting on their fd must wake up and learn that the endpoint is gone.
+        // Publishers waiting on their fd or blocked in a publish must wake up and learn that
+        // the endpoint is gone.
+        self.shared.outbox.close();
         self.shared.room.mark_room();
         for s in &self.subs {
             s.mailbox.close();
