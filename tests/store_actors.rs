@@ -162,6 +162,22 @@ impl Net {
         }
     }
 
+    /// Waits (in real time, at most 10 s) until every master's backend has made its
+    /// changes durable, as if disks took no time: an SQLite master acknowledges a clone's
+    /// write only once its writer thread has committed it.
+    fn settle_disks(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        for n in &self.nodes {
+            if let (Actor::M(m), true) = (&n.actor, n.alive) {
+                let b = m.backend();
+                while b.durable() < b.written() {
+                    assert!(std::time::Instant::now() < deadline, "the disk is stuck");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+
     /// Delivers everything queued, and what that causes, in order.
     fn run(&mut self) {
         while let Some((from, topic, to, cmd)) = self.queue.pop_front() {
@@ -197,6 +213,7 @@ impl Net {
 
     fn tick(&mut self, n: usize) {
         for _ in 0..n {
+            self.settle_disks();
             self.now = Timestamp(self.now.0 + TICK.as_nanos() as i64);
             for i in 0..self.nodes.len() {
                 if self.nodes[i].alive {

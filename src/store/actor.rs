@@ -50,6 +50,11 @@ pub enum Op {
     /// Answers once every write issued so far through this actor has been applied (and, on a
     /// clone, acknowledged by the master): Broker's `await_idle`.
     AwaitIdle,
+    /// Not an operation: the master's backend has made more changes durable, so the master
+    /// may acknowledge the clones' writes they cover. The SQLite backend's writer sends it
+    /// after each commit (see [`crate::store::sqlite::CommitHook`]). Answered with nil.
+    #[doc(hidden)]
+    Durable,
 }
 
 /// What a store actor asks the reactor to do.

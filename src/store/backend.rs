@@ -87,6 +87,20 @@ pub trait Backend: Send {
     /// backend arms its timers from.
     fn expiries(&self) -> BackendResult<Vec<(Data, Timestamp)>>;
 
+    /// How many changes (puts, erases that removed a key, clears) this backend has taken
+    /// since it was opened.
+    fn written(&self) -> u64 {
+        0
+    }
+
+    /// How many of the first [`Backend::written`] changes would survive the process being
+    /// killed now. The master acknowledges a clone's write only once it is durable, so that
+    /// a master restarted on the same storage has every write a clone was told is done. A
+    /// backend that keeps nothing across restarts says all of them.
+    fn durable(&self) -> u64 {
+        self.written()
+    }
+
     /// A failure that happened after the call that caused it had returned (a write-behind
     /// backend's disk error), if any; each is reported once. The master polls this every
     /// tick and reports it as a status.

@@ -930,6 +930,11 @@ impl StoreActor for Clone {
         self.start(now, &mut out);
         if req.op == Op::AwaitIdle {
             self.idle_waiters.push(req.id);
+        } else if req.op == Op::Durable {
+            out.push(StoreOutput::Reply {
+                id: req.id,
+                result: Ok(Data::None),
+            });
         } else if let Some(cmd) = ops::write_command(&req.op, self.me, req.who, req.id) {
             if let Command::PutUnique { who, req_id, .. } = &cmd {
                 self.unique.insert((*who, *req_id));

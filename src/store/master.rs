@@ -8,8 +8,12 @@
 //!   output channel: writes from clones (delivered in order by their writer channels),
 //!   local writes from the API, and expiries, checked every tick.
 //! - Local reads are answered from the backend, local writes once applied (with the error
-//!   when they fail), `AwaitIdle` once every clone has acknowledged every change and every
-//!   writer channel is drained.
+//!   when they fail), `AwaitIdle` once every clone has acknowledged every change, every
+//!   writer channel is drained and the backend has made every change durable.
+//! - A clone's write is acknowledged on its writer channel only once the backend has made
+//!   it durable ([`Backend::durable`]): a master killed and restarted on the same SQLite
+//!   file has every write a clone was told is done. (A local write is answered before the
+//!   disk has it, as the SQLite backend writes behind; `AwaitIdle` waits for the disk.)
 //!
 //! Addressing is spec §7.4's. Where brook goes beyond Broker, compatibly on the wire:
 //! - writer channels are acknowledged on the first tick after progress (Broker waits for
@@ -28,13 +32,13 @@
 use super::actor::{Op, Request, StoreActor, StoreOutput};
 use super::backend::Backend;
 use super::channel::{
-    ChannelConfig, Consumer, ConsumerOutput, Producer, ProducerMsg, ProducerOutput,
+    ChannelConfig, Consumer, ConsumerMsg, ConsumerOutput, Producer, ProducerMsg, ProducerOutput,
 };
 use super::command::{ChannelMsg, Command, EntityId, InternalCommand, clone_topic};
 use super::ops::{self, StoreError, TimerChange};
 use crate::data::{Data, Timestamp};
 use crate::wire::{EndpointId, ErrorCode};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// How a master runs its channels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,6 +63,43 @@ struct Writer {
     input: Consumer<Command>,
     /// The newest cumulative ack sent.
     acked: u64,
+    /// Delivered writes whose changes the backend has not made durable yet: (sequence
+    /// number, [`Backend::written`] after applying it), ascending.
+    undurable: VecDeque<(u64, u64)>,
+}
+
+impl Writer {
+    fn new(config: ChannelConfig) -> Writer {
+        Writer {
+            input: Consumer::new(config),
+            acked: 0,
+            undurable: VecDeque::new(),
+        }
+    }
+
+    /// Records that write `seq` was delivered and applied, leaving `written` changes in
+    /// a backend that has made `durable` of them durable.
+    fn delivered(&mut self, seq: u64, written: u64, durable: u64) {
+        if written > durable || !self.undurable.is_empty() {
+            self.undurable.push_back((seq, written));
+        }
+    }
+
+    /// The highest delivered sequence number whose write is durable, given a backend
+    /// that has made `durable` changes durable: what may be acknowledged.
+    fn durable_seq(&mut self, durable: u64) -> u64 {
+        while self
+            .undurable
+            .front()
+            .is_some_and(|&(_, written)| written <= durable)
+        {
+            self.undurable.pop_front();
+        }
+        match self.undurable.front() {
+            Some(&(seq, _)) => seq - 1,
+            None => self.input.next_seq().saturating_sub(1),
+        }
+    }
 }
 
 /// A store's master (see the module doc).
@@ -129,9 +170,11 @@ impl Master {
         self.expiry_of.get(key).copied()
     }
 
-    /// True when every clone has acknowledged every change and every writer is drained.
+    /// True when every clone has acknowledged every change, every writer is drained and
+    /// the backend has made every change durable.
     pub fn is_idle(&self) -> bool {
-        self.output.is_idle()
+        self.backend.durable() >= self.backend.written()
+            && self.output.is_idle()
             && self.open_handshakes.is_empty()
             && self.writers.values().all(|w| w.input.is_idle())
     }
@@ -319,16 +362,18 @@ impl Master {
     ) {
         for o in outs {
             match o {
-                ConsumerOutput::Send(msg) => {
-                    if let (Some(w), super::channel::ConsumerMsg::CumulativeAck { seq }) =
-                        (self.writers.get_mut(&writer), &msg)
+                ConsumerOutput::Send(mut msg) => {
+                    if let (Some(w), ConsumerMsg::CumulativeAck { seq }) =
+                        (self.writers.get_mut(&writer), &mut msg)
                     {
+                        // Never ahead of the disk.
+                        *seq = (*seq).min(w.durable_seq(self.backend.durable()));
                         w.acked = w.acked.max(*seq);
                     }
                     let cmd = self.command(0, writer, msg.into_command());
                     self.send(out, writer.endpoint, cmd);
                 }
-                ConsumerOutput::Deliver { content, .. } => {
+                ConsumerOutput::Deliver { seq, content } => {
                     let what = content.name();
                     if let Err((code, message)) = self.apply(now, content, out) {
                         self.status(
@@ -336,6 +381,10 @@ impl Master {
                             code,
                             format!("{what} from clone {writer} failed: {message}"),
                         );
+                    }
+                    let (written, durable) = (self.backend.written(), self.backend.durable());
+                    if let Some(w) = self.writers.get_mut(&writer) {
+                        w.delivered(seq, written, durable);
                     }
                 }
                 ConsumerOutput::Lost { seq } => self.status(
@@ -410,13 +459,8 @@ impl StoreActor for Master {
             ChannelMsg::ToConsumer(msg) => {
                 let known = self.writers.contains_key(&sender);
                 if !known && attach {
-                    self.writers.insert(
-                        sender,
-                        Writer {
-                            input: Consumer::new(self.config.channel),
-                            acked: 0,
-                        },
-                    );
+                    self.writers
+                        .insert(sender, Writer::new(self.config.channel));
                 } else if !known || attach {
                     // Actions and heartbeats from strangers, repeated handshakes.
                     return out;
@@ -436,6 +480,15 @@ impl StoreActor for Master {
         let id = req.id;
         if req.op == Op::AwaitIdle {
             self.idle_waiters.push(id);
+            self.answer_idle(&mut out);
+            return out;
+        }
+        if req.op == Op::Durable {
+            out = self.flush(now);
+            out.push(StoreOutput::Reply {
+                id,
+                result: Ok(Data::None),
+            });
             self.answer_idle(&mut out);
             return out;
         }
@@ -507,7 +560,7 @@ impl Master {
         if !writer.input.is_initialized() {
             return;
         }
-        let seq = writer.input.next_seq() - 1;
+        let seq = writer.durable_seq(self.backend.durable());
         if seq > writer.acked {
             writer.acked = seq;
             let cmd = self.command(0, w, Command::CumulativeAck { seq });

@@ -235,7 +235,12 @@ pub fn write_command(op: &Op, publisher: EntityId, who: EntityId, req_id: u64) -
         Op::RemoveFrom(k, index, e) => subtract(k, index.clone(), e),
         Op::Push(k, v, e) => add(k, v.clone(), DataType::Vector, e),
         Op::Pop(k, e) => subtract(k, k.clone(), e),
-        Op::Exists(_) | Op::Get(_) | Op::GetIndexFromValue(..) | Op::Keys | Op::AwaitIdle => {
+        Op::Exists(_)
+        | Op::Get(_)
+        | Op::GetIndexFromValue(..)
+        | Op::Keys
+        | Op::AwaitIdle
+        | Op::Durable => {
             return None;
         }
     })

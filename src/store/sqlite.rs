@@ -18,14 +18,17 @@
 //! queued writes in order, many to a transaction. The queue is unbounded, so a slow disk
 //! costs memory, not latency. A write that fails on disk is reported by
 //! [`Backend::take_failure`]; [`SqliteBackend::flush`] waits for the disk; dropping the
-//! backend writes what is queued and closes the file.
+//! backend writes what is queued and closes the file. The worker counts what it has
+//! committed ([`Backend::durable`]) and calls the [`CommitHook`] after each transaction, so
+//! that the master acknowledges a clone's write only once the file has it.
 
 use super::backend::{Backend, BackendError, BackendResult, MemoryBackend};
 use crate::data::{Data, Table, Timestamp, bin};
 use crossbeam_channel::{Receiver, Sender};
 use rusqlite::{Connection, OptionalExtension, params};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 /// The value brook writes to the `broker_version` row of `meta`: the Broker release whose
@@ -161,6 +164,12 @@ fn enum_option<T: Copy>(
     }
 }
 
+/// What the writer thread calls after each transaction that committed changes, once set.
+/// The endpoint sets it to tell the master that [`Backend::durable`] grew
+/// ([`crate::store::actor::Op::Durable`]), so that acknowledgements of the clones' writes
+/// wait for the disk but not for the next tick.
+pub type CommitHook = Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>;
+
 /// A write on its way to the disk.
 enum Job {
     Put {
@@ -181,6 +190,11 @@ pub struct SqliteBackend {
     cache: MemoryBackend,
     jobs: Option<Sender<Job>>,
     failures: Arc<Mutex<Vec<BackendError>>>,
+    /// Changes handed to the worker, and those it has committed (or failed to: the
+    /// failure is reported, and nobody should wait for them forever).
+    written: u64,
+    committed: Arc<AtomicU64>,
+    hook: CommitHook,
     worker: Option<JoinHandle<()>>,
     path: PathBuf,
 }
@@ -231,14 +245,21 @@ impl SqliteBackend {
         let (tx, rx) = crossbeam_channel::unbounded();
         let failures = Arc::new(Mutex::new(Vec::new()));
         let reported = failures.clone();
+        let committed = Arc::new(AtomicU64::new(0));
+        let done = committed.clone();
+        let hook = CommitHook::default();
+        let call = hook.clone();
         let worker = std::thread::Builder::new()
             .name("brook-sqlite".into())
-            .spawn(move || write_behind(conn, rx, reported))
+            .spawn(move || write_behind(conn, rx, reported, done, call))
             .map_err(|e| BackendError::new(format!("cannot start the SQLite writer: {e}")))?;
         Ok(SqliteBackend {
             cache,
             jobs: Some(tx),
             failures,
+            written: 0,
+            committed,
+            hook,
             worker: Some(worker),
             path: path.clone(),
         })
@@ -247,6 +268,11 @@ impl SqliteBackend {
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The hook the writer thread calls after each commit; set it once.
+    pub fn commit_hook(&self) -> CommitHook {
+        self.hook.clone()
     }
 
     /// Blocks until every write so far is committed to the file. Not for the reactor.
@@ -261,12 +287,21 @@ impl SqliteBackend {
         }
     }
 
-    fn send(&self, job: Job) {
-        if let Some(jobs) = &self.jobs
-            && jobs.send(job).is_err()
-            && let Ok(mut f) = self.failures.lock()
-        {
+    fn send(&self, job: Job) -> bool {
+        let sent = self
+            .jobs
+            .as_ref()
+            .is_some_and(|jobs| jobs.send(job).is_ok());
+        if !sent && let Ok(mut f) = self.failures.lock() {
             f.push(BackendError::new("the SQLite writer has stopped"));
+        }
+        sent
+    }
+
+    /// Hands a change to the worker.
+    fn change(&mut self, job: Job) {
+        if self.send(job) {
+            self.written += 1;
         }
     }
 }
@@ -305,20 +340,20 @@ impl Backend for SqliteBackend {
             value: encode(&value)?,
             expiry: expiry.map(|t| t.0),
         };
-        self.send(job);
+        self.change(job);
         self.cache.put(key, value, expiry)
     }
 
     fn erase(&mut self, key: &Data) -> BackendResult<Option<Data>> {
         let old = self.cache.erase(key)?;
         if old.is_some() {
-            self.send(Job::Erase { key: encode(key)? });
+            self.change(Job::Erase { key: encode(key)? });
         }
         Ok(old)
     }
 
     fn clear(&mut self) -> BackendResult<()> {
-        self.send(Job::Clear);
+        self.change(Job::Clear);
         self.cache.clear()
     }
 
@@ -336,6 +371,14 @@ impl Backend for SqliteBackend {
 
     fn expiries(&self) -> BackendResult<Vec<(Data, Timestamp)>> {
         self.cache.expiries()
+    }
+
+    fn written(&self) -> u64 {
+        self.written
+    }
+
+    fn durable(&self) -> u64 {
+        self.committed.load(Ordering::Acquire)
     }
 
     fn take_failure(&mut self) -> Option<BackendError> {
@@ -451,8 +494,15 @@ fn remove_database(path: &Path) -> std::io::Result<()> {
 }
 
 /// The worker: applies jobs in order, as many as are queued (up to [`MAX_BATCH`]) in one
-/// transaction, until the queue closes.
-fn write_behind(mut conn: Connection, rx: Receiver<Job>, failures: Arc<Mutex<Vec<BackendError>>>) {
+/// transaction, and counts them in `committed` once the transaction is over, until the
+/// queue closes.
+fn write_behind(
+    mut conn: Connection,
+    rx: Receiver<Job>,
+    failures: Arc<Mutex<Vec<BackendError>>>,
+    committed: Arc<AtomicU64>,
+    hook: CommitHook,
+) {
     let fail = |e: String| {
         if let Ok(mut f) = failures.lock() {
             f.push(BackendError::new(e));
@@ -479,6 +529,7 @@ fn write_behind(mut conn: Connection, rx: Receiver<Job>, failures: Arc<Mutex<Vec
                 j => Some(j),
             })
             .collect();
+        let changes = writes.len() as u64;
         let result = (|| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             {
@@ -504,6 +555,12 @@ fn write_behind(mut conn: Connection, rx: Receiver<Job>, failures: Arc<Mutex<Vec
         })();
         if let Err(e) = result {
             fail(format!("SQLite write failed: {e}"));
+        }
+        committed.fetch_add(changes, Ordering::Release);
+        if changes > 0
+            && let Some(f) = hook.get()
+        {
+            f();
         }
         for done in flushes {
             let _ = done.send(());
