@@ -130,6 +130,16 @@ impl<T> Mailbox<T> {
         self
     }
 
+    /// Slots free for the producer: unlimited unless the policy is `Block` (the others
+    /// make room as they push).
+    pub(crate) fn free_slots(&self) -> usize {
+        if self.policy != OverflowPolicy::Block {
+            return usize::MAX;
+        }
+        let cap = self.rx.capacity().unwrap_or(usize::MAX);
+        cap.saturating_sub(self.rx.len())
+    }
+
     /// For policy `Block`: true (and remembered, so that the consumer wakes the producer)
     /// when the queue has no room for another item besides `staged` ones the producer
     /// holds for it.

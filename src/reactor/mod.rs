@@ -189,6 +189,9 @@ struct LocalSub {
     /// and each one's ranges in that buffer. [`LocalSub::flush`] hands them over.
     staged_bytes: Vec<u8>,
     staged: Vec<((u32, u32), (u32, u32))>,
+    /// A lower bound of the free slots in the mailbox for staged messages: looked up again
+    /// only when the staged messages reach it.
+    room: usize,
 }
 
 /// Staged bytes past which a subscriber's messages are handed over at once.
@@ -203,7 +206,17 @@ impl LocalSub {
             mailbox,
             staged_bytes: Vec::new(),
             staged: Vec::new(),
+            room: 0,
         }
+    }
+
+    /// True if one more message would overfill a mailbox with policy `Block`.
+    fn must_wait(&mut self) -> bool {
+        if self.staged.len() < self.room {
+            return false;
+        }
+        self.room = self.mailbox.free_slots();
+        self.staged.len() >= self.room && self.mailbox.must_wait(self.staged.len())
     }
 
     /// Stages a message; false if the subscriber is gone.
@@ -233,6 +246,7 @@ impl LocalSub {
             &mut self.staged_bytes,
             Vec::with_capacity(keep),
         ));
+        self.room = self.room.saturating_sub(self.staged.len());
         let msgs = self
             .staged
             .drain(..)
@@ -344,6 +358,11 @@ pub(crate) struct Reactor {
     targets: Vec<Token>,
     /// Some local subscriber has staged messages.
     staged_deliveries: bool,
+    /// The indices in `subs` of the subscribers that match `matched_topic`, while
+    /// `matched_valid` (cleared whenever `subs` changes).
+    matched: Vec<usize>,
+    matched_topic: Vec<u8>,
+    matched_valid: bool,
     stores: Vec<StoreSlot>,
     next_store: u64,
     /// The answer queues of store proxies that made requests.
@@ -382,6 +401,9 @@ impl Reactor {
             spare: Vec::new(),
             targets: Vec::new(),
             staged_deliveries: false,
+            matched: Vec::new(),
+            matched_topic: Vec::new(),
+            matched_valid: false,
             stores: Vec::new(),
             next_store: 0,
             proxies: Vec::new(),
@@ -533,6 +555,7 @@ impl Reactor {
                 let filter: Filter = topics.iter().collect();
                 self.advertise(&topics);
                 self.subs.push(LocalSub::new(id, topics, filter, mailbox));
+                self.matched_valid = false;
                 let _ = reply.send(());
             }
             Command::AddTopic { id, topic, reply } => {
@@ -540,6 +563,7 @@ impl Reactor {
                     s.filter.add(&topic);
                     s.topics.push(topic.clone());
                 }
+                self.matched_valid = false;
                 self.advertise(&[topic]);
                 let _ = reply.send(());
             }
@@ -548,10 +572,12 @@ impl Reactor {
                     s.topics.retain(|t| *t != topic);
                     s.filter = s.topics.iter().collect();
                 }
+                self.matched_valid = false;
                 let _ = reply.send(());
             }
             Command::Unsubscribe { id } => {
                 self.subs.retain(|s| s.id != id);
+                self.matched_valid = false;
                 self.status_subs.retain(|s| s.id != id);
             }
             Command::StatusSubscribe {
@@ -855,28 +881,49 @@ impl Reactor {
     }
 
     /// True while the next held-back publication still finds a full local subscriber.
-    fn held_waits(&self) -> bool {
-        self.held
-            .as_ref()
-            .and_then(|(buf, off)| next_frame(buf, *off))
-            .is_some_and(|frame| self.frame_must_wait(frame))
+    fn held_waits(&mut self) -> bool {
+        let Some((buf, off)) = self.held.take() else {
+            return false;
+        };
+        let wait = next_frame(&buf, off).is_some_and(|frame| self.frame_must_wait(frame));
+        self.held = Some((buf, off));
+        wait
     }
 
     /// A local publication waits only if it is for this endpoint itself (the others never
     /// reach local subscribers).
-    fn frame_must_wait(&self, frame: &[u8]) -> bool {
+    fn frame_must_wait(&mut self, frame: &[u8]) -> bool {
         Envelope::parse(&frame[4..])
             .is_ok_and(|env| env.receiver == self.id && self.local_must_wait(&env))
     }
 
     /// True if delivering `env` locally would overfill a subscriber with policy `Block`.
-    fn local_must_wait(&self, env: &Envelope) -> bool {
-        env.kind == EnvelopeType::Data
-            && (env.receiver.is_nil() || env.receiver == self.id)
-            && self
-                .subs
+    fn local_must_wait(&mut self, env: &Envelope) -> bool {
+        if env.kind != EnvelopeType::Data || !(env.receiver.is_nil() || env.receiver == self.id) {
+            return false;
+        }
+        self.match_subs(env.topic);
+        let subs = &mut self.subs;
+        self.matched.iter().any(|&i| subs[i].must_wait())
+    }
+
+    /// Sets `matched` to the local subscribers whose filters match `topic` (remembered for
+    /// the next message on the same topic until the subscriptions change).
+    fn match_subs(&mut self, topic: &[u8]) {
+        if self.matched_valid && self.matched_topic == topic {
+            return;
+        }
+        self.matched.clear();
+        self.matched.extend(
+            self.subs
                 .iter()
-                .any(|s| s.filter.matches(env.topic) && s.mailbox.must_wait(s.staged.len()))
+                .enumerate()
+                .filter(|(_, s)| s.filter.matches(topic))
+                .map(|(i, _)| i),
+        );
+        self.matched_topic.clear();
+        self.matched_topic.extend_from_slice(topic);
+        self.matched_valid = true;
     }
 
     fn resume_paused_reads(&mut self) {
@@ -1058,9 +1105,10 @@ impl Reactor {
         if env.kind != EnvelopeType::Data {
             return;
         }
+        self.match_subs(env.topic);
         let mut gone = false;
-        for s in &mut self.subs {
-            if s.filter.matches(env.topic) && !s.stage(env.topic, env.payload) {
+        for &i in &self.matched {
+            if !self.subs[i].stage(env.topic, env.payload) {
                 gone = true;
             }
         }
@@ -1073,7 +1121,11 @@ impl Reactor {
     /// Hands staged messages to their subscribers, and forgets subscribers that are gone.
     fn flush_deliveries(&mut self) {
         if std::mem::take(&mut self.staged_deliveries) {
+            let before = self.subs.len();
             self.subs.retain_mut(LocalSub::flush);
+            if self.subs.len() != before {
+                self.matched_valid = false;
+            }
         }
     }
 
