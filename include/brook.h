@@ -1460,6 +1460,43 @@ brook_status brook_subscriber_poll(brook_subscriber *subscriber,
                                    size_t *out_n);
 
 /**
+ * Takes up to `max` messages and copies them into `buf`, which has room for `len` bytes,
+ * waiting up to `timeout_ms` milliseconds for the first one (0: do not wait; negative: wait
+ * until one arrives or the endpoint shuts down); after the first, only messages already
+ * waiting are taken. One call a batch and no message objects: the receive path for
+ * bindings.
+ *
+ * The messages are written back to back, in the order they arrived, each as
+ * `[u32 topic_len][u32 payload_len][topic][payload]`: the two lengths are little-endian
+ * and unaligned (read them with memcpy), the topic is not NUL-terminated, and the payload
+ * is the value in Broker's binary format v1, as from brook_message_payload(). `*out_n`
+ * receives the number of messages written, `*out_used` the bytes written.
+ *
+ * A message that does not fit in the room left is not lost: it stays with the subscriber,
+ * ahead of the queue, and `*out_needed` receives the bytes it takes (8 + topic_len +
+ * payload_len); `*out_needed` is 0 when no message is held back. So when `buf` is too
+ * small for the next message, the call writes none and sets `*out_needed`: call again with
+ * at least that many bytes. A held message comes first from every receive call and counts
+ * in brook_subscriber_available(), but the file descriptor does not show it: while
+ * `*out_needed` is not 0, call again before waiting on the descriptor.
+ *
+ * `buf` may be NULL when `len` is 0. With `max` 0 the call takes nothing, sets `*out_n` and
+ * `*out_used` to 0 and `*out_needed` as above.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if a pointer is NULL, BROOK_STATUS_CLOSED instead of
+ * 0 messages once the endpoint has shut down and every message has been taken. No message
+ * within the timeout is BROOK_STATUS_OK with `*out_n` 0. Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_subscriber_poll_into(brook_subscriber *subscriber,
+                                        int64_t timeout_ms,
+                                        size_t max,
+                                        uint8_t *buf,
+                                        size_t len,
+                                        size_t *out_n,
+                                        size_t *out_used,
+                                        size_t *out_needed);
+
+/**
  * The number of messages waiting to be taken.
  *
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
@@ -1478,8 +1515,9 @@ brook_status brook_subscriber_dropped(const brook_subscriber *subscriber, uint64
 
 /**
  * A file descriptor that is readable while messages wait, and once the endpoint has shut
- * down (level-triggered, for poll(), select() or epoll). Take messages with
- * brook_subscriber_next() or brook_subscriber_poll(); never read, write or close the
+ * down (level-triggered, for poll(), select() or epoll). It does not show a message that
+ * brook_subscriber_poll_into() held back. Take messages with brook_subscriber_next(),
+ * brook_subscriber_poll() or brook_subscriber_poll_into(); never read, write or close the
  * descriptor yourself.
  *
  * Borrowed: `*out_fd` is valid until `subscriber` is freed.

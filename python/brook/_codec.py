@@ -635,6 +635,102 @@ def _event(buf, imm, exact):
     return (_ONE, _ONE, (name, tuple(args)))
 
 
+_RECORD_HEAD = struct.Struct("<II").unpack_from
+
+
+def _event_head(buf, q, r):
+    """For a payload at buf[q:r] that starts like a Zeek event without metadata, whose
+    name and argument count are below 128: (head, name, argument count), where head is the
+    bytes before the first argument. None otherwise."""
+    if r - q < 26 or buf[q + 20] != VECTOR or buf[q + 21] != 2 or buf[q + 22] != STRING:
+        return None
+    n = buf[q + 23]
+    a = q + 24 + n
+    if n >= 0x80 or a + 2 > r or buf[a] != VECTOR or buf[a + 1] >= 0x80:
+        return None
+    name = buf[q + 24:a]
+    try:
+        name = name.decode()
+    except UnicodeDecodeError:
+        pass
+    return buf[q:a + 2], name, buf[a + 1]
+
+
+def decode_messages(buf, immutable, topics):
+    """The (topic, value) pairs in `buf`, as brook_subscriber_poll_into() writes them: one
+    record a message, [u32 topic_len][u32 payload_len][topic][payload], the lengths
+    little-endian. `topics` caches topic bytes to str (at most 4096 of them). Raises
+    DecodeError for a malformed payload, as decode() does.
+
+    The hot path of a Python subscriber, so one loop with a shortcut for what a stream
+    mostly holds: the topic of the record before, a count, and a Zeek event without
+    metadata whose head (everything before its first argument) is the head of the event
+    before. Anything else, malformed input included, goes through decode(). The shortcut
+    may read past the end `r` of a record only by moving `a` past `r`, which is checked
+    before the value is used."""
+    out = []
+    append = out.append
+    end = len(buf)
+    p = 0
+    last_t = None
+    topic = None
+    head = b"\xff"  # matches no payload: no value starts with the tag 255
+    name = None
+    nargs = 0
+    new = object.__new__
+    u64 = _U64_AT
+    i64 = _I64_AT
+    while p < end:
+        tl, pl = _RECORD_HEAD(buf, p)
+        q = p + 8 + tl
+        r = q + pl
+        if last_t is None or q - p - 8 != len(last_t) or not buf.startswith(last_t, p + 8):
+            last_t = buf[p + 8:q]
+            topic = topics.get(last_t)
+            if topic is None:
+                topic = last_t.decode("utf-8", "surrogateescape")
+                if len(topics) < 4096:
+                    topics[last_t] = topic
+        p = r
+        if not buf.startswith(head, q):
+            if pl == 9 and buf[q] == COUNT:
+                c = new(Count)
+                c.value = u64(buf, q + 1)[0]
+                append((topic, c))
+                continue
+            if not buf.startswith(_EVENT_HEAD, q):
+                append((topic, decode(buf[q:r], immutable)))
+                continue
+            got = _event_head(buf, q, r)
+            if got is None:
+                append((topic, decode(buf[q:r], immutable)))
+                continue
+            head, name, nargs = got
+        a = q + len(head)
+        args = []
+        try:
+            for _ in range(nargs):
+                tag = buf[a]
+                if tag == COUNT:
+                    c = new(Count)
+                    c.value = u64(buf, a + 1)[0]
+                    args.append(c)
+                    a += 9
+                elif tag == INTEGER:
+                    args.append(i64(buf, a + 1)[0])
+                    a += 9
+                else:
+                    v, a = _value(buf, a, immutable, 3, False)
+                    args.append(v)
+        except (IndexError, struct.error, _Truncated, _BadByte, _TooDeep, RecursionError):
+            a = -1
+        if a != r:
+            append((topic, decode(buf[q:r], immutable)))  # says what is wrong
+            continue
+        append((topic, (_ONE, _ONE, (name, tuple(args)))))
+    return out
+
+
 def decode(buf, immutable=False, exact=False):
     """The Python value of exactly one bin-v1 value; trailing bytes are an error. With
     `exact`, timestamps and timespans come as brook.Timestamp and brook.Timespan, which keep

@@ -18,7 +18,7 @@ import ctypes.util
 import os
 import re
 
-__all__ = ["lib", "raw", "path", "has_stores", "all_prototypes", "parse_prototype"]
+__all__ = ["lib", "path", "has_stores", "all_prototypes", "parse_prototype"]
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _NAME = "libbrook.so"
@@ -53,12 +53,6 @@ def _load():
 
 
 lib, path = _load()
-
-# A second handle on the same library, for the few calls on the receive path: without
-# argtypes, ctypes skips a from_param conversion per argument (about 150 ns of 450 ns a
-# call), and the callers there pass only c_void_p objects and byref() of ctypes values,
-# which ctypes passes as they are. Everything else goes through `lib`.
-raw = ctypes.CDLL(path)
 
 P = ctypes.c_void_p
 PP = ctypes.POINTER(ctypes.c_void_p)
@@ -258,6 +252,7 @@ brook_status brook_endpoint_flush(brook_endpoint *endpoint)
 brook_status brook_endpoint_subscribe(brook_endpoint *endpoint, const char *const *topics, size_t n_topics, brook_subscriber **out_subscriber)
 brook_status brook_subscriber_next(brook_subscriber *subscriber, int64_t timeout_ms, brook_message **out_message)
 brook_status brook_subscriber_poll(brook_subscriber *subscriber, brook_message **out_messages, size_t max, size_t *out_n)
+brook_status brook_subscriber_poll_into(brook_subscriber *subscriber, int64_t timeout_ms, size_t max, uint8_t *buf, size_t len, size_t *out_n, size_t *out_used, size_t *out_needed)
 brook_status brook_subscriber_available(const brook_subscriber *subscriber, size_t *out_n)
 brook_status brook_subscriber_dropped(const brook_subscriber *subscriber, uint64_t *out_n)
 brook_status brook_subscriber_fd(const brook_subscriber *subscriber, int *out_fd)
@@ -367,10 +362,6 @@ has_stores = hasattr(lib, "brook_endpoint_attach_master")
 if has_stores:
     for _p in _prototypes(STORE_SIGNATURES):
         declare(lib, _p)
-
-for _name in ("brook_message_topic", "brook_message_payload"):
-    getattr(raw, _name).restype = ctypes.c_int
-raw.brook_message_free.restype = None
 
 
 def all_prototypes():

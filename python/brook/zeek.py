@@ -1,18 +1,34 @@
-"""Zeek's messages over Broker: events, as in Broker's ``broker.zeek`` module.
+"""Zeek's messages over Broker, as in Broker's ``broker.zeek`` module, plus the message
+types that module leaves out.
 
-A Zeek event travels as one value, ``(1, 1, (name, (args...), [metadata]))``.
-``Event("ping", 1, "x")`` makes one to publish; ``Event(value)`` reads one from a received
-message's value (its shape is checked when you ask for its parts, or by ``valid()``).
+Every Zeek message travels as one value, ``(1, type, content)``: an Event is
+``(1, 1, (name, (args...), [metadata]))``. ``Event("ping", 1, "x")`` makes one to publish;
+``Event(value)`` reads one from a received message's value (its shape is checked when you
+ask for its parts, or by ``valid()``). LogCreate (2), LogWrite (3), IdentifierUpdate (4)
+and Batch (5) work the same way, and ``message(value)`` picks the class from the type.
 """
+
+import datetime
 
 from . import _codec, _errors
 from ._data import Data, ImmutableData
-from ._types import Count, Timestamp, ns_datetime
+from ._types import Count, Enum, Timestamp, ns_datetime
 
-__all__ = ["Event", "SafeEvent", "MetadataType"]
+__all__ = [
+    "Message",
+    "Event",
+    "SafeEvent",
+    "LogCreate",
+    "LogWrite",
+    "IdentifierUpdate",
+    "Batch",
+    "MetadataType",
+    "message",
+]
 
 _FORMAT_VERSION = Count(1)
 _EVENT = Count(1)
+_ONE = _codec._ONE  # what the decoder puts in the first two fields of an event
 
 
 class MetadataType:
@@ -26,13 +42,29 @@ def _mismatch(message):
     return _errors.TypeMismatch(_errors.Status.TYPE_MISMATCH, message)
 
 
-class Event:
+class Message:
+    """What every Zeek message has, as Broker's ``broker.zeek.Message``: ``as_data()``,
+    ``valid()``, and its type number in ``TYPE``."""
+
+    __slots__ = ()
+    TYPE = 0
+
+    def valid(self):
+        raise NotImplementedError
+
+    def as_data(self):
+        """The message as the value Zeek sends."""
+        return Data(self)
+
+
+class Event(Message):
     """A Zeek event: ``Event(name, *args, metadata=None)``, or ``Event(value)`` for the value
     of a received message. ``metadata`` is a list of ``(key, value)`` pairs or a dict; keys
     become counts, and key 1 (MetadataType.NetworkTimestamp) is the network time, a
     datetime or Timestamp."""
 
     __slots__ = ("_name", "_args", "_metadata", "_raw", "_error")
+    TYPE = 1
 
     def __init__(self, *args, metadata=None):
         self._raw = None
@@ -57,6 +89,15 @@ class Event:
             self._metadata = meta
 
     def _parse(self, value):
+        # What a subscriber hands out for an event without metadata, checked in a few steps.
+        if type(value) is tuple and len(value) == 3 and value[0] is _ONE and value[1] is _ONE:
+            content = value[2]
+            if type(content) is tuple and len(content) == 2:
+                name, args = content
+                if type(name) is str and type(args) is tuple:
+                    self._raw = value
+                    self._name, self._args, self._metadata = name, list(args), None
+                    return
         if isinstance(value, Data):
             value = Data.to_py(value)
         self._raw = value
@@ -88,6 +129,10 @@ class Event:
                     k, v = entry
                     if not isinstance(k, Count):
                         raise _mismatch("event metadata keys must be counts")
+                    if k == MetadataType.NetworkTimestamp and not isinstance(
+                        v, (datetime.datetime, Timestamp)
+                    ):
+                        raise _mismatch("the network timestamp must be a timestamp")
                     meta.append((k, v))
             self._name, self._args, self._metadata = name, list(args), meta
         except _errors.TypeMismatch as e:
@@ -136,10 +181,6 @@ class Event:
             return _codec.encode(self._raw)
         return _codec.encode(self._content())
 
-    def as_data(self):
-        """The event as the value Zeek sends."""
-        return Data(self)
-
     def __eq__(self, other):
         if not isinstance(other, Event):
             return NotImplemented
@@ -169,3 +210,239 @@ class SafeEvent(Event):
 
     def args(self):
         return [ImmutableData.to_py(Data(a)) for a in super().args()]
+
+
+# --- the other Zeek messages -------------------------------------------------------------
+
+
+def _is_vector(x):
+    return isinstance(x, (tuple, list))
+
+
+def _outer(value, kind):
+    """The content of a Zeek message of type `kind`, or raises TypeMismatch."""
+    if isinstance(value, Data):
+        value = Data.to_py(value)
+    if not _is_vector(value) or len(value) < 3:
+        raise _mismatch("a Zeek message is a vector of 3 elements")
+    version, t, content = value[0], value[1], value[2]
+    if version != _FORMAT_VERSION:
+        raise _mismatch(f"unsupported Zeek message version {version!r}")
+    if not isinstance(t, Count):
+        raise _mismatch("the Zeek message type must be a count")
+    if t.value != kind:
+        raise _mismatch(f"Zeek message of type {t.value} is not of type {kind}")
+    if not _is_vector(content):
+        raise _mismatch("the content of a Zeek message must be a vector")
+    return content
+
+
+def _enum(x, what):
+    if isinstance(x, Enum):
+        return x
+    if isinstance(x, str):
+        return Enum(x)
+    raise _mismatch(f"{what} is an enum value (brook.Enum or str)")
+
+
+class _Parsed(Message):
+    """A message of a fixed layout: built from its fields, or parsed from a received value
+    (``Cls(value)``), with the fields checked as Broker's ``valid()`` does."""
+
+    __slots__ = ("_fields", "_error")
+    _ARITY = 0
+
+    def __init__(self, *fields):
+        self._error = None
+        if len(fields) == 1 and self._ARITY != 1:
+            try:
+                content = _outer(fields[0], self.TYPE)
+                if len(content) < self._ARITY:
+                    raise _mismatch(
+                        f"a {type(self).__name__} has {self._ARITY} fields, not {len(content)}"
+                    )
+                self._fields = self._check(list(content))
+            except _errors.TypeMismatch as e:
+                self._fields, self._error = list(fields), e
+            return
+        if len(fields) != self._ARITY:
+            raise TypeError(f"{type(self).__name__}() takes {self._ARITY} fields or a value")
+        self._fields = self._check(list(fields))
+
+    def _check(self, fields):
+        return fields
+
+    def valid(self):
+        """Whether the value is a well-formed message of this type."""
+        return self._error is None
+
+    def _get(self, i):
+        if self._error is not None:
+            raise self._error
+        return self._fields[i]
+
+    def _brook_bytes(self):
+        if self._error is not None:
+            raise self._error
+        return _codec.encode((_FORMAT_VERSION, Count(self.TYPE), self._fields))
+
+    def __eq__(self, other):
+        if type(other) is not type(self):
+            return NotImplemented
+        return (self._fields, self._error is None) == (other._fields, other._error is None)
+
+    __hash__ = None
+
+    def __repr__(self):
+        if self._error is not None:
+            return f"{type(self).__name__}(<invalid: {self._error.message}>)"
+        return f"{type(self).__name__}({', '.join(repr(f) for f in self._fields)})"
+
+
+class LogCreate(_Parsed):
+    """Zeek opening a log stream: ``LogCreate(stream_id, writer_id, writer_info,
+    fields_data)`` or ``LogCreate(value)``. The IDs are enum values such as ``Conn::LOG``
+    and ``Log::WRITER_ASCII``; Broker checks only those two."""
+
+    __slots__ = ()
+    TYPE = 2
+    _ARITY = 4
+
+    def _check(self, f):
+        f[0], f[1] = _enum(f[0], "stream_id"), _enum(f[1], "writer_id")
+        return f
+
+    def stream_id(self):
+        return self._get(0)
+
+    def writer_id(self):
+        return self._get(1)
+
+    def writer_info(self):
+        return self._get(2)
+
+    def fields_data(self):
+        return self._get(3)
+
+
+class LogWrite(_Parsed):
+    """One log write: ``LogWrite(stream_id, writer_id, path, serial_data)`` or
+    ``LogWrite(value)``. ``serial_data`` is Zeek's own serialization of the record, opaque
+    here (str, or bytes when it is not UTF-8)."""
+
+    __slots__ = ()
+    TYPE = 3
+    _ARITY = 4
+
+    def _check(self, f):
+        f[0], f[1] = _enum(f[0], "stream_id"), _enum(f[1], "writer_id")
+        if not isinstance(f[2], str):
+            raise _mismatch("the path of a log write is a string")
+        if not isinstance(f[3], (str, bytes)):
+            raise _mismatch("the serial data of a log write is a string")
+        return f
+
+    def stream_id(self):
+        return self._get(0)
+
+    def writer_id(self):
+        return self._get(1)
+
+    def path(self):
+        return self._get(2)
+
+    def serial_data(self):
+        return self._get(3)
+
+
+class IdentifierUpdate(_Parsed):
+    """A new value for a Zeek global (``Broker::publish_id``): ``IdentifierUpdate(id_name,
+    id_value)`` or ``IdentifierUpdate(value)``."""
+
+    __slots__ = ()
+    TYPE = 4
+    _ARITY = 2
+
+    def _check(self, f):
+        if not isinstance(f[0], str):
+            raise _mismatch("the name of an identifier is a string")
+        return f
+
+    def id_name(self):
+        return self._get(0)
+
+    def id_value(self):
+        return self._get(1)
+
+
+class Batch(Message):
+    """Zeek messages sent as one: ``Batch(msg, ...)`` of Message objects, or
+    ``Batch(value)``. Valid only if every message in it is; ``messages()`` gives them as
+    Message objects (nested batches included), in order."""
+
+    __slots__ = ("_messages", "_raw", "_error")
+    TYPE = 5
+
+    def __init__(self, *messages):
+        self._raw, self._error = None, None
+        if len(messages) == 1 and not isinstance(messages[0], Message):
+            self._raw = messages[0]
+            try:
+                content = _outer(messages[0], self.TYPE)
+                self._messages = [message(m) for m in content]
+                bad = next((m for m in self._messages if not m.valid()), None)
+                if bad is not None:
+                    raise _mismatch(f"a batch holds an invalid message: {bad!r}")
+            except _errors.TypeMismatch as e:
+                self._messages, self._error = [], e
+            return
+        for m in messages:
+            if not isinstance(m, Message):
+                raise _mismatch("a batch holds Zeek messages (brook.zeek.Message objects)")
+        self._messages = list(messages)
+
+    def valid(self):
+        """Whether the value is a well-formed batch of well-formed messages."""
+        return self._error is None
+
+    def messages(self):
+        if self._error is not None:
+            raise self._error
+        return list(self._messages)
+
+    def _brook_bytes(self):
+        if self._error is not None:
+            raise self._error
+        if self._raw is not None:
+            return _codec.encode(self._raw)
+        return _codec.encode((_FORMAT_VERSION, Count(self.TYPE), self._messages))
+
+    def __eq__(self, other):
+        if not isinstance(other, Batch):
+            return NotImplemented
+        return (self._messages, self._error is None) == (other._messages, other._error is None)
+
+    __hash__ = None
+
+    def __repr__(self):
+        if self._error is not None:
+            return f"Batch(<invalid: {self._error.message}>)"
+        return f"Batch({', '.join(repr(m) for m in self._messages)})"
+
+
+_TYPES = {1: Event, 2: LogCreate, 3: LogWrite, 4: IdentifierUpdate, 5: Batch}
+
+
+def message(value):
+    """The Zeek message in a received value, as an object of the class its type names
+    (Event, LogCreate, LogWrite, IdentifierUpdate or Batch); check it with ``valid()``.
+    Raises TypeMismatch (a TypeError) if the value is no Zeek message of a known type."""
+    if isinstance(value, Message):
+        return value
+    if isinstance(value, Data):
+        value = Data.to_py(value)
+    t = value[1] if _is_vector(value) and len(value) >= 3 else None
+    cls = _TYPES.get(t.value) if isinstance(t, Count) else None
+    if cls is None:
+        raise _mismatch(f"not a Zeek message of a known type: {value!r:.80}")
+    return cls(value)

@@ -6,6 +6,7 @@
 //! `BROOK_STATUS_CLOSED`. Waits are timed slices inside the Rust API, so a wait "forever"
 //! also ends with `BROOK_STATUS_CLOSED` when the endpoint shuts down.
 
+use std::cell::Cell;
 use std::ffi::{CString, c_char, c_int};
 use std::time::Duration;
 
@@ -36,6 +37,20 @@ fn timed_out(timeout_ms: i64, what: &str) -> Failure {
 /// Use from one thread at a time. Free with brook_subscriber_free().
 pub struct brook_subscriber {
     inner: Subscriber,
+    /// The message brook_subscriber_poll_into() took but could not fit in the caller's
+    /// buffer. Crossbeam's queue has no peek, so it waits here, ahead of the queue: every
+    /// receive call takes it first, and brook_subscriber_available() counts it.
+    held: Cell<Option<Message>>,
+}
+
+impl brook_subscriber {
+    /// The next message: the held one, else one from the queue, waiting up to `wait`.
+    fn next(&self, wait: Option<Duration>) -> crate::Result<Option<Message>> {
+        match self.held.take() {
+            Some(m) => Ok(Some(m)),
+            None => self.inner.get(wait),
+        }
+    }
 }
 
 /// Subscribes to the `n_topics` topic prefixes in `topics`: the subscriber receives every
@@ -59,7 +74,8 @@ pub extern "C" fn brook_endpoint_subscribe(
         let topics = topics_arg(topics, n_topics)?;
         let out_subscriber = out(out_subscriber, "out_subscriber")?;
         let inner = ep.subscribe(&topics)?;
-        out_subscriber.write(Box::into_raw(Box::new(brook_subscriber { inner })));
+        let held = Cell::new(None);
+        out_subscriber.write(Box::into_raw(Box::new(brook_subscriber { inner, held })));
         Ok(())
     })
 }
@@ -80,8 +96,8 @@ fn topics_arg<'a>(topics: *const *const c_char, n: usize) -> FfiResult<Vec<&'a [
         .collect()
 }
 
-fn subscriber<'a>(sub: *const brook_subscriber) -> FfiResult<&'a Subscriber> {
-    Ok(&arg(sub, "subscriber")?.inner)
+fn subscriber<'a>(sub: *const brook_subscriber) -> FfiResult<&'a brook_subscriber> {
+    arg(sub, "subscriber")
 }
 
 /// Takes the next message, waiting up to `timeout_ms` milliseconds for one (0: do not wait;
@@ -102,7 +118,7 @@ pub extern "C" fn brook_subscriber_next(
         let s = self::subscriber(subscriber)?;
         let out_message = out(out_message, "out_message")?;
         let m = s
-            .get(wait_time(timeout_ms))?
+            .next(wait_time(timeout_ms))?
             .ok_or_else(|| timed_out(timeout_ms, "message"))?;
         out_message.write(brook_message::into_raw(m));
         Ok(())
@@ -134,10 +150,14 @@ pub extern "C" fn brook_subscriber_poll(
             ));
         }
         let out_n = out(out_n, "out_n")?;
-        let mut messages = s.poll(max);
+        let mut messages = Vec::new();
+        if max > 0 {
+            messages.extend(s.held.take());
+            messages.extend(s.inner.poll(max - messages.len()));
+        }
         if messages.is_empty() && max > 0 {
             // A zero wait tells an empty queue (None) from a closed one (Closed).
-            messages.extend(s.get(Some(Duration::ZERO))?);
+            messages.extend(s.inner.get(Some(Duration::ZERO))?);
         }
         let n = messages.len();
         for (i, m) in messages.into_iter().enumerate() {
@@ -147,6 +167,109 @@ pub extern "C" fn brook_subscriber_poll(
         out_n.write(n);
         Ok(())
     })
+}
+
+/// Takes up to `max` messages and copies them into `buf`, which has room for `len` bytes,
+/// waiting up to `timeout_ms` milliseconds for the first one (0: do not wait; negative: wait
+/// until one arrives or the endpoint shuts down); after the first, only messages already
+/// waiting are taken. One call a batch and no message objects: the receive path for
+/// bindings.
+///
+/// The messages are written back to back, in the order they arrived, each as
+/// `[u32 topic_len][u32 payload_len][topic][payload]`: the two lengths are little-endian
+/// and unaligned (read them with memcpy), the topic is not NUL-terminated, and the payload
+/// is the value in Broker's binary format v1, as from brook_message_payload(). `*out_n`
+/// receives the number of messages written, `*out_used` the bytes written.
+///
+/// A message that does not fit in the room left is not lost: it stays with the subscriber,
+/// ahead of the queue, and `*out_needed` receives the bytes it takes (8 + topic_len +
+/// payload_len); `*out_needed` is 0 when no message is held back. So when `buf` is too
+/// small for the next message, the call writes none and sets `*out_needed`: call again with
+/// at least that many bytes. A held message comes first from every receive call and counts
+/// in brook_subscriber_available(), but the file descriptor does not show it: while
+/// `*out_needed` is not 0, call again before waiting on the descriptor.
+///
+/// `buf` may be NULL when `len` is 0. With `max` 0 the call takes nothing, sets `*out_n` and
+/// `*out_used` to 0 and `*out_needed` as above.
+/// Returns BROOK_STATUS_NULL_ARGUMENT if a pointer is NULL, BROOK_STATUS_CLOSED instead of
+/// 0 messages once the endpoint has shut down and every message has been taken. No message
+/// within the timeout is BROOK_STATUS_OK with `*out_n` 0. Out-parameters are written only
+/// when the call returns BROOK_STATUS_OK.
+// A C signature: two inputs, a buffer with its length, and three results.
+#[allow(clippy::too_many_arguments)]
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_subscriber_poll_into(
+    subscriber: *mut brook_subscriber,
+    timeout_ms: i64,
+    max: usize,
+    buf: *mut u8,
+    len: usize,
+    out_n: *mut usize,
+    out_used: *mut usize,
+    out_needed: *mut usize,
+) -> brook_status {
+    guard(|| {
+        let s = self::subscriber(subscriber)?;
+        if len > 0 && buf.is_null() {
+            return Err(Failure::new(brook_status::NullArgument, "buf is NULL"));
+        }
+        let out_n = out(out_n, "out_n")?;
+        let out_used = out(out_used, "out_used")?;
+        let out_needed = out(out_needed, "out_needed")?;
+        let dst: &mut [u8] = if len == 0 {
+            &mut []
+        } else {
+            // SAFETY: C promises `len` writable bytes at `buf`, not used elsewhere meanwhile.
+            unsafe { std::slice::from_raw_parts_mut(buf, len) }
+        };
+        let (mut n, mut used, mut needed) = (0, 0, 0);
+        // Only the first message is waited for; an error after it (the endpoint closed) is
+        // reported by the next call, so that the messages taken are not lost.
+        let mut next = if max > 0 {
+            s.next(wait_time(timeout_ms))?
+        } else {
+            None
+        };
+        while let Some(m) = next {
+            let (topic, payload) = (m.topic(), m.payload());
+            let size = 8 + topic.len() + payload.len();
+            if size > dst.len() - used {
+                needed = size;
+                s.held.set(Some(m));
+                break;
+            }
+            write_record(&mut dst[used..used + size], topic, payload);
+            used += size;
+            n += 1;
+            next = if n < max {
+                s.inner.get(Some(Duration::ZERO)).unwrap_or(None)
+            } else {
+                None
+            };
+        }
+        if max == 0 {
+            let held = s.held.take();
+            needed = held
+                .as_ref()
+                .map_or(0, |m| 8 + m.topic().len() + m.payload().len());
+            s.held.set(held);
+        }
+        out_n.write(n);
+        out_used.write(used);
+        out_needed.write(needed);
+        Ok(())
+    })
+}
+
+/// One message in brook_subscriber_poll_into()'s layout; `dst` has exactly its size.
+fn write_record(dst: &mut [u8], topic: &[u8], payload: &[u8]) {
+    // Both fit in u32: a message's parts are u32 offsets into its frame.
+    let (head, rest) = dst.split_at_mut(8);
+    head[..4].copy_from_slice(&(topic.len() as u32).to_le_bytes());
+    head[4..].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    let (t, p) = rest.split_at_mut(topic.len());
+    t.copy_from_slice(topic);
+    p.copy_from_slice(payload);
 }
 
 /// The number of messages waiting to be taken.
@@ -159,7 +282,10 @@ pub extern "C" fn brook_subscriber_available(
     out_n: *mut usize,
 ) -> brook_status {
     guard(|| {
-        let n = self::subscriber(subscriber)?.available();
+        let s = self::subscriber(subscriber)?;
+        let held = s.held.take();
+        let n = s.inner.available() + usize::from(held.is_some());
+        s.held.set(held);
         out(out_n, "out_n")?.write(n);
         Ok(())
     })
@@ -176,15 +302,16 @@ pub extern "C" fn brook_subscriber_dropped(
     out_n: *mut u64,
 ) -> brook_status {
     guard(|| {
-        let n = self::subscriber(subscriber)?.dropped();
+        let n = self::subscriber(subscriber)?.inner.dropped();
         out(out_n, "out_n")?.write(n);
         Ok(())
     })
 }
 
 /// A file descriptor that is readable while messages wait, and once the endpoint has shut
-/// down (level-triggered, for poll(), select() or epoll). Take messages with
-/// brook_subscriber_next() or brook_subscriber_poll(); never read, write or close the
+/// down (level-triggered, for poll(), select() or epoll). It does not show a message that
+/// brook_subscriber_poll_into() held back. Take messages with brook_subscriber_next(),
+/// brook_subscriber_poll() or brook_subscriber_poll_into(); never read, write or close the
 /// descriptor yourself.
 ///
 /// Borrowed: `*out_fd` is valid until `subscriber` is freed.
@@ -196,7 +323,7 @@ pub extern "C" fn brook_subscriber_fd(
     out_fd: *mut c_int,
 ) -> brook_status {
     guard(|| {
-        let fd = self::subscriber(subscriber)?.fd();
+        let fd = self::subscriber(subscriber)?.inner.fd();
         out(out_fd, "out_fd")?.write(fd);
         Ok(())
     })
@@ -213,7 +340,7 @@ pub extern "C" fn brook_subscriber_add_topic(
 ) -> brook_status {
     guard(|| {
         let s = self::subscriber(subscriber)?;
-        Ok(s.add_topic(cstr_arg(topic, "topic")?)?)
+        Ok(s.inner.add_topic(cstr_arg(topic, "topic")?)?)
     })
 }
 
@@ -229,7 +356,7 @@ pub extern "C" fn brook_subscriber_remove_topic(
 ) -> brook_status {
     guard(|| {
         let s = self::subscriber(subscriber)?;
-        Ok(s.remove_topic(cstr_arg(topic, "topic")?)?)
+        Ok(s.inner.remove_topic(cstr_arg(topic, "topic")?)?)
     })
 }
 

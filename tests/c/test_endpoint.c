@@ -1,9 +1,10 @@
 /*
  * brook's C API for endpoints: two endpoints peering over 127.0.0.1 with port 0, pub/sub
- * through a subscriber's file descriptor and poll(), batches, events, unicast, topics added
- * and removed, status events, peer and subscription lists; then the error paths (NULL,
- * unknown enum values, nobody listening) and shutdown, including waits that another thread
- * is blocked in. Every wait has a timeout; nothing sleeps to let something happen.
+ * through a subscriber's file descriptor and poll(), batches (also into a caller's buffer),
+ * events, unicast, topics added and removed, status events, peer and subscription lists;
+ * then the error paths (NULL, unknown enum values, nobody listening) and shutdown,
+ * including waits that another thread is blocked in. Every wait has a timeout; nothing
+ * sleeps to let something happen.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -404,6 +405,183 @@ done:
   brook_endpoint_free(a);
 }
 
+/* A little-endian u32 of brook_subscriber_poll_into()'s records, at any alignment. */
+static uint32_t le32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Reads the record at `*pos` of `buf`: checks its topic, decodes its payload into *out
+ * (the caller frees it) and moves `*pos` past it. */
+static int read_record(const uint8_t *buf, size_t used, size_t *pos, const char *topic,
+                       brook_data **out) {
+  size_t p = *pos;
+  if (!CHECK(p + 8 <= used)) {
+    return 0;
+  }
+  uint32_t tl = le32(buf + p), pl = le32(buf + p + 4);
+  if (!CHECK(p + 8 + tl + pl <= used)) {
+    return 0;
+  }
+  CHECK(tl == strlen(topic) && memcmp(buf + p + 8, topic, tl) == 0);
+  *pos = p + 8 + tl + pl;
+  return CHECK_OK(brook_data_from_bytes(buf + p + 8 + tl, pl, out));
+}
+
+/* Batches into a caller's buffer: order, topics and payloads; a message too large for the
+ * room left, then for the whole buffer, is held back and reported, not lost; the held
+ * message comes first from the other receive calls too; waiting; NULL arguments; the end. */
+static void test_poll_into(void) {
+  brook_endpoint *a = NULL, *b = NULL;
+  brook_subscriber *sub = NULL;
+  const char *topics[] = {"/batch/"};
+  uint16_t port = 0;
+  uint8_t small[256];
+  static uint8_t large[8192];
+  char text[5000];
+  size_t n = 99, used = 99, needed = 99, pos = 0;
+  brook_data *d = NULL;
+
+  if (!CHECK_OK(brook_endpoint_new(NULL, &a)) || !CHECK_OK(brook_endpoint_new(NULL, &b)) ||
+      !CHECK_OK(brook_endpoint_subscribe(a, topics, 1, &sub)) ||
+      !CHECK_OK(brook_endpoint_listen(a, "127.0.0.1", 0, &port)) ||
+      !CHECK_OK(brook_endpoint_peer(b, "127.0.0.1", port, 0, NULL)) ||
+      !CHECK(peer_subscribed(b, "/batch/x"))) {
+    goto done;
+  }
+
+  /* Nothing waits: OK and 0, whether waiting or not. */
+  CHECK_OK(brook_subscriber_poll_into(sub, 0, 16, small, sizeof small, &n, &used, &needed));
+  CHECK(n == 0 && used == 0 && needed == 0);
+  CHECK_OK(brook_subscriber_poll_into(sub, 20, 16, small, sizeof small, &n, &used, &needed));
+  CHECK(n == 0 && used == 0 && needed == 0);
+
+  /* Ten counts (25 bytes a record), a 5000-byte string (5021), one more count. */
+  for (uint64_t i = 0; i < 10; i++) {
+    publish_count(b, "/batch/x", i);
+  }
+  memset(text, 'z', sizeof text);
+  if (CHECK_OK(brook_data_new_string((const uint8_t *)text, sizeof text, &d))) {
+    CHECK_OK(brook_endpoint_publish(b, "/batch/big", d));
+  }
+  brook_data_free(d);
+  d = NULL;
+  publish_count(b, "/batch/y", 10);
+  {
+    int64_t deadline = now_ms() + WAIT_MS;
+    size_t waiting = 0;
+    while (CHECK_OK(brook_subscriber_available(sub, &waiting)) && waiting < 12 &&
+           now_ms() < deadline) {
+      pause_briefly();
+    }
+    if (!CHECK(waiting == 12)) {
+      goto done;
+    }
+  }
+
+  /* The counts fit in 256 bytes, the string does not: held back, reported. */
+  CHECK_OK(brook_subscriber_poll_into(sub, 0, 100, small, sizeof small, &n, &used, &needed));
+  CHECK(n == 10 && used == 250 && needed == 5021);
+  for (uint64_t i = 0; i < n; i++) {
+    uint64_t got = 99;
+    if (read_record(small, used, &pos, "/batch/x", &d)) {
+      CHECK_OK(brook_data_get_count(d, &got));
+      CHECK(got == i);
+    }
+    brook_data_free(d);
+    d = NULL;
+  }
+  CHECK(pos == used);
+
+  /* Too small for the next message at all: nothing written, nothing lost. */
+  CHECK_OK(brook_subscriber_poll_into(sub, 0, 100, small, sizeof small, &n, &used, &needed));
+  CHECK(n == 0 && used == 0 && needed == 5021);
+  CHECK_OK(brook_subscriber_poll_into(sub, 0, 100, NULL, 0, &n, &used, &needed));
+  CHECK(n == 0 && used == 0 && needed == 5021);
+  CHECK_OK(brook_subscriber_poll_into(sub, 0, 0, small, sizeof small, &n, &used, &needed));
+  CHECK(n == 0 && used == 0 && needed == 5021);
+  CHECK_OK(brook_subscriber_available(sub, &n));
+  CHECK(n == 2);
+
+  /* With room, the held string comes first, then the last count. */
+  CHECK_OK(brook_subscriber_poll_into(sub, 0, 100, large, sizeof large, &n, &used, &needed));
+  CHECK(n == 2 && used == 5021 + 25 && needed == 0);
+  pos = 0;
+  if (read_record(large, used, &pos, "/batch/big", &d)) {
+    const uint8_t *s = NULL;
+    size_t len = 0;
+    CHECK_OK(brook_data_get_string(d, &s, &len));
+    CHECK(len == sizeof text && memcmp(s, text, len) == 0);
+  }
+  brook_data_free(d);
+  d = NULL;
+  if (read_record(large, used, &pos, "/batch/y", &d)) {
+    uint64_t got = 0;
+    CHECK_OK(brook_data_get_count(d, &got));
+    CHECK(got == 10);
+  }
+  brook_data_free(d);
+  d = NULL;
+
+  /* `max` bounds the batch; a message held back comes first from brook_subscriber_next()
+   * and brook_subscriber_poll() too. */
+  publish_count(b, "/batch/x", 11);
+  publish_count(b, "/batch/x", 12);
+  CHECK_OK(brook_subscriber_poll_into(sub, WAIT_MS, 1, large, sizeof large, &n, &used,
+                                      &needed));
+  CHECK(n == 1 && used == 25 && needed == 0);
+  CHECK_OK(brook_subscriber_poll_into(sub, WAIT_MS, 1, small, 10, &n, &used, &needed));
+  CHECK(n == 0 && used == 0 && needed == 25);
+  {
+    brook_message *m = NULL;
+    if (CHECK_OK(brook_subscriber_next(sub, 0, &m))) {
+      check_count_message(m, "/batch/x", 12);
+    }
+    publish_count(b, "/batch/x", 13);
+    CHECK_OK(brook_subscriber_poll_into(sub, WAIT_MS, 1, small, 10, &n, &used, &needed));
+    CHECK(n == 0 && needed == 25);
+    if (CHECK_OK(brook_subscriber_poll(sub, &m, 1, &n)) && CHECK(n == 1)) {
+      check_count_message(m, "/batch/x", 13);
+    }
+  }
+
+  /* NULL arguments. */
+  CHECK_STATUS(brook_subscriber_poll_into(NULL, 0, 1, small, sizeof small, &n, &used, &needed),
+               BROOK_STATUS_NULL_ARGUMENT);
+  CHECK_ERROR_HAS("subscriber is NULL");
+  CHECK_STATUS(brook_subscriber_poll_into(sub, 0, 1, NULL, 1, &n, &used, &needed),
+               BROOK_STATUS_NULL_ARGUMENT);
+  CHECK_ERROR_HAS("buf is NULL");
+  CHECK_STATUS(brook_subscriber_poll_into(sub, 0, 1, small, sizeof small, NULL, &used, &needed),
+               BROOK_STATUS_NULL_ARGUMENT);
+  CHECK_ERROR_HAS("out_n is NULL");
+  CHECK_STATUS(brook_subscriber_poll_into(sub, 0, 1, small, sizeof small, &n, NULL, &needed),
+               BROOK_STATUS_NULL_ARGUMENT);
+  CHECK_ERROR_HAS("out_used is NULL");
+  CHECK_STATUS(brook_subscriber_poll_into(sub, 0, 1, small, sizeof small, &n, &used, NULL),
+               BROOK_STATUS_NULL_ARGUMENT);
+  CHECK_ERROR_HAS("out_needed is NULL");
+
+  /* After shutdown, what is left is delivered, then the call says CLOSED. */
+  publish_count(b, "/batch/x", 14);
+  {
+    int fd = -1;
+    CHECK_OK(brook_subscriber_fd(sub, &fd));
+    CHECK(readable(fd, WAIT_MS));
+  }
+  CHECK_OK(brook_endpoint_shutdown(a));
+  CHECK_OK(brook_subscriber_poll_into(sub, 0, 100, small, sizeof small, &n, &used, &needed));
+  CHECK(n == 1 && used == 25 && needed == 0);
+  n = 99;
+  CHECK_STATUS(brook_subscriber_poll_into(sub, 0, 100, small, sizeof small, &n, &used, &needed),
+               BROOK_STATUS_CLOSED);
+  CHECK(n == 99); /* out-parameters are written only on success */
+
+done:
+  brook_subscriber_free(sub);
+  brook_endpoint_free(b);
+  brook_endpoint_free(a);
+}
+
 static void test_peer_unavailable(void) {
   brook_endpoint *ep = NULL;
   brook_status_subscriber *st = NULL;
@@ -705,6 +883,7 @@ static void test_free_null(void) {
 int main(void) {
   test_config();
   test_two_endpoints();
+  test_poll_into();
   test_peer_unavailable();
   test_null_arguments();
   test_ids();
