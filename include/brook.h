@@ -1476,9 +1476,8 @@ brook_status brook_subscriber_poll(brook_subscriber *subscriber,
  * ahead of the queue, and `*out_needed` receives the bytes it takes (8 + topic_len +
  * payload_len); `*out_needed` is 0 when no message is held back. So when `buf` is too
  * small for the next message, the call writes none and sets `*out_needed`: call again with
- * at least that many bytes. A held message comes first from every receive call and counts
- * in brook_subscriber_available(), but the file descriptor does not show it: while
- * `*out_needed` is not 0, call again before waiting on the descriptor.
+ * at least that many bytes. A held message comes first from every receive call, counts in
+ * brook_subscriber_available() and keeps the file descriptor readable.
  *
  * `buf` may be NULL when `len` is 0. With `max` 0 the call takes nothing, sets `*out_n` and
  * `*out_used` to 0 and `*out_needed` as above.
@@ -1515,7 +1514,7 @@ brook_status brook_subscriber_dropped(const brook_subscriber *subscriber, uint64
 
 /**
  * A file descriptor that is readable while messages wait, and once the endpoint has shut
- * down (level-triggered, for poll(), select() or epoll). It does not show a message that
+ * down (level-triggered, for poll(), select() or epoll), including a message that
  * brook_subscriber_poll_into() held back. Take messages with brook_subscriber_next(),
  * brook_subscriber_poll() or brook_subscriber_poll_into(); never read, write or close the
  * descriptor yourself.

@@ -845,6 +845,18 @@ impl Subscriber {
         }
     }
 
+    /// Puts back a message just taken, to be taken first again (counted by
+    /// [`Subscriber::available`], shown by the fd): for a consumer that took one more than
+    /// it could handle. At most one message can be back at a time; a second is returned.
+    pub fn put_back(&self, message: Message) -> std::result::Result<(), Message> {
+        self.mailbox.put_back(message)
+    }
+
+    /// Calls `f` with the message put back, if any, leaving it there.
+    pub(crate) fn with_put_back<R>(&self, f: impl FnOnce(Option<&Message>) -> R) -> R {
+        self.mailbox.with_front(f)
+    }
+
     /// Up to `max` messages that are already waiting; never blocks.
     pub fn poll(&self, max: usize) -> Vec<Message> {
         let mut out = Vec::new();

@@ -10,6 +10,7 @@
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TrySendError, bounded};
 use std::io::{PipeReader, PipeWriter, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -97,6 +98,11 @@ pub(crate) struct Mailbox<T> {
     /// the consumer clears it and calls `on_room` once the queue is half empty.
     blocked: AtomicBool,
     on_room: Option<Box<dyn Fn() + Send + Sync>>,
+    /// An item the consumer put back ([`Mailbox::put_back`]): it comes before the queue,
+    /// counts in `len` and keeps the fd raised. `fronted` mirrors `front.is_some()` so the
+    /// hot paths need no lock.
+    front: Mutex<Option<T>>,
+    fronted: AtomicBool,
 }
 
 /// What a push did.
@@ -121,6 +127,8 @@ impl<T> Mailbox<T> {
             closed: AtomicBool::new(false),
             blocked: AtomicBool::new(false),
             on_room: None,
+            front: Mutex::new(None),
+            fronted: AtomicBool::new(false),
         })
     }
 
@@ -245,14 +253,48 @@ impl<T> Mailbox<T> {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.rx.len()
+        self.rx.len() + usize::from(self.fronted.load(Ordering::Acquire))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rx.is_empty() && !self.fronted.load(Ordering::Acquire)
+    }
+
+    /// Puts an item the consumer took back in front of the queue, to be taken first. The
+    /// consumer's side only, one item at a time: if one is already back, `item` is returned.
+    pub(crate) fn put_back(&self, item: T) -> Result<(), T> {
+        let mut front = self.front.lock().unwrap_or_else(|e| e.into_inner());
+        if front.is_some() {
+            return Err(item);
+        }
+        *front = Some(item);
+        self.fronted.store(true, Ordering::Release);
+        drop(front);
+        self.fd.raise();
+        Ok(())
+    }
+
+    /// Calls `f` with the item put back, if any, leaving it there.
+    pub(crate) fn with_front<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        let front = self.front.lock().unwrap_or_else(|e| e.into_inner());
+        f(front.as_ref())
+    }
+
+    /// The item put back, if any.
+    fn take_front(&self) -> Option<T> {
+        if !self.fronted.load(Ordering::Acquire) {
+            return None;
+        }
+        let mut front = self.front.lock().unwrap_or_else(|e| e.into_inner());
+        self.fronted.store(false, Ordering::Release);
+        front.take()
     }
 
     /// The readiness fd. From the first call on, the pipe follows the queue.
     pub(crate) fn fd(&self) -> RawFd {
         let first = !self.fd.enabled.swap(true, Ordering::AcqRel);
         std::sync::atomic::fence(Ordering::SeqCst);
-        if first && (!self.rx.is_empty() || self.is_closed()) {
+        if first && (!self.is_empty() || self.is_closed()) {
             // Items that arrived before the fd existed for the caller.
             self.fd.raise();
         }
@@ -263,9 +305,9 @@ impl<T> Mailbox<T> {
     /// producer that waits for room.
     fn settle(&self) {
         self.room_made();
-        if self.rx.is_empty() && !self.is_closed() {
+        if self.is_empty() && !self.is_closed() {
             self.fd.clear();
-            if !self.rx.is_empty() || self.is_closed() {
+            if !self.is_empty() || self.is_closed() {
                 self.fd.raise();
             }
         }
@@ -275,6 +317,10 @@ impl<T> Mailbox<T> {
     /// queue is closed and drained, `Err(false)` a timeout.
     pub(crate) fn pop(&self, timeout: Option<Duration>) -> Result<T, bool> {
         let deadline = timeout.map(|t| Instant::now() + t);
+        if let Some(item) = self.take_front() {
+            self.settle();
+            return Ok(item);
+        }
         loop {
             if let Ok(item) = self.rx.try_recv() {
                 self.settle();
@@ -308,6 +354,12 @@ impl<T> Mailbox<T> {
     /// Takes up to `max` items without waiting.
     pub(crate) fn drain(&self, max: usize, out: &mut Vec<T>) -> usize {
         let mut n = 0;
+        if max > 0
+            && let Some(item) = self.take_front()
+        {
+            out.push(item);
+            n += 1;
+        }
         while n < max {
             match self.rx.try_recv() {
                 Ok(item) => {
@@ -319,5 +371,55 @@ impl<T> Mailbox<T> {
         }
         self.settle();
         n
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[repr(C)]
+    struct PollFd {
+        fd: i32,
+        events: i16,
+        revents: i16,
+    }
+
+    unsafe extern "C" {
+        fn poll(fds: *mut PollFd, n: u64, timeout: i32) -> i32;
+    }
+
+    /// True if `fd` is readable right now.
+    fn readable(fd: RawFd) -> bool {
+        const POLLIN: i16 = 1;
+        let mut p = PollFd {
+            fd,
+            events: POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, a zero timeout.
+        unsafe { poll(&mut p, 1, 0) == 1 }
+    }
+
+    #[test]
+    fn a_put_back_item_comes_first_counts_and_keeps_the_fd_raised() {
+        let q: Mailbox<u32> = Mailbox::new(4, OverflowPolicy::Block).unwrap();
+        let fd = q.fd();
+        assert!(!readable(fd));
+        q.push(1);
+        q.push(2);
+        assert_eq!(q.pop(None), Ok(1));
+        assert_eq!(q.pop(None), Ok(2));
+        assert!(!readable(fd));
+        q.put_back(2).unwrap();
+        assert_eq!(q.put_back(9), Err(9), "one at a time");
+        assert_eq!(q.len(), 1);
+        assert!(readable(fd));
+        q.push(3);
+        let mut out = Vec::new();
+        assert_eq!(q.drain(10, &mut out), 2);
+        assert_eq!(out, [2, 3]);
+        assert_eq!(q.len(), 0);
+        assert!(!readable(fd));
     }
 }

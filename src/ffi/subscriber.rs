@@ -6,7 +6,6 @@
 //! `BROOK_STATUS_CLOSED`. Waits are timed slices inside the Rust API, so a wait "forever"
 //! also ends with `BROOK_STATUS_CLOSED` when the endpoint shuts down.
 
-use std::cell::Cell;
 use std::ffi::{CString, c_char, c_int};
 use std::time::Duration;
 
@@ -37,20 +36,6 @@ fn timed_out(timeout_ms: i64, what: &str) -> Failure {
 /// Use from one thread at a time. Free with brook_subscriber_free().
 pub struct brook_subscriber {
     inner: Subscriber,
-    /// The message brook_subscriber_poll_into() took but could not fit in the caller's
-    /// buffer. Crossbeam's queue has no peek, so it waits here, ahead of the queue: every
-    /// receive call takes it first, and brook_subscriber_available() counts it.
-    held: Cell<Option<Message>>,
-}
-
-impl brook_subscriber {
-    /// The next message: the held one, else one from the queue, waiting up to `wait`.
-    fn next(&self, wait: Option<Duration>) -> crate::Result<Option<Message>> {
-        match self.held.take() {
-            Some(m) => Ok(Some(m)),
-            None => self.inner.get(wait),
-        }
-    }
 }
 
 /// Subscribes to the `n_topics` topic prefixes in `topics`: the subscriber receives every
@@ -74,8 +59,7 @@ pub extern "C" fn brook_endpoint_subscribe(
         let topics = topics_arg(topics, n_topics)?;
         let out_subscriber = out(out_subscriber, "out_subscriber")?;
         let inner = ep.subscribe(&topics)?;
-        let held = Cell::new(None);
-        out_subscriber.write(Box::into_raw(Box::new(brook_subscriber { inner, held })));
+        out_subscriber.write(Box::into_raw(Box::new(brook_subscriber { inner })));
         Ok(())
     })
 }
@@ -118,7 +102,8 @@ pub extern "C" fn brook_subscriber_next(
         let s = self::subscriber(subscriber)?;
         let out_message = out(out_message, "out_message")?;
         let m = s
-            .next(wait_time(timeout_ms))?
+            .inner
+            .get(wait_time(timeout_ms))?
             .ok_or_else(|| timed_out(timeout_ms, "message"))?;
         out_message.write(brook_message::into_raw(m));
         Ok(())
@@ -150,11 +135,7 @@ pub extern "C" fn brook_subscriber_poll(
             ));
         }
         let out_n = out(out_n, "out_n")?;
-        let mut messages = Vec::new();
-        if max > 0 {
-            messages.extend(s.held.take());
-            messages.extend(s.inner.poll(max - messages.len()));
-        }
+        let mut messages = s.inner.poll(max);
         if messages.is_empty() && max > 0 {
             // A zero wait tells an empty queue (None) from a closed one (Closed).
             messages.extend(s.inner.get(Some(Duration::ZERO))?);
@@ -185,9 +166,8 @@ pub extern "C" fn brook_subscriber_poll(
 /// ahead of the queue, and `*out_needed` receives the bytes it takes (8 + topic_len +
 /// payload_len); `*out_needed` is 0 when no message is held back. So when `buf` is too
 /// small for the next message, the call writes none and sets `*out_needed`: call again with
-/// at least that many bytes. A held message comes first from every receive call and counts
-/// in brook_subscriber_available(), but the file descriptor does not show it: while
-/// `*out_needed` is not 0, call again before waiting on the descriptor.
+/// at least that many bytes. A held message comes first from every receive call, counts in
+/// brook_subscriber_available() and keeps the file descriptor readable.
 ///
 /// `buf` may be NULL when `len` is 0. With `max` 0 the call takes nothing, sets `*out_n` and
 /// `*out_used` to 0 and `*out_needed` as above.
@@ -226,7 +206,7 @@ pub extern "C" fn brook_subscriber_poll_into(
         // Only the first message is waited for; an error after it (the endpoint closed) is
         // reported by the next call, so that the messages taken are not lost.
         let mut next = if max > 0 {
-            s.next(wait_time(timeout_ms))?
+            s.inner.get(wait_time(timeout_ms))?
         } else {
             None
         };
@@ -235,7 +215,8 @@ pub extern "C" fn brook_subscriber_poll_into(
             let size = 8 + topic.len() + payload.len();
             if size > dst.len() - used {
                 needed = size;
-                s.held.set(Some(m));
+                // Just taken, so nothing else is back: put_back cannot refuse it.
+                let _ = s.inner.put_back(m);
                 break;
             }
             write_record(&mut dst[used..used + size], topic, payload);
@@ -248,11 +229,9 @@ pub extern "C" fn brook_subscriber_poll_into(
             };
         }
         if max == 0 {
-            let held = s.held.take();
-            needed = held
-                .as_ref()
-                .map_or(0, |m| 8 + m.topic().len() + m.payload().len());
-            s.held.set(held);
+            needed = s
+                .inner
+                .with_put_back(|m| m.map_or(0, |m| 8 + m.topic().len() + m.payload().len()));
         }
         out_n.write(n);
         out_used.write(used);
@@ -283,9 +262,7 @@ pub extern "C" fn brook_subscriber_available(
 ) -> brook_status {
     guard(|| {
         let s = self::subscriber(subscriber)?;
-        let held = s.held.take();
-        let n = s.inner.available() + usize::from(held.is_some());
-        s.held.set(held);
+        let n = s.inner.available();
         out(out_n, "out_n")?.write(n);
         Ok(())
     })
@@ -309,7 +286,7 @@ pub extern "C" fn brook_subscriber_dropped(
 }
 
 /// A file descriptor that is readable while messages wait, and once the endpoint has shut
-/// down (level-triggered, for poll(), select() or epoll). It does not show a message that
+/// down (level-triggered, for poll(), select() or epoll), including a message that
 /// brook_subscriber_poll_into() held back. Take messages with brook_subscriber_next(),
 /// brook_subscriber_poll() or brook_subscriber_poll_into(); never read, write or close the
 /// descriptor yourself.

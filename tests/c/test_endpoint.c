@@ -495,6 +495,15 @@ static void test_poll_into(void) {
   /* Too small for the next message at all: nothing written, nothing lost. */
   CHECK_OK(brook_subscriber_poll_into(sub, 0, 100, small, sizeof small, &n, &used, &needed));
   CHECK(n == 0 && used == 0 && needed == 5021);
+  /* The held message keeps the descriptor readable and counts as available. */
+  {
+    int fd = -1;
+    size_t avail = 0;
+    CHECK_OK(brook_subscriber_fd(sub, &fd));
+    CHECK(readable(fd, 0));
+    CHECK_OK(brook_subscriber_available(sub, &avail));
+    CHECK(avail >= 1);
+  }
   CHECK_OK(brook_subscriber_poll_into(sub, 0, 100, NULL, 0, &n, &used, &needed));
   CHECK(n == 0 && used == 0 && needed == 5021);
   CHECK_OK(brook_subscriber_poll_into(sub, 0, 0, small, sizeof small, &n, &used, &needed));
