@@ -1020,6 +1020,232 @@ fn a_clone_outlives_its_master_and_resumes_with_it() {
     assert_eq!(net.replica(1), net.master_state(0));
 }
 
+/// A master (node 0) and a clone (node 1) that buffers writes for [`BUFFER_TICKS`].
+fn buffering_network() -> Net {
+    let mut net = Net::new();
+    net.add_master(1, memory());
+    let config = CloneConfig {
+        mutation_buffer_interval: TICK * BUFFER_TICKS as u32,
+        ..CloneConfig::default()
+    };
+    net.add_clone(10, config);
+    net.tick(3);
+    net
+}
+
+const BUFFER_TICKS: usize = 20;
+
+/// Ticks until every request in `ids` is answered (at most `limit` ticks), and returns
+/// the answers with the number of ticks each took.
+fn answers_within(net: &mut Net, ids: &[u64], limit: usize) -> Vec<(usize, Reply)> {
+    let mut got: BTreeMap<u64, (usize, Reply)> = BTreeMap::new();
+    for t in 0..=limit {
+        for id in ids {
+            if let Some(r) = net.replies.remove(id) {
+                got.insert(*id, (t, r));
+            }
+        }
+        if got.len() == ids.len() {
+            break;
+        }
+        net.tick(1);
+    }
+    ids.iter()
+        .map(|id| {
+            got.remove(id)
+                .unwrap_or_else(|| panic!("request {id} unanswered after {limit} ticks"))
+        })
+        .collect()
+}
+
+fn timed_out(r: &Reply) -> bool {
+    let maybe = "may or may not have been applied";
+    matches!(r, Err((ErrorCode::RequestTimeout, m)) if m.contains(maybe))
+}
+
+#[test]
+fn writes_in_flight_when_the_master_goes_for_good_fail_after_the_mutation_buffer_interval() {
+    let mut net = buffering_network();
+    net.ok(1, put(s("a"), Data::Count(1)));
+    // Writes that never reach the master: sent, then the link breaks.
+    let lost = [
+        net.request_held(1, put(s("b"), s("lost"))),
+        net.request_held(1, Op::Increment(s("a"), Data::Count(10), None)),
+        net.request_held(1, Op::PutUnique(s("u"), s("lost"), None)),
+        net.request_held(1, Op::Erase(s("a"))),
+    ];
+    net.cut(0, 1);
+    assert!(!net.clone_of(1).is_attached());
+    let idle = net.request(1, Op::AwaitIdle);
+    let got = answers_within(&mut net, &lost, BUFFER_TICKS + 2);
+    for (ticks, r) in &got {
+        assert!(timed_out(r), "{r:?}");
+        // Not before the interval: a master back by then would still have taken them.
+        assert!(*ticks >= BUFFER_TICKS, "answered after {ticks} ticks");
+    }
+    assert!(
+        net.statuses
+            .iter()
+            .any(|(i, c, m)| *i == 1 && *c == ErrorCode::RequestTimeout && m.contains("4 writes"))
+    );
+    // The writer channel is unacknowledged until it times out (100 heartbeats); then the
+    // clone is idle.
+    let (ticks, r) = answers_within(&mut net, &[idle], 600).remove(0);
+    assert_eq!(r, Ok(Data::None));
+    assert!(ticks <= 500, "{ticks} ticks");
+    // Writes issued meanwhile still fail with no_such_master; nothing is answered twice.
+    let late = net.request(1, put(s("c"), s("late")));
+    let (_, r) = answers_within(&mut net, &[late], BUFFER_TICKS + 2).remove(0);
+    assert_eq!(r.unwrap_err().0, ErrorCode::NoSuchMaster);
+    net.tick(50);
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+
+    // Long after, the master (which has dropped the clone by now) is back: a resync.
+    net.heal(0, 1);
+    net.tick(10);
+    assert!(net.clone_of(1).is_attached());
+    assert_eq!(net.ok(1, put(s("d"), s("after"))), Data::None);
+    net.tick(2);
+    let m = net.master_state(0);
+    assert_eq!(m[&s("a")], Data::Count(1));
+    assert!(!m.contains_key(&s("b")) && !m.contains_key(&s("u")));
+    assert_eq!(net.replica(1), m);
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+}
+
+#[test]
+fn writes_in_flight_when_the_master_comes_back_in_time_apply_once() {
+    let mut net = buffering_network();
+    net.ok(1, Op::Increment(s("n"), Data::Count(1), None));
+    net.tick(2);
+    // One write reaches the master (and its broadcast the clone) but the link breaks
+    // before the master's ack; two never reach it.
+    let applied = net.request(1, Op::Increment(s("n"), Data::Count(10), None));
+    assert_eq!(net.master_state(0)[&s("n")], Data::Count(11));
+    let held = [
+        net.request_held(1, Op::Increment(s("n"), Data::Count(100), None)),
+        net.request_held(1, put(s("k"), s("v"))),
+    ];
+    net.cut(0, 1);
+    net.tick(BUFFER_TICKS - 5);
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+    net.heal(0, 1);
+    let ids = [applied, held[0], held[1]];
+    for (_, r) in answers_within(&mut net, &ids, 20) {
+        assert_eq!(r, Ok(Data::None));
+    }
+    assert!(net.clone_of(1).is_attached());
+    // Past the interval: nothing else comes.
+    net.tick(BUFFER_TICKS);
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+    let m = net.master_state(0);
+    assert_eq!(m[&s("n")], Data::Count(111));
+    assert_eq!(m[&s("k")], s("v"));
+    assert_eq!(net.replica(1), m);
+    // The same channels resumed: no second snapshot.
+    let acks = net
+        .log
+        .iter()
+        .filter(|(_, to, c)| *to == ep(10) && matches!(c.content, Command::AckClone { .. }))
+        .map(|(_, _, c)| c.seq)
+        .collect::<BTreeSet<_>>();
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+}
+
+#[test]
+fn writes_answered_after_the_interval_still_apply_once_if_the_master_resumes_the_channel() {
+    let mut net = buffering_network();
+    net.ok(1, Op::Increment(s("n"), Data::Count(1), None));
+    let held = [
+        net.request_held(1, put(s("k"), s("v"))),
+        net.request_held(1, Op::Increment(s("n"), Data::Count(10), None)),
+    ];
+    net.cut(0, 1);
+    for (_, r) in answers_within(&mut net, &held, BUFFER_TICKS + 2) {
+        assert!(timed_out(&r), "{r:?}");
+    }
+    // The caller writes again while the clone waits for the master; it returns on the
+    // same channels (it has not dropped the clone) and takes the first writes too, once
+    // each. The new writes' answers are not confused by the first ones' broadcasts.
+    let again = [
+        net.request(1, put(s("k"), s("w"))),
+        net.request(1, Op::Increment(s("n"), Data::Count(5), None)),
+    ];
+    net.heal(0, 1);
+    for (_, r) in answers_within(&mut net, &again, 20) {
+        assert_eq!(r, Ok(Data::None));
+    }
+    net.tick(BUFFER_TICKS);
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+    let m = net.master_state(0);
+    assert_eq!(m[&s("n")], Data::Count(16));
+    assert_eq!(m[&s("k")], s("w"));
+    assert_eq!(net.replica(1), m);
+    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+    assert!(
+        !net.statuses
+            .iter()
+            .any(|(i, c, _)| *i == 1 && *c == ErrorCode::BackendFailure),
+        "{:?}",
+        net.statuses
+    );
+}
+
+/// A put_unique the master applied and acknowledged, whose result is lost, then the link
+/// breaks; and one that never reaches the master.
+fn put_unique_in_flight(net: &mut Net) -> [u64; 2] {
+    net.lose_next = Some(|c| matches!(c, Command::PutUniqueResult { .. }));
+    let acked = net.request(1, Op::PutUnique(s("u"), s("x"), None));
+    assert!(net.lose_next.is_none(), "the result was not lost");
+    net.tick(1);
+    assert_eq!(net.master_state(0)[&s("u")], s("x"));
+    let held = net.request_held(1, Op::PutUnique(s("v"), s("y"), None));
+    net.cut(0, 1);
+    [acked, held]
+}
+
+#[test]
+fn a_put_unique_in_flight_is_answered_within_the_mutation_buffer_interval() {
+    // The master comes back in time: both results arrive, each answered once.
+    let mut net = buffering_network();
+    let ids = put_unique_in_flight(&mut net);
+    net.tick(BUFFER_TICKS - 5);
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+    net.heal(0, 1);
+    let got: Vec<Reply> = answers_within(&mut net, &ids, 20)
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect();
+    assert_eq!(got, vec![Ok(Data::Boolean(true)), Ok(Data::Boolean(true))]);
+    net.tick(BUFFER_TICKS);
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+    assert_eq!(net.replica(1), net.master_state(0));
+    assert_eq!(net.replica(1)[&s("v")], s("y"));
+    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+
+    // The master stays away: both fail with request_timeout after the interval.
+    let mut net = buffering_network();
+    let ids = put_unique_in_flight(&mut net);
+    for (ticks, r) in answers_within(&mut net, &ids, BUFFER_TICKS + 2) {
+        assert!(timed_out(&r), "{r:?}");
+        assert!(ticks >= BUFFER_TICKS, "answered after {ticks} ticks");
+    }
+    // The master comes back while it still knows the clone: the channels resume, the
+    // held put_unique is applied once, its late result answers nothing.
+    net.heal(0, 1);
+    net.tick(20);
+    assert!(net.clone_of(1).is_attached());
+    assert!(net.replies.is_empty(), "{:?}", net.replies);
+    let m = net.master_state(0);
+    assert_eq!(m[&s("v")], s("y"));
+    assert_eq!(net.replica(1), m);
+    let again = net.request(1, Op::PutUnique(s("v"), s("z"), None));
+    assert_eq!(net.wait(again), Ok(Data::Boolean(false)));
+    assert_eq!(net.ok(1, put(s("w"), s("after"))), Data::None);
+    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+}
+
 #[test]
 fn a_clone_forgotten_by_its_master_resyncs_from_a_new_snapshot() {
     let mut net = Net::new();

@@ -32,7 +32,12 @@
 //!   status, keeps answering reads from the replica for [`CloneConfig::stale_interval`],
 //!   and after that answers them with `stale_data` (the error, rather than possibly wrong
 //!   values with a warning). Writes issued meanwhile wait, at most
-//!   [`CloneConfig::mutation_buffer_interval`], then fail with `no_such_master`.
+//!   [`CloneConfig::mutation_buffer_interval`], then fail with `no_such_master`. Writes
+//!   already sent wait as long, counted from the loss: then those the master acknowledged
+//!   succeed and the others fail with `request_timeout` (they may or may not have been
+//!   applied), so that every write is answered in bounded time. They stay on the writer
+//!   channel, answered: a master that comes back on it still applies each of them once,
+//!   and their broadcasts are not mistaken for those of later writes.
 //! - While it has no master the clone sends `nack [0]` every
 //!   [`CloneConfig::resync_interval`]. The same master addressing this clone again (the
 //!   repeated handshake, or the writer channel's acks, which come every heartbeat; not its
@@ -82,8 +87,9 @@ pub struct CloneConfig {
     /// answer. Zeek's default for Broker 1.x clones, 5 minutes.
     pub stale_interval: Option<Duration>,
     /// How long a write issued while the clone has no master waits for one before failing
-    /// with `no_such_master`; zero fails at once. Zeek's default for Broker 1.x clones, 2
-    /// minutes.
+    /// with `no_such_master`; zero fails at once. Writes in flight when the master went
+    /// away wait as long from then, and fail with `request_timeout` unless the master
+    /// acknowledged them. Zeek's default for Broker 1.x clones, 2 minutes.
     pub mutation_buffer_interval: Duration,
     /// How often a clone without a master asks for one (`nack [0]`); the nack timeout, 200
     /// ms, by default.
@@ -120,6 +126,9 @@ struct Pending {
     acked_tick: u64,
     /// put_unique's result, once it arrived.
     inserted: Option<bool>,
+    /// Answered before its outcome was known (the master was gone too long). It is still
+    /// resolved in turn, silently, so that its broadcast is not taken for a later write's.
+    answered: bool,
 }
 
 /// A write waiting for a master.
@@ -222,7 +231,7 @@ impl Clone {
     /// True when no write is unanswered and the writer channel is acknowledged.
     pub fn is_idle(&self) -> bool {
         self.stalled.is_empty()
-            && self.writes.is_empty()
+            && self.writes.iter().all(|p| p.answered)
             && self.writer.as_ref().is_none_or(|w| w.is_idle())
     }
 
@@ -325,12 +334,13 @@ impl Clone {
                     id: req_id,
                     result: Ok(Data::Boolean(inserted)),
                 });
-                if let Some(p) = self.writes.iter_mut().find(|p| {
-                    matches!(&p.cmd, Command::PutUnique { who: w, req_id: r, .. }
-                        if *w == who && *r == req_id)
-                }) {
-                    p.inserted = Some(inserted);
-                }
+            }
+            // Also for one answered already: resolving it takes its put's broadcast.
+            if let Some(p) = self.writes.iter_mut().find(|p| {
+                matches!(&p.cmd, Command::PutUnique { who: w, req_id: r, .. }
+                    if *w == who && *r == req_id)
+            }) {
+                p.inserted = Some(inserted);
             }
             return;
         }
@@ -420,6 +430,7 @@ impl Clone {
                 bound: 0,
                 acked_tick: 0,
                 inserted: None,
+                answered: false,
             });
             self.on_writer(outs, out);
             return;
@@ -497,10 +508,13 @@ impl Clone {
     /// the ack comes first: the gap shows only with the master's next broadcast or
     /// keepalive (at most a heartbeat interval later), and then the nacked retransmission
     /// delivers the result. So wait until two heartbeat intervals passed with nothing
-    /// missing on the input channel.
+    /// missing on the input channel and the master there (while it is lost no keepalive
+    /// shows the gap; the count starts again when it is back).
     fn result_surely_lost(&self, p: &Pending) -> bool {
         let hb = u64::from(self.input.heartbeat_interval().max(1));
-        self.input.is_idle() && self.input.tick_count() > p.acked_tick + 2 * hb
+        self.detached_since.is_none()
+            && self.input.is_idle()
+            && self.input.tick_count() > p.acked_tick + 2 * hb
     }
 
     fn resolve_one(&mut self, p: Pending, out: &mut Vec<StoreOutput>) {
@@ -513,7 +527,7 @@ impl Clone {
                 {
                     self.own_events.pop_front();
                 }
-                if p.inserted.is_none() {
+                if p.inserted.is_none() && !p.answered {
                     let e = (
                         ErrorCode::Unspecified,
                         "the master acknowledged put_unique but sent no result".to_string(),
@@ -592,6 +606,9 @@ impl Clone {
             }
             _ => Ok(()),
         };
+        if p.answered {
+            return;
+        }
         match result {
             Ok(()) => out.push(StoreOutput::Reply {
                 id: p.id,
@@ -637,6 +654,11 @@ impl Clone {
     fn master_back(&mut self, now: Timestamp, out: &mut Vec<StoreOutput>) {
         if self.detached_since.take().is_some() {
             self.status(out, ErrorCode::None, "the master is back".to_string());
+            // The wait for put_unique's results starts again: its keepalives are to come.
+            let tick = self.input.tick_count();
+            for p in self.writes.iter_mut().filter(|p| p.acked) {
+                p.acked_tick = tick;
+            }
             self.open_writer(out);
             self.flush_stalled(now, out);
         }
@@ -721,32 +743,72 @@ impl Clone {
         }
     }
 
-    /// Answers the writes of a writer channel that is gone: acknowledged ones succeeded,
-    /// the others may or may not have reached the master.
+    /// Answers the writes of a writer channel that is gone.
     fn abandon_writes(&mut self, out: &mut Vec<StoreOutput>) {
         for p in std::mem::take(&mut self.writes) {
-            if let Command::PutUnique { .. } = p.cmd
-                && p.inserted.is_some()
-            {
-                // Answered by its result already.
-                continue;
-            }
-            if p.acked && !matches!(p.cmd, Command::PutUnique { .. }) {
-                out.push(StoreOutput::Reply {
-                    id: p.id,
-                    result: Ok(Data::None),
-                });
-            } else {
-                let e = (
-                    ErrorCode::RequestTimeout,
-                    "the master went away before acknowledging this write; it may or may not \
-                     have been applied"
-                        .to_string(),
-                );
-                self.fail_write(p.id, &p.cmd, e, out);
-            }
+            self.give_up(&p, "the master went away", out);
         }
         self.own_events.clear();
+    }
+
+    /// Answers the writes in flight once the master has been gone for the mutation buffer
+    /// interval. They stay on the writer channel (see [`Pending::answered`]).
+    fn expire_writes(&mut self, now: Timestamp, out: &mut Vec<StoreOutput>) {
+        let Some(since) = self.detached_since else {
+            return;
+        };
+        if now < after(since, self.config.mutation_buffer_interval)
+            || self.writes.iter().all(|p| p.answered)
+        {
+            return;
+        }
+        let mut writes = std::mem::take(&mut self.writes);
+        let mut n = 0;
+        for p in writes.iter_mut().filter(|p| !p.answered) {
+            self.give_up(
+                p,
+                "the master was gone for the mutation buffer interval",
+                out,
+            );
+            p.answered = true;
+            n += 1;
+        }
+        self.writes = writes;
+        self.status(
+            out,
+            ErrorCode::RequestTimeout,
+            format!(
+                "the master has been gone for the mutation buffer interval; stopped waiting \
+                 for the {n} writes in flight (unacknowledged ones fail with request_timeout)"
+            ),
+        );
+    }
+
+    /// Answers a write whose outcome will not be known: acknowledged ones succeeded, the
+    /// others may or may not have reached the master.
+    fn give_up(&mut self, p: &Pending, why: &str, out: &mut Vec<StoreOutput>) {
+        let put_unique = matches!(p.cmd, Command::PutUnique { .. });
+        if p.answered || (put_unique && p.inserted.is_some()) {
+            // Answered already; put_unique maybe by its result.
+            return;
+        }
+        if p.acked && !put_unique {
+            out.push(StoreOutput::Reply {
+                id: p.id,
+                result: Ok(Data::None),
+            });
+            return;
+        }
+        let what = if p.acked {
+            "before its result arrived"
+        } else {
+            "before acknowledging this write"
+        };
+        let e = (
+            ErrorCode::RequestTimeout,
+            format!("{why} {what}; it may or may not have been applied"),
+        );
+        self.fail_write(p.id, &p.cmd, e, out);
     }
 
     fn is_stale(&self, now: Timestamp) -> bool {
@@ -780,6 +842,7 @@ impl Clone {
         if let Some(why) = self.pending_loss.take() {
             self.lose_master(now, &why, out);
         }
+        self.expire_writes(now, out);
         self.resolve(out);
         self.answer_idle(out);
     }
