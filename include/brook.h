@@ -1268,6 +1268,17 @@ brook_status brook_peer_list_outbound(const brook_peer_list *list,
                                       bool *out_outbound);
 
 /**
+ * How many messages for the peer at `index` its overflow policy (drop_newest or
+ * drop_oldest) dropped because the peer did not keep up. Each run of drops is also
+ * reported on the status subscribers, when it starts and when it ends.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+ * `index` is not below the list's length. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_peer_list_dropped(const brook_peer_list *list, size_t index, uint64_t *out_n);
+
+/**
  * How far the peering at `index` has come.
  *
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if

@@ -761,3 +761,89 @@ fn the_publisher_fd_is_writable_exactly_while_the_queue_has_room() {
     assert!(writable(5000));
     publisher.try_publish(&Data::Count(0)).unwrap();
 }
+
+/// A peer that stops reading, under `policy`: after the stall timeout the publisher goes
+/// on, the peer's messages are dropped, counted and reported, and what arrives once the
+/// peer reads again is every message not dropped, in order. Returns the numbers received.
+fn a_stalled_peer_under(policy: brook::OverflowPolicy) -> (Vec<u64>, u64) {
+    let a = Endpoint::new(Config {
+        peer_buffer_size: 64,
+        peer_overflow_policy: policy,
+        peer_stall_timeout: Duration::from_millis(200),
+        ..Config::default()
+    })
+    .unwrap();
+    // B reads nothing while its one small subscriber is full (policy Block), so TCP fills.
+    let b = Endpoint::new(Config {
+        subscriber_queue_size: 16,
+        ..Config::default()
+    })
+    .unwrap();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    let sub = b.subscribe(&["/stall"]).unwrap();
+    let st = a.status_subscriber(true).unwrap();
+    a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/stall");
+    const N: u64 = 30_000;
+    let payload = Data::from("y".repeat(1000).as_str());
+    for i in 0..N {
+        a.publish(
+            "/stall",
+            &Data::Vector(vec![Data::Count(i), payload.clone()]),
+        )
+        .unwrap();
+    }
+    let start = next_status(&st, StatusKind::Error(ErrorCode::Unspecified));
+    assert!(
+        start.message.contains("not keeping up"),
+        "{}",
+        start.message
+    );
+    let mut got = Vec::new();
+    let mut dropped = 0;
+    eventually("the peer to have read what was kept", || {
+        while let Some(m) = sub.get(Some(Duration::from_millis(50))).unwrap() {
+            let v = m.data().unwrap();
+            match v.as_vector().unwrap()[0] {
+                Data::Count(i) => got.push(i),
+                ref other => panic!("{other:?}"),
+            }
+        }
+        dropped = a.peers().unwrap()[0].dropped;
+        got.len() as u64 + dropped == N
+    });
+    assert!(dropped > 0);
+    assert!(
+        got.windows(2).all(|w| w[0] < w[1]),
+        "in order, no duplicates"
+    );
+    // Each run of drops is reported when it starts and, with its count, when it ends.
+    let (mut starts, mut ends, mut counted) = (1, 0, 0);
+    eventually("every run of drops to be reported", || {
+        for e in st.poll(1000) {
+            if e.message.contains("not keeping up") {
+                starts += 1;
+            } else if let Some(rest) = e.message.split("keeping up again; ").nth(1) {
+                ends += 1;
+                counted += rest.split(' ').next().unwrap().parse::<u64>().unwrap();
+            }
+        }
+        counted == dropped
+    });
+    assert_eq!(starts, ends);
+    assert_eq!(a.peers().unwrap().len(), 1, "still peered");
+    (got, dropped)
+}
+
+#[test]
+fn drop_newest_keeps_a_stalled_peers_oldest_messages_and_reports_the_drops() {
+    let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropNewest);
+    assert_eq!(got[0], 0, "the first messages were kept");
+    assert!(*got.last().unwrap() < 29_999, "the last ones were dropped");
+}
+
+#[test]
+fn drop_oldest_keeps_a_stalled_peers_newest_messages_and_reports_the_drops() {
+    let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropOldest);
+    assert_eq!(*got.last().unwrap(), 29_999, "the last message was kept");
+}

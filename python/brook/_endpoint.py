@@ -258,14 +258,16 @@ class EndpointInfo:
 
 
 class PeerInfo:
-    """One peering: ``peer`` (an EndpointInfo), ``flags`` and ``status``."""
+    """One peering: ``peer`` (an EndpointInfo), ``flags`` and ``status``; brook adds
+    ``dropped``, the messages for the peer its overflow policy dropped."""
 
-    __slots__ = ("peer", "flags", "status")
+    __slots__ = ("peer", "flags", "status", "dropped")
 
-    def __init__(self, peer, flags, status):
+    def __init__(self, peer, flags, status, dropped=0):
         self.peer = peer
         self.flags = flags
         self.status = status
+        self.dropped = dropped
 
     def __repr__(self):
         return f"PeerInfo({self.peer!r}, {self.peer.network!r}, {self.status.name})"
@@ -570,11 +572,20 @@ class Endpoint:
                 check(_lib.brook_peer_list_outbound(lst, i, _byref(outbound)))
                 st = ctypes.c_int()
                 check(_lib.brook_peer_list_status(lst, i, _byref(st)))
+                dropped = ctypes.c_uint64()
+                check(_lib.brook_peer_list_dropped(lst, i, _byref(dropped)))
                 net = NetworkInfo(ip.value.decode(), port.value) if ip.value else None
                 flags = PeerFlags.Remote | (
                     PeerFlags.Outbound if outbound.value else PeerFlags.Inbound
                 )
-                out.append(PeerInfo(EndpointInfo(bytes(id16), net), flags, _PEER_STATUS[st.value]))
+                out.append(
+                    PeerInfo(
+                        EndpointInfo(bytes(id16), net),
+                        flags,
+                        _PEER_STATUS[st.value],
+                        dropped.value,
+                    )
+                )
             return out
         finally:
             _lib.brook_peer_list_free(lst)

@@ -237,6 +237,7 @@ brook_status brook_peer_list_id(const brook_peer_list *list, size_t index, uint8
 brook_status brook_peer_list_address(const brook_peer_list *list, size_t index, const char **out_ip, uint16_t *out_port)
 brook_status brook_peer_list_outbound(const brook_peer_list *list, size_t index, bool *out_outbound)
 brook_status brook_peer_list_status(const brook_peer_list *list, size_t index, brook_peer_status *out_status)
+brook_status brook_peer_list_dropped(const brook_peer_list *list, size_t index, uint64_t *out_n)
 void brook_peer_list_free(brook_peer_list *list)
 brook_status brook_endpoint_peer_subscriptions(const brook_endpoint *endpoint, brook_topic_list **out_list)
 brook_status brook_topic_list_len(const brook_topic_list *list, size_t *out_len)

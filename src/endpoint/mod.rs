@@ -204,6 +204,9 @@ pub struct PeerInfo {
     /// True if this endpoint initiated the peering (and will reconnect after a loss).
     pub outbound: bool,
     pub status: PeerStatus,
+    /// Messages for this peer that its overflow policy (drop_newest or drop_oldest)
+    /// dropped because it did not keep up.
+    pub dropped: u64,
 }
 
 /// A message taken from a [`Subscriber`]: its topic and the bin-v1 bytes of its value.

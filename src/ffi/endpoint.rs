@@ -670,6 +670,26 @@ pub extern "C" fn brook_peer_list_outbound(
     })
 }
 
+/// How many messages for the peer at `index` its overflow policy (drop_newest or
+/// drop_oldest) dropped because the peer did not keep up. Each run of drops is also
+/// reported on the status subscribers, when it starts and when it ends.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+/// `index` is not below the list's length. Out-parameters are written only when the call
+/// returns BROOK_STATUS_OK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_peer_list_dropped(
+    list: *const brook_peer_list,
+    index: usize,
+    out_n: *mut u64,
+) -> brook_status {
+    guard(|| {
+        let p = peer_at(list, index)?;
+        out(out_n, "out_n")?.write(p.info.dropped);
+        Ok(())
+    })
+}
+
 /// How far the peering at `index` has come.
 ///
 /// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if

@@ -53,7 +53,10 @@ pub(super) struct Conn {
     pub linger: Option<()>,
     /// The overflow policy made this peer drop messages instead of stalling publishers.
     pub dropping: bool,
+    /// Messages for this peer dropped by the overflow policy, in all.
     pub dropped: u64,
+    /// `dropped` when the current run of drops began (reported when it began and ends).
+    pub drop_run: Option<u64>,
     pub in_dirty: bool,
     pub malformed_in_a_row: u32,
     /// Reading is held back until a full local subscriber (policy `Block`) has room.
@@ -86,6 +89,7 @@ impl Conn {
             linger: None,
             dropping: false,
             dropped: 0,
+            drop_run: None,
             in_dirty: false,
             malformed_in_a_row: 0,
             read_paused: false,
@@ -117,6 +121,29 @@ impl Conn {
     pub fn frame_written(&mut self, start: usize) {
         if self.output.len() > start {
             self.frame_ends.push_back(self.output.len());
+        }
+    }
+
+    /// Drops up to `n` of the oldest queued frames, never the first (it may be partly
+    /// written); returns how many went.
+    pub fn drop_oldest(&mut self, n: usize) -> usize {
+        let n = n.min(self.frame_ends.len().saturating_sub(1));
+        if n == 0 {
+            return 0;
+        }
+        let (from, to) = (self.frame_ends[0], self.frame_ends[n]);
+        self.output.drain(from..to);
+        self.frame_ends.drain(1..=n);
+        let gone = to - from;
+        self.frame_ends.iter_mut().skip(1).for_each(|e| *e -= gone);
+        n
+    }
+
+    /// The peer's id once peered.
+    pub fn remote(&self) -> Option<EndpointId> {
+        match &self.phase {
+            Phase::Peered { remote, .. } => Some(*remote),
+            _ => None,
         }
     }
 

@@ -819,6 +819,7 @@ impl Reactor {
                     address: c.addr,
                     outbound: c.outbound,
                     status,
+                    dropped: c.dropped,
                 }
             })
             .collect();
@@ -829,6 +830,7 @@ impl Reactor {
                     address: *addr,
                     outbound: true,
                     status: PeerStatus::Reconnecting,
+                    dropped: 0,
                 });
             }
         }
@@ -1083,13 +1085,30 @@ impl Reactor {
         if queued >= limit && (c.dropping || queued >= 2 * limit) {
             // Forwarded traffic is not throttled at its source; past twice the limit the
             // policy applies at once.
-            if policy == OverflowPolicy::Disconnect && !c.dropping {
-                self.close(token, Close::Lost("send buffer overflow".into()));
-            } else {
-                c.dropped += 1;
+            match policy {
+                OverflowPolicy::Disconnect if !c.dropping => {
+                    self.close(token, Close::Lost("send buffer overflow".into()));
+                    return;
+                }
+                OverflowPolicy::DropOldest => {
+                    // An eighth of the buffer at a time, so that the output is moved once
+                    // per many messages, not once per message.
+                    let n = c.drop_oldest((limit / 8).max(1));
+                    if n == 0 {
+                        self.dropped_for(token, 1);
+                        return;
+                    }
+                    self.dropped_for(token, n as u64);
+                }
+                _ => {
+                    self.dropped_for(token, 1);
+                    return;
+                }
             }
-            return;
         }
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
         let start = c.output.len();
         c.output.extend_from_slice(frame);
         c.frame_written(start);
@@ -1097,6 +1116,31 @@ impl Reactor {
             c.in_dirty = true;
             self.dirty.push(token);
         }
+    }
+
+    /// Counts messages the overflow policy dropped for a peer; the first of a run is
+    /// reported on the status subscribers (the run's end and count in `flush`).
+    fn dropped_for(&mut self, token: Token, n: u64) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.dropped += n;
+        if c.drop_run.is_some() {
+            return;
+        }
+        c.drop_run = Some(c.dropped - n);
+        let (id, addr) = (c.remote(), c.addr);
+        let policy = match self.cfg.peer_overflow_policy {
+            OverflowPolicy::DropOldest => "drop_oldest",
+            _ => "drop_newest",
+        };
+        let who = id.map_or_else(|| addr.to_string(), |id| format!("{id} at {addr}"));
+        self.error(
+            ErrorCode::Unspecified,
+            id,
+            Some(addr),
+            &format!("peer {who} is not keeping up: dropping messages for it ({policy})"),
+        );
     }
 
     /// Stages a data message for the local subscribers whose filters match; the end of the
@@ -1838,8 +1882,21 @@ impl Reactor {
             Ok(()) => {
                 if c.linger.is_some() && c.output_empty() {
                     self.drop_conn(token);
-                } else if c.dropping && c.queued_frames() < self.cfg.peer_buffer_size / 2 {
+                } else if c.queued_frames() < self.cfg.peer_buffer_size / 2 {
                     c.dropping = false;
+                    if let Some(start) = c.drop_run.take() {
+                        let (n, id, addr) = (c.dropped - start, c.remote(), c.addr);
+                        let who =
+                            id.map_or_else(|| addr.to_string(), |id| format!("{id} at {addr}"));
+                        self.error(
+                            ErrorCode::Unspecified,
+                            id,
+                            Some(addr),
+                            &format!(
+                                "peer {who} is keeping up again; {n} messages for it were dropped"
+                            ),
+                        );
+                    }
                 }
             }
             Err(e) => self.close(token, Close::Lost(format!("write failed: {e}"))),
