@@ -1441,6 +1441,22 @@ brook_status brook_endpoint_subscribe(brook_endpoint *endpoint,
                                       brook_subscriber **out_subscriber);
 
 /**
+ * Like brook_endpoint_subscribe(), with a queue of `queue_size` messages instead of the
+ * endpoint's configured size (Broker's `qsize`).
+ *
+ * Caller owns the result; free it with brook_subscriber_free(). It may outlive `endpoint`.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if a pointer is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `queue_size` is 0 or above 16777216, BROOK_STATUS_IO if its file descriptor cannot
+ * be made, BROOK_STATUS_CLOSED after shutdown. Out-parameters are written only when the
+ * call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_subscribe_sized(brook_endpoint *endpoint,
+                                            const char *const *topics,
+                                            size_t n_topics,
+                                            size_t queue_size,
+                                            brook_subscriber **out_subscriber);
+
+/**
  * Takes the next message, waiting up to `timeout_ms` milliseconds for one (0: do not wait;
  * negative: wait until one arrives or the endpoint shuts down).
  *

@@ -847,3 +847,32 @@ fn drop_oldest_keeps_a_stalled_peers_newest_messages_and_reports_the_drops() {
     let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropOldest);
     assert_eq!(*got.last().unwrap(), 29_999, "the last message was kept");
 }
+
+#[test]
+fn a_subscriber_can_have_its_own_queue_size() {
+    let a = endpoint();
+    let b = Endpoint::new(Config {
+        subscriber_overflow_policy: brook::OverflowPolicy::DropNewest,
+        ..Config::default()
+    })
+    .unwrap();
+    assert!(matches!(
+        b.subscribe_with(&["/q"], 0),
+        Err(e) if e.kind == ErrorKind::InvalidArgument
+    ));
+    let small = b.subscribe_with(&["/q"], 4).unwrap();
+    let large = b.subscribe(&["/q"]).unwrap();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/q");
+    for i in 0..10u64 {
+        a.publish("/q", &Data::Count(i)).unwrap();
+    }
+    eventually("all ten at the large subscriber", || {
+        large.available() == 10
+    });
+    assert_eq!(small.available(), 4);
+    assert_eq!(small.dropped(), 6);
+    let kept: Vec<Data> = small.poll(10).iter().map(|m| m.data().unwrap()).collect();
+    assert_eq!(kept, (0..4u64).map(Data::Count).collect::<Vec<_>>());
+}

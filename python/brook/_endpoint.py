@@ -733,16 +733,19 @@ class Endpoint:
     # Making children.
 
     def make_subscriber(self, topics, qsize=None, subscriber_class=None):
-        """A Subscriber for `topics` (a topic or a list of them; each a prefix). `qsize` is
-        accepted for Broker's signature: brook sizes queues per endpoint
-        (Configuration.subscriber_queue_size)."""
+        """A Subscriber for `topics` (a topic or a list of them; each a prefix). `qsize`
+        is its queue's size in messages, as in Broker; None takes the endpoint's
+        Configuration.subscriber_queue_size."""
         cls = subscriber_class or Subscriber
         ts = _topics(topics)
         arr = (ctypes.c_char_p * max(1, len(ts)))(*ts)
         ptr = _P()
         p = self._h.acquire()
         try:
-            check(_lib.brook_endpoint_subscribe(p, arr, len(ts), _byref(ptr)))
+            if qsize is None:
+                check(_lib.brook_endpoint_subscribe(p, arr, len(ts), _byref(ptr)))
+            else:
+                check(_lib.brook_endpoint_subscribe_sized(p, arr, len(ts), int(qsize), _byref(ptr)))
         finally:
             self._h.release()
         return cls(ptr, self)

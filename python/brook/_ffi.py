@@ -251,6 +251,7 @@ brook_status brook_endpoint_publish_event(brook_endpoint *endpoint, const char *
 brook_status brook_endpoint_publish_to(brook_endpoint *endpoint, const uint8_t *receiver_id16, const char *topic, const brook_data *value)
 brook_status brook_endpoint_flush(brook_endpoint *endpoint)
 brook_status brook_endpoint_subscribe(brook_endpoint *endpoint, const char *const *topics, size_t n_topics, brook_subscriber **out_subscriber)
+brook_status brook_endpoint_subscribe_sized(brook_endpoint *endpoint, const char *const *topics, size_t n_topics, size_t queue_size, brook_subscriber **out_subscriber)
 brook_status brook_subscriber_next(brook_subscriber *subscriber, int64_t timeout_ms, brook_message **out_message)
 brook_status brook_subscriber_poll(brook_subscriber *subscriber, brook_message **out_messages, size_t max, size_t *out_n)
 brook_status brook_subscriber_poll_into(brook_subscriber *subscriber, int64_t timeout_ms, size_t max, uint8_t *buf, size_t len, size_t *out_n, size_t *out_used, size_t *out_needed)

@@ -230,3 +230,21 @@ def test_shutdown_delivers_what_is_queued(peered):
     ep2.flush()
     ep2.shutdown()
     assert [v for _, v in s1.get(100, 10.0)] == list(range(100))
+
+
+def test_qsize_sizes_the_subscribers_queue():
+    with brook.Endpoint() as ep:
+        with pytest.raises(brook.InvalidArgument, match="queue size"):
+            ep.make_subscriber("/q", qsize=0)
+    cfg = brook.Configuration()
+    cfg.subscriber_overflow_policy = "drop_newest"
+    with brook.Endpoint() as a, brook.Endpoint(cfg) as b, \
+            b.make_subscriber("/q", qsize=3) as small, b.make_subscriber("/q") as large:
+        port = b.listen("127.0.0.1", 0)
+        assert a.peer("127.0.0.1", port, 1.0)
+        wait_until(lambda: any(t.startswith("/q") for t in a.peer_subscriptions()))
+        for i in range(10):
+            a.publish("/q", brook.Count(i))
+        wait_until(lambda: large.available() == 10)
+        assert small.available() == 3
+        assert [d for _, d in small.poll()] == [brook.Count(i) for i in range(3)]

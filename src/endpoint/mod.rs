@@ -472,17 +472,31 @@ impl Endpoint {
             .ask(|reply| Command::PeerSubscriptions { reply }, ANSWER_TIMEOUT)
     }
 
-    /// Subscribes to the topic prefixes `topics`.
+    /// Subscribes to the topic prefixes `topics`, with a queue of
+    /// [`Config::subscriber_queue_size`] messages.
     pub fn subscribe<T: AsRef<[u8]>>(&self, topics: &[T]) -> Result<Subscriber> {
+        self.subscribe_with(topics, self.shared.config.subscriber_queue_size)
+    }
+
+    /// Subscribes to the topic prefixes `topics`, with a queue of `queue_size` messages
+    /// (1 to [`Config::MAX_QUEUE`]; Broker's `qsize`).
+    pub fn subscribe_with<T: AsRef<[u8]>>(
+        &self,
+        topics: &[T],
+        queue_size: usize,
+    ) -> Result<Subscriber> {
+        if queue_size == 0 || queue_size > Config::MAX_QUEUE {
+            return Err(Error::invalid(format!(
+                "the queue size must be between 1 and {}, not {queue_size}",
+                Config::MAX_QUEUE
+            )));
+        }
         let waker = self.shared.clone();
         let mailbox = Arc::new(
-            Mailbox::new(
-                self.shared.config.subscriber_queue_size,
-                self.shared.config.subscriber_overflow_policy,
-            )?
-            .with_room_notifier(move || {
-                let _ = waker.waker.wake();
-            }),
+            Mailbox::new(queue_size, self.shared.config.subscriber_overflow_policy)?
+                .with_room_notifier(move || {
+                    let _ = waker.waker.wake();
+                }),
         );
         let id = self.shared.next_id();
         let topics: Vec<Vec<u8>> = topics.iter().map(|t| t.as_ref().to_vec()).collect();

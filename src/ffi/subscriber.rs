@@ -64,6 +64,32 @@ pub extern "C" fn brook_endpoint_subscribe(
     })
 }
 
+/// Like brook_endpoint_subscribe(), with a queue of `queue_size` messages instead of the
+/// endpoint's configured size (Broker's `qsize`).
+///
+/// Caller owns the result; free it with brook_subscriber_free(). It may outlive `endpoint`.
+/// Returns BROOK_STATUS_NULL_ARGUMENT if a pointer is NULL, BROOK_STATUS_INVALID_ARGUMENT
+/// if `queue_size` is 0 or above 16777216, BROOK_STATUS_IO if its file descriptor cannot
+/// be made, BROOK_STATUS_CLOSED after shutdown. Out-parameters are written only when the
+/// call returns BROOK_STATUS_OK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_endpoint_subscribe_sized(
+    endpoint: *mut brook_endpoint,
+    topics: *const *const c_char,
+    n_topics: usize,
+    queue_size: usize,
+    out_subscriber: *mut *mut brook_subscriber,
+) -> brook_status {
+    guard(|| {
+        let ep = self::endpoint(endpoint)?;
+        let topics = topics_arg(topics, n_topics)?;
+        let out_subscriber = out(out_subscriber, "out_subscriber")?;
+        let inner = ep.subscribe_with(&topics, queue_size)?;
+        out_subscriber.write(Box::into_raw(Box::new(brook_subscriber { inner })));
+        Ok(())
+    })
+}
+
 /// An array of `n` NUL-terminated topics.
 fn topics_arg<'a>(topics: *const *const c_char, n: usize) -> FfiResult<Vec<&'a [u8]>> {
     if n == 0 {

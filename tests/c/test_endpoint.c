@@ -656,6 +656,15 @@ static void test_null_arguments(void) {
   CHECK_STATUS(brook_endpoint_subscribe(ep, with_null, 2, &sub), BROOK_STATUS_NULL_ARGUMENT);
   CHECK_ERROR_HAS("topics[1] is NULL");
   CHECK(sub == NULL); /* out-parameters are written only on success */
+  CHECK_STATUS(brook_endpoint_subscribe_sized(ep, with_null, 1, 0, &sub),
+               BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_ERROR_HAS("queue size");
+  CHECK_STATUS(brook_endpoint_subscribe_sized(ep, with_null, 1, 8, NULL),
+               BROOK_STATUS_NULL_ARGUMENT);
+  if (CHECK_OK(brook_endpoint_subscribe_sized(ep, with_null, 1, 8, &sub))) {
+    brook_subscriber_free(sub);
+    sub = NULL;
+  }
   CHECK_STATUS(brook_endpoint_peers(ep, NULL), BROOK_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(brook_endpoint_peer_subscriptions(NULL, NULL), BROOK_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(brook_id_to_string(NULL, NULL), BROOK_STATUS_NULL_ARGUMENT);
