@@ -187,12 +187,105 @@ pub fn decode_prefix(buf: &[u8]) -> Result<(Data, usize)> {
 /// allocation). Everything [`decode`] rejects is rejected here too, except duplicate set
 /// elements and table keys, which only a full decode can find.
 pub fn validate(buf: &[u8]) -> Result<()> {
+    if walk(buf) == Some(true) {
+        return Ok(());
+    }
+    validate_slow(buf)
+}
+
+/// [`validate`] by recursive descent, which also says what is wrong.
+fn validate_slow(buf: &[u8]) -> Result<()> {
     let mut r = Reader::new(buf);
     r.skip_value().map_err(Fault::into_error)?;
     if r.pos != buf.len() {
         return Err(Fault::at(r.pos, What::Trailing(buf.len() - r.pos)).into_error());
     }
     Ok(())
+}
+
+/// Nesting the fast walk follows; deeper values take the recursive path.
+const WALK_DEPTH: usize = 16;
+
+/// The checks of [`validate`] as one loop over the bytes, with a small stack of the values
+/// left in each open container: `Some(valid)`, or `None` for nesting deeper than
+/// [`WALK_DEPTH`]. Messages are validated on the reactor thread, so this is its hot path.
+fn walk(buf: &[u8]) -> Option<bool> {
+    /// A varbyte as Broker reads it (low 32 bits kept), and the position after it.
+    #[inline(always)]
+    fn varbyte(buf: &[u8], mut pos: usize) -> Option<(usize, usize)> {
+        let mut value: u32 = 0;
+        let mut shift: u32 = 0;
+        loop {
+            let b = *buf.get(pos)?;
+            pos += 1;
+            if shift < 32 {
+                value |= ((b & 0x7f) as u32) << shift;
+            }
+            shift = shift.saturating_add(7);
+            if b & 0x80 == 0 {
+                return Some((value as usize, pos));
+            }
+        }
+    }
+    let mut stack = [0usize; WALK_DEPTH];
+    let mut depth = 0;
+    let mut remaining = 1usize;
+    let mut pos = 0;
+    loop {
+        while remaining == 0 {
+            if depth == 0 {
+                return Some(pos == buf.len());
+            }
+            depth -= 1;
+            remaining = stack[depth];
+        }
+        remaining -= 1;
+        let Some(&tag) = buf.get(pos) else {
+            return Some(false);
+        };
+        pos += 1;
+        let body = match tag {
+            0 => 0,
+            1 => 1,
+            2 | 3 | 4 | 9 | 10 => 8,
+            6 => 16,
+            7 => 17,
+            8 => match buf.get(pos + 2) {
+                Some(&p) if Protocol::from_u8(p).is_some() => 3,
+                _ => return Some(false),
+            },
+            5 | 11 => match varbyte(buf, pos) {
+                Some((n, next)) => {
+                    pos = next;
+                    n
+                }
+                None => return Some(false),
+            },
+            12..=14 => {
+                if depth == WALK_DEPTH {
+                    // Deeper than this loop goes (MAX_DEPTH is checked by the slow path).
+                    return None;
+                }
+                let Some((n, next)) = varbyte(buf, pos) else {
+                    return Some(false);
+                };
+                pos = next;
+                let per = if tag == 13 { 2 } else { 1 };
+                if n > (buf.len() - pos) / per {
+                    return Some(false);
+                }
+                stack[depth] = remaining;
+                depth += 1;
+                remaining = n * per;
+                continue;
+            }
+            _ => return Some(false),
+        };
+        if buf.len() - pos < body {
+            return Some(false);
+        }
+        pos += body;
+    }
 }
 
 /// What went wrong, kept small and `Copy` so that the hot path returns a compact `Result`;
@@ -526,5 +619,92 @@ impl<'a> Reader<'a> {
         }
         self.depth -= 1;
         Ok(Data::Table(v.into_iter().collect::<Table>()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = Data> {
+        let leaf = prop_oneof![
+            Just(Data::None),
+            any::<bool>().prop_map(Data::Boolean),
+            any::<u64>().prop_map(Data::Count),
+            any::<i64>().prop_map(Data::Integer),
+            ".{0,20}".prop_map(|s| Data::from(s.as_str())),
+            any::<u16>().prop_map(|n| Data::Port(Port {
+                number: n,
+                protocol: Protocol::Udp
+            })),
+        ];
+        leaf.prop_recursive(20, 64, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Data::Vector),
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| Data::Set(v.into_iter().collect())),
+                prop::collection::vec((inner.clone(), inner), 0..3)
+                    .prop_map(|v| Data::Table(v.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// The fast walk agrees with the recursive validator wherever it answers.
+    fn agrees(buf: &[u8]) {
+        let slow = validate_slow(buf).is_ok();
+        match walk(buf) {
+            Some(fast) => assert_eq!(fast, slow, "{buf:?}"),
+            None => {}
+        }
+        assert_eq!(validate(buf).is_ok(), slow, "{buf:?}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn the_fast_walk_agrees_on_encodings_and_their_damage(
+            d in value(),
+            cut in any::<prop::sample::Index>(),
+            flip in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+        ) {
+            let buf = encode(&d).unwrap();
+            agrees(&buf);
+            agrees(&buf[..cut.index(buf.len() + 1)]);
+            let mut bad = buf.clone();
+            bad[flip.index(buf.len())] = byte;
+            agrees(&bad);
+            let mut longer = buf;
+            longer.push(byte);
+            agrees(&longer);
+        }
+
+        #[test]
+        fn the_fast_walk_agrees_on_random_bytes(buf in prop::collection::vec(any::<u8>(), 0..64)) {
+            agrees(&buf);
+        }
+    }
+
+    #[test]
+    fn deep_nesting_takes_the_slow_path_and_keeps_its_limit() {
+        for depth in [
+            WALK_DEPTH - 1,
+            WALK_DEPTH,
+            WALK_DEPTH + 1,
+            MAX_DEPTH,
+            MAX_DEPTH + 1,
+        ] {
+            let mut buf = Vec::new();
+            // vector(1) of vector(1) of ... of count 1.
+            for _ in 0..depth {
+                buf.extend_from_slice(&[14, 1]);
+            }
+            buf.push(2);
+            buf.extend_from_slice(&1u64.to_be_bytes());
+            agrees(&buf);
+            assert_eq!(validate(&buf).is_ok(), depth <= MAX_DEPTH, "depth {depth}");
+        }
     }
 }
