@@ -80,7 +80,7 @@ fn child(role: &str) {
             writeln!(out, "{} {}", start.elapsed().as_secs_f64(), cpu_secs()).unwrap();
         }
         "brook-pong" => {
-            let ep = Endpoint::new(Config::default()).unwrap();
+            let ep = Endpoint::new(rtt_config()).unwrap();
             let sub = ep.subscribe(&["/bench/ping"]).unwrap();
             let port = ep.listen("127.0.0.1", 0).unwrap();
             writeln!(out, "{port}").unwrap();
@@ -250,9 +250,22 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p) as usize]
 }
 
+/// The round-trip endpoints' configuration: `busy_poll` from `BROOK_BENCH_BUSY_POLL_US`
+/// (default 0, brook's default).
+fn rtt_config() -> Config {
+    let us = std::env::var("BROOK_BENCH_BUSY_POLL_US")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Config {
+        busy_poll: Duration::from_micros(us),
+        ..Config::default()
+    }
+}
+
 fn brook_rtt() -> (Duration, Duration) {
     let (_pong, port) = ChildProc::start("brook-pong", 0);
-    let ep = Endpoint::new(Config::default()).unwrap();
+    let ep = Endpoint::new(rtt_config()).unwrap();
     let sub = ep.subscribe(&["/bench/pong"]).unwrap();
     ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
     while !ep

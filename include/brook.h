@@ -1074,6 +1074,18 @@ brook_status brook_config_set_disable_forwarding(brook_config *config, bool disa
 brook_status brook_config_set_max_frame_size(brook_config *config, size_t size);
 
 /**
+ * Sets how long (in microseconds, at most 1000000) the reactor keeps looking for work
+ * without sleeping after it handled something. Default 0: it always sleeps when idle. A
+ * busy-polling reactor answers the next message without the cost of being woken (a round
+ * trip takes about half as long on an idle machine) but keeps a core busy while traffic
+ * lasts; it yields the core to other runnable threads between looks.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `us` is over 1000000.
+ */
+brook_status brook_config_set_busy_poll_us(brook_config *config, uint32_t us);
+
+/**
  * Sets how long (in milliseconds, at least 1) a new connection may take to complete
  * Broker's handshake before it is closed. Default 10000. brook_endpoint_peer() waits up to
  * this long plus 5 seconds.

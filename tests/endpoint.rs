@@ -706,6 +706,13 @@ fn unusable_configurations_are_refused() {
             },
             "block policy",
         ),
+        (
+            Config {
+                busy_poll: Duration::from_secs(2),
+                ..Config::default()
+            },
+            "busy_poll",
+        ),
     ] {
         let e = Endpoint::new(cfg).err().expect("refused");
         assert_eq!(e.kind, ErrorKind::InvalidArgument);
@@ -875,4 +882,27 @@ fn a_subscriber_can_have_its_own_queue_size() {
     assert_eq!(small.dropped(), 6);
     let kept: Vec<Data> = small.poll(10).iter().map(|m| m.data().unwrap()).collect();
     assert_eq!(kept, (0..4u64).map(Data::Count).collect::<Vec<_>>());
+}
+
+#[test]
+fn busy_polling_endpoints_exchange_events_both_ways() {
+    let cfg = Config {
+        busy_poll: Duration::from_micros(200),
+        ..Config::default()
+    };
+    let a = Endpoint::new(cfg.clone()).unwrap();
+    let b = Endpoint::new(cfg).unwrap();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    let at_b = b.subscribe(&["/ping"]).unwrap();
+    let at_a = a.subscribe(&["/pong"]).unwrap();
+    a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/ping");
+    wait_peer_subscribed(&b, b"/pong");
+    for i in 0..200u64 {
+        a.publish("/ping", &Data::Count(i)).unwrap();
+        let m = at_b.get(T).unwrap().expect("ping");
+        b.publish("/pong", &m.data().unwrap()).unwrap();
+        let back = at_a.get(T).unwrap().expect("pong");
+        assert_eq!(back.data().unwrap(), Data::Count(i));
+    }
 }

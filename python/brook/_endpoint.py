@@ -349,6 +349,8 @@ class Configuration:
       name, such as ``"drop_oldest"``)
     - ``max_frame_size``, ``handshake_timeout``, ``unpeer_timeout``,
       ``max_malformed_in_a_row``
+    - ``busy_poll``: how long the reactor keeps looking for work before it sleeps (lower
+      latency for more CPU; at most 1 s, default 0)
 
     The ``openssl_*`` settings must stay empty: brook speaks no TLS yet.
     """
@@ -370,6 +372,7 @@ class Configuration:
         self.handshake_timeout = None
         self.unpeer_timeout = None
         self.max_malformed_in_a_row = None
+        self.busy_poll = None
 
     def _make(self):
         """A new brook_config; the caller frees it."""
@@ -397,6 +400,7 @@ class Configuration:
                 (self.handshake_timeout, _lib.brook_config_set_handshake_timeout_ms, ms),
                 (self.unpeer_timeout, _lib.brook_config_set_unpeer_timeout_ms, ms),
                 (self.max_malformed_in_a_row, _lib.brook_config_set_max_malformed_in_a_row, int),
+                (self.busy_poll, _lib.brook_config_set_busy_poll_us, lambda s: int(round(s * 1e6))),
             ]
             for value, setter, conv in settings:
                 if value is not None:

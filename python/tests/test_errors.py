@@ -68,7 +68,7 @@ def test_configuration():
         assert [v for _, v in sub.poll()] == [0, 1, 2, 3] and sub.dropped() == 6
     for name, value in (("subscriber_queue_size", 0), ("subscriber_overflow_policy", "eat"),
                         ("peer_overflow_policy", brook.OverflowPolicy.Block),
-                        ("max_frame_size", -1)):
+                        ("max_frame_size", -1), ("busy_poll", 2.0)):
         cfg = brook.Configuration()
         setattr(cfg, name, value)
         with pytest.raises(brook.InvalidArgument):

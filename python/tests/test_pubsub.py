@@ -248,3 +248,16 @@ def test_qsize_sizes_the_subscribers_queue():
         wait_until(lambda: large.available() == 10)
         assert small.available() == 3
         assert [d for _, d in small.poll()] == [brook.Count(i) for i in range(3)]
+
+
+def test_busy_polling_endpoints_exchange_messages():
+    cfg = brook.Configuration()
+    cfg.busy_poll = 0.0002
+    with brook.Endpoint(cfg) as a, brook.Endpoint(cfg) as b, b.make_subscriber("/bp") as sub:
+        port = b.listen("127.0.0.1", 0)
+        assert a.peer("127.0.0.1", port, 1.0)
+        wait_until(lambda: any(t.startswith("/bp") for t in a.peer_subscriptions()))
+        for i in range(100):
+            a.publish("/bp", brook.Count(i))
+        got = sub.get(100, 10.0)
+        assert [d for _, d in got] == [brook.Count(i) for i in range(100)]

@@ -69,6 +69,11 @@ pub struct Config {
     pub unpeer_timeout: Duration,
     /// Malformed messages in a row after which a peering is ended.
     pub max_malformed_in_a_row: u32,
+    /// For latency: after handling something, the reactor keeps looking for more work
+    /// without sleeping for this long (yielding its core to other runnable threads between
+    /// looks), so that the next message or publish does not pay for waking it. Costs CPU
+    /// while traffic lasts; zero (the default) never busy-polls. At most one second.
+    pub busy_poll: Duration,
 }
 
 impl Default for Config {
@@ -84,6 +89,7 @@ impl Default for Config {
             handshake_timeout: Duration::from_secs(10),
             unpeer_timeout: Duration::from_secs(3),
             max_malformed_in_a_row: 100,
+            busy_poll: Duration::ZERO,
         }
     }
 }
@@ -132,6 +138,9 @@ impl Config {
             return Err(Error::invalid(
                 "the block policy is for subscribers; peers use disconnect, drop_newest or drop_oldest",
             ));
+        }
+        if self.busy_poll > Duration::from_secs(1) {
+            return Err(Error::invalid("busy_poll must be at most a second"));
         }
         if self.max_malformed_in_a_row == 0 {
             return Err(Error::invalid("max_malformed_in_a_row must be at least 1"));

@@ -237,6 +237,30 @@ pub extern "C" fn brook_config_set_max_frame_size(
     })
 }
 
+/// Sets how long (in microseconds, at most 1000000) the reactor keeps looking for work
+/// without sleeping after it handled something. Default 0: it always sleeps when idle. A
+/// busy-polling reactor answers the next message without the cost of being woken (a round
+/// trip takes about half as long on an idle machine) but keeps a core busy while traffic
+/// lasts; it yields the core to other runnable threads between looks.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `us` is over 1000000.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_busy_poll_us(
+    config: *mut brook_config,
+    us: u32,
+) -> brook_status {
+    set(config, |c| {
+        if us > 1_000_000 {
+            return Err(Failure::invalid(
+                "busy_poll must be at most 1000000 us (a second)",
+            ));
+        }
+        c.busy_poll = Duration::from_micros(us.into());
+        Ok(())
+    })
+}
+
 /// Sets how long (in milliseconds, at least 1) a new connection may take to complete
 /// Broker's handshake before it is closed. Default 10000. brook_endpoint_peer() waits up to
 /// this long plus 5 seconds.

@@ -358,6 +358,8 @@ pub(crate) struct Reactor {
     targets: Vec<Token>,
     /// Some local subscriber has staged messages.
     staged_deliveries: bool,
+    /// When the reactor last had something to do (for `busy_poll`).
+    last_active: Instant,
     /// The indices in `subs` of the subscribers that match `matched_topic`, while
     /// `matched_valid` (cleared whenever `subs` changes).
     matched: Vec<usize>,
@@ -401,6 +403,7 @@ impl Reactor {
             spare: Vec::new(),
             targets: Vec::new(),
             staged_deliveries: false,
+            last_active: Instant::now(),
             matched: Vec::new(),
             matched_topic: Vec::new(),
             matched_valid: false,
@@ -436,11 +439,20 @@ impl Reactor {
                     t.min(Duration::from_millis(100))
                 }));
             }
+            let busy = !self.cfg.busy_poll.is_zero()
+                && now.duration_since(self.last_active) < self.cfg.busy_poll;
+            if busy && timeout != Some(Duration::ZERO) {
+                timeout = Some(Duration::ZERO);
+                std::thread::yield_now();
+            }
             if let Err(e) = self.poll.poll(&mut events, timeout) {
                 if e.kind() == IoKind::Interrupted {
                     continue;
                 }
                 panic!("poll failed: {e}");
+            }
+            if !events.is_empty() {
+                self.last_active = Instant::now();
             }
             for ev in events.iter() {
                 match ev.token() {

@@ -164,6 +164,10 @@ static void test_config(void) {
   CHECK_OK(brook_config_set_handshake_timeout_ms(c, 3000));
   CHECK_OK(brook_config_set_unpeer_timeout_ms(c, 0));
   CHECK_OK(brook_config_set_max_malformed_in_a_row(c, 5));
+  CHECK_OK(brook_config_set_busy_poll_us(c, 50));
+  CHECK_STATUS(brook_config_set_busy_poll_us(c, 1000001), BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_ERROR_HAS("busy_poll");
+  CHECK_STATUS(brook_config_set_busy_poll_us(NULL, 0), BROOK_STATUS_NULL_ARGUMENT);
 
   CHECK_STATUS(brook_config_set_subscriber_overflow_policy(c, 4), BROOK_STATUS_INVALID_ARGUMENT);
   CHECK_ERROR_HAS("unknown value 4");
