@@ -883,6 +883,17 @@ impl Subscriber {
         self.mailbox.with_front(f)
     }
 
+    /// Hands up to `max` messages that are already waiting to `f`, in order, without
+    /// waiting or collecting them; a message `f` gives back (`Err`) stays first in line and
+    /// ends the batch. Returns how many `f` took.
+    pub fn poll_while(
+        &self,
+        max: usize,
+        f: impl FnMut(Message) -> std::result::Result<(), Message>,
+    ) -> usize {
+        self.mailbox.drain_while(max, f)
+    }
+
     /// Up to `max` messages that are already waiting; never blocks.
     pub fn poll(&self, max: usize) -> Vec<Message> {
         let mut out = Vec::new();

@@ -351,6 +351,25 @@ impl<T> Mailbox<T> {
         }
     }
 
+    /// Hands up to `max` waiting items to `f`, without waiting; an item `f` gives back is
+    /// put back in front and ends the batch. Looks at the fd once, at the end.
+    pub(crate) fn drain_while(&self, max: usize, mut f: impl FnMut(T) -> Result<(), T>) -> usize {
+        let mut n = 0;
+        while n < max {
+            let Some(item) = self.take_front().or_else(|| self.rx.try_recv().ok()) else {
+                break;
+            };
+            if let Err(back) = f(item) {
+                // Taken just now, so the front slot is free.
+                let _ = self.put_back(back);
+                break;
+            }
+            n += 1;
+        }
+        self.settle();
+        n
+    }
+
     /// Takes up to `max` items without waiting.
     pub(crate) fn drain(&self, max: usize, out: &mut Vec<T>) -> usize {
         let mut n = 0;

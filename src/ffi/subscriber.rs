@@ -231,28 +231,34 @@ pub extern "C" fn brook_subscriber_poll_into(
         let (mut n, mut used, mut needed) = (0, 0, 0);
         // Only the first message is waited for; an error after it (the endpoint closed) is
         // reported by the next call, so that the messages taken are not lost.
-        let mut next = if max > 0 {
+        let first = if max > 0 {
             s.inner.get(wait_time(timeout_ms))?
         } else {
             None
         };
-        while let Some(m) = next {
+        let mut place = |m: Message| -> Result<(), Message> {
             let (topic, payload) = (m.topic(), m.payload());
             let size = 8 + topic.len() + payload.len();
             if size > dst.len() - used {
                 needed = size;
-                // Just taken, so nothing else is back: put_back cannot refuse it.
-                let _ = s.inner.put_back(m);
-                break;
+                return Err(m);
             }
             write_record(&mut dst[used..used + size], topic, payload);
             used += size;
             n += 1;
-            next = if n < max {
-                s.inner.get(Some(Duration::ZERO)).unwrap_or(None)
-            } else {
-                None
-            };
+            Ok(())
+        };
+        if let Some(m) = first {
+            match place(m) {
+                // The rest without waiting, the fd looked at once.
+                Ok(()) => {
+                    s.inner.poll_while(max - 1, &mut place);
+                }
+                // Just taken, so nothing else is back: put_back cannot refuse it.
+                Err(m) => {
+                    let _ = s.inner.put_back(m);
+                }
+            }
         }
         if max == 0 {
             needed = s
