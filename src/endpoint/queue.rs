@@ -441,4 +441,33 @@ mod tests {
         assert_eq!(q.len(), 0);
         assert!(!readable(fd));
     }
+
+    #[test]
+    fn drain_while_stops_at_a_given_back_item_and_keeps_it_first() {
+        let q: Mailbox<u32> = Mailbox::new(8, OverflowPolicy::Block).unwrap();
+        let fd = q.fd();
+        for i in 1..=5 {
+            q.push(i);
+        }
+        let mut took = Vec::new();
+        let n = q.drain_while(10, |i| {
+            if i == 3 {
+                return Err(i);
+            }
+            took.push(i);
+            Ok(())
+        });
+        assert_eq!((n, took), (2, vec![1, 2]));
+        assert!(readable(fd));
+        assert_eq!(q.len(), 3);
+        let mut rest = Vec::new();
+        let n = q.drain_while(2, |i| {
+            rest.push(i);
+            Ok(())
+        });
+        assert_eq!(n, 2);
+        assert_eq!(rest, [3, 4]);
+        assert_eq!(q.pop(None), Ok(5));
+        assert!(!readable(fd));
+    }
 }
