@@ -8,9 +8,15 @@
 //! - mio is edge-triggered: every readiness event reads or writes until `WouldBlock`.
 //! - Output is batched: frames are appended to a peer's buffer and written once per turn,
 //!   so one `write` carries many frames.
-//! - Backpressure: publications are only taken from their queue while no peer's buffer is
-//!   full, so a slow peer makes publishers wait instead of growing memory. A peer that
-//!   stays full past `peer_stall_timeout` gets its overflow policy.
+//! - Backpressure: publications are only taken from their queue (the endpoint's outbox,
+//!   taken whole: one swap for every frame published since the last take) while no peer's
+//!   buffer is full, so a slow peer makes publishers wait instead of growing memory. A peer
+//!   that stays full past `peer_stall_timeout` gets its overflow policy.
+//! - Received frames are handled where they lie in the connection's input buffer. Data
+//!   messages for local subscribers are staged per subscriber and handed over at the end
+//!   of each read (or turn), all of them sharing one buffer; a subscriber with policy
+//!   `Block` counts its staged messages against its room.
+//! - With `Config::busy_poll`, the loop polls without sleeping for that long after work.
 //! - A panic is caught by the thread's entry point; dropping the reactor closes every
 //!   subscriber queue and the command channels, so API calls return `Closed`, never hang.
 
