@@ -74,8 +74,8 @@ struct Net {
     statuses: Vec<(usize, ErrorCode, String)>,
     /// Every command sent: (from node, envelope receiver, command).
     log: Vec<(usize, EndpointId, InternalCommand)>,
-    /// Loses the next command sent that matches, once.
-    lose_next: Option<fn(&Command) -> bool>,
+    /// Loses the next command sent that matches (given its sender's node), once.
+    lose_next: Option<fn(usize, &Command) -> bool>,
     next_id: u64,
 }
 
@@ -181,7 +181,7 @@ impl Net {
     /// Delivers everything queued, and what that causes, in order.
     fn run(&mut self) {
         while let Some((from, topic, to, cmd)) = self.queue.pop_front() {
-            if self.lose_next.is_some_and(|f| f(&cmd.content)) {
+            if self.lose_next.is_some_and(|f| f(from, &cmd.content)) {
                 self.lose_next = None;
                 continue;
             }
@@ -766,12 +766,12 @@ fn a_lost_put_unique_result_is_retransmitted_not_answered_as_an_error() {
     let mut net = network(1);
     // The master broadcasts the result, then acks the write; the broadcast is lost, so
     // the ack arrives first and the gap shows only with the next keepalive.
-    net.lose_next = Some(|c| matches!(c, Command::PutUniqueResult { .. }));
+    net.lose_next = Some(|_, c| matches!(c, Command::PutUniqueResult { .. }));
     let a = net.request(1, Op::PutUnique(s("u"), s("x"), None));
     assert!(net.lose_next.is_none(), "the result was not lost");
     assert_eq!(net.wait(a), Ok(Data::Boolean(true)));
     // A write behind it is answered too, in order.
-    net.lose_next = Some(|c| matches!(c, Command::PutUniqueResult { .. }));
+    net.lose_next = Some(|_, c| matches!(c, Command::PutUniqueResult { .. }));
     let b = net.request(1, Op::PutUnique(s("u"), s("y"), None));
     let c = net.request(1, put(s("k"), s("v")));
     assert_eq!(net.wait(b), Ok(Data::Boolean(false)));
@@ -779,6 +779,30 @@ fn a_lost_put_unique_result_is_retransmitted_not_answered_as_an_error() {
     assert_eq!(net.replica(1)[&s("u")], s("x"));
     assert_eq!(net.replica(1)[&s("k")], s("v"));
     assert!(net.statuses.is_empty(), "{:?}", net.statuses);
+}
+
+#[test]
+fn a_lost_broadcast_of_a_clones_own_write_is_retransmitted_not_answered_as_a_failure() {
+    let mut net = network(1);
+    // The master broadcasts the put, then acks it; the broadcast is lost, so the ack
+    // arrives first and the gap shows only with the next keepalive.
+    net.lose_next = Some(|from, c| from == 0 && matches!(c, Command::Put { .. }));
+    let a = net.request(1, put(s("k"), s("v")));
+    assert!(net.lose_next.is_none(), "the broadcast was not lost");
+    assert_eq!(net.wait(a), Ok(Data::None));
+    assert_eq!(net.replica(1)[&s("k")], s("v"));
+    net.ok(1, put(s("n"), Data::Count(1)));
+    net.lose_next = Some(|from, c| from == 0 && matches!(c, Command::Put { .. }));
+    let b = net.request(1, Op::Increment(s("n"), Data::Count(2), None));
+    assert_eq!(net.wait(b), Ok(Data::None));
+    net.lose_next = Some(|from, c| from == 0 && matches!(c, Command::Clear { .. }));
+    let c = net.request(1, Op::Clear);
+    assert_eq!(net.wait(c), Ok(Data::None));
+    assert!(net.statuses.is_empty(), "{:?}", net.statuses);
+    // A real failure is still one, once the master's next keepalive shows no gap.
+    net.ok(1, put(s("str"), s("text")));
+    let d = net.request(1, Op::Increment(s("str"), Data::Count(1), None));
+    assert!(matches!(net.wait(d), Err((ErrorCode::TypeClash, _))));
 }
 
 #[test]
@@ -1195,7 +1219,7 @@ fn writes_answered_after_the_interval_still_apply_once_if_the_master_resumes_the
 /// A put_unique the master applied and acknowledged, whose result is lost, then the link
 /// breaks; and one that never reaches the master.
 fn put_unique_in_flight(net: &mut Net) -> [u64; 2] {
-    net.lose_next = Some(|c| matches!(c, Command::PutUniqueResult { .. }));
+    net.lose_next = Some(|_, c| matches!(c, Command::PutUniqueResult { .. }));
     let acked = net.request(1, Op::PutUnique(s("u"), s("x"), None));
     assert!(net.lose_next.is_none(), "the result was not lost");
     net.tick(1);

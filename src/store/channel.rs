@@ -441,6 +441,8 @@ pub struct Consumer<P> {
     heartbeat_interval: u16,
     last_seen: u64,
     timed_out: bool,
+    /// Messages handled from the producer, of any kind.
+    heard: u64,
 }
 
 impl<P> Consumer<P> {
@@ -459,6 +461,7 @@ impl<P> Consumer<P> {
             heartbeat_interval: 0,
             last_seen: 1,
             timed_out: false,
+            heard: 0,
         }
     }
 
@@ -485,6 +488,12 @@ impl<P> Consumer<P> {
     /// Ticks so far, starting at 1.
     pub fn tick_count(&self) -> u64 {
         self.tick
+    }
+
+    /// How many messages (of any kind) the producer has sent that this consumer handled:
+    /// a change says the producer spoke since.
+    pub fn heard(&self) -> u64 {
+        self.heard
     }
 
     /// The numbers of early events held back, ascending.
@@ -514,6 +523,7 @@ impl<P> Consumer<P> {
         let mut out = Vec::new();
         self.last_seen = self.tick;
         self.timed_out = false;
+        self.heard += 1;
         match msg {
             ProducerMsg::Handshake {
                 offset,

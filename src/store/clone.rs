@@ -123,7 +123,7 @@ struct Pending {
     acked: bool,
     bound: u64,
     /// The input channel's tick count when the master acknowledged it.
-    acked_tick: u64,
+    acked_heard: u64,
     /// put_unique's result, once it arrived.
     inserted: Option<bool>,
     /// Answered before its outcome was known (the master was gone too long). It is still
@@ -428,7 +428,7 @@ impl Clone {
                 seq,
                 acked: false,
                 bound: 0,
-                acked_tick: 0,
+                acked_heard: 0,
                 inserted: None,
                 answered: false,
             });
@@ -469,7 +469,7 @@ impl Clone {
             return;
         };
         let bound = self.input_highest();
-        let tick = self.input.tick_count();
+        let heard = self.input.heard();
         for p in self
             .writes
             .iter_mut()
@@ -477,7 +477,7 @@ impl Clone {
         {
             p.acked = true;
             p.bound = bound;
-            p.acked_tick = tick;
+            p.acked_heard = heard;
         }
     }
 
@@ -487,10 +487,7 @@ impl Clone {
             if !p.acked || !self.input.is_initialized() || self.input.next_seq() <= p.bound {
                 break;
             }
-            if p.inserted.is_none()
-                && matches!(p.cmd, Command::PutUnique { .. })
-                && !self.result_surely_lost(p)
-            {
+            if !p.answered && !self.outcome_seen(p) && !self.nothing_missing_since_ack(p) {
                 break;
             }
             let Some(p) = self.writes.pop_front() else {
@@ -503,18 +500,41 @@ impl Clone {
         }
     }
 
-    /// Whether an acknowledged put_unique's result can no longer arrive. The master
-    /// broadcasts the result before it acks the write, but when the broadcast is lost
-    /// the ack comes first: the gap shows only with the master's next broadcast or
-    /// keepalive (at most a heartbeat interval later), and then the nacked retransmission
-    /// delivers the result. So wait until two heartbeat intervals passed with nothing
-    /// missing on the input channel and the master there (while it is lost no keepalive
-    /// shows the gap; the count starts again when it is back).
-    fn result_surely_lost(&self, p: &Pending) -> bool {
-        let hb = u64::from(self.input.heartbeat_interval().max(1));
-        self.detached_since.is_none()
-            && self.input.is_idle()
-            && self.input.tick_count() > p.acked_tick + 2 * hb
+    /// Whether the broadcasts received show how an acknowledged write went: its result
+    /// (put_unique) or the change it made, next among this clone's own.
+    fn outcome_seen(&self, p: &Pending) -> bool {
+        let head = self.own_events.front().map(|e| (&e.cmd, e.before.as_ref()));
+        match (&p.cmd, head) {
+            (Command::PutUnique { .. }, _) => p.inserted.is_some(),
+            (
+                Command::Put { key, value, .. },
+                Some((
+                    Command::Put {
+                        key: k, value: v, ..
+                    },
+                    _,
+                )),
+            ) => k == key && v == value,
+            (Command::Clear { .. }, Some((Command::Clear { .. }, _))) => true,
+            (
+                Command::Add { key, .. } | Command::Subtract { key, .. },
+                Some((Command::Put { key: k, value, .. }, before)),
+            ) => k == key && predict(&p.cmd, before).ok().as_ref() == Some(value),
+            (Command::Put { .. } | Command::Clear { .. } | Command::Add { .. }, _)
+            | (Command::Subtract { .. }, _) => false,
+            _ => true,
+        }
+    }
+
+    /// Whether a write's missing broadcast (a failure at the master, or a lost message)
+    /// can be taken as a failure. The master broadcasts a write's change or result before
+    /// it acks it, so when that broadcast is lost the ack comes first, and the gap shows
+    /// only with the master's next message (a keepalive within a heartbeat interval). So
+    /// wait until the master spoke after the ack with nothing missing on the input channel
+    /// and the master there (while it is lost no keepalive shows the gap; the wait starts
+    /// again when it is back). Then a retransmission has filled any gap, or there was none.
+    fn nothing_missing_since_ack(&self, p: &Pending) -> bool {
+        self.detached_since.is_none() && self.input.is_idle() && self.input.heard() > p.acked_heard
     }
 
     fn resolve_one(&mut self, p: Pending, out: &mut Vec<StoreOutput>) {
@@ -654,10 +674,10 @@ impl Clone {
     fn master_back(&mut self, now: Timestamp, out: &mut Vec<StoreOutput>) {
         if self.detached_since.take().is_some() {
             self.status(out, ErrorCode::None, "the master is back".to_string());
-            // The wait for put_unique's results starts again: its keepalives are to come.
-            let tick = self.input.tick_count();
+            // The wait for missing broadcasts starts again: its keepalives are to come.
+            let heard = self.input.heard();
             for p in self.writes.iter_mut().filter(|p| p.acked) {
-                p.acked_tick = tick;
+                p.acked_heard = heard;
             }
             self.open_writer(out);
             self.flush_stalled(now, out);
