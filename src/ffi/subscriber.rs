@@ -54,14 +54,7 @@ pub extern "C" fn brook_endpoint_subscribe(
     n_topics: usize,
     out_subscriber: *mut *mut brook_subscriber,
 ) -> brook_status {
-    guard(|| {
-        let ep = self::endpoint(endpoint)?;
-        let topics = topics_arg(topics, n_topics)?;
-        let out_subscriber = out(out_subscriber, "out_subscriber")?;
-        let inner = ep.subscribe(&topics)?;
-        out_subscriber.write(Box::into_raw(Box::new(brook_subscriber { inner })));
-        Ok(())
-    })
+    subscribe(endpoint, topics, n_topics, None, out_subscriber)
 }
 
 /// Like brook_endpoint_subscribe(), with a queue of `queue_size` messages instead of the
@@ -80,11 +73,25 @@ pub extern "C" fn brook_endpoint_subscribe_sized(
     queue_size: usize,
     out_subscriber: *mut *mut brook_subscriber,
 ) -> brook_status {
+    subscribe(endpoint, topics, n_topics, Some(queue_size), out_subscriber)
+}
+
+/// Both subscribe calls: `queue_size` `None` takes the endpoint's.
+fn subscribe(
+    endpoint: *mut brook_endpoint,
+    topics: *const *const c_char,
+    n_topics: usize,
+    queue_size: Option<usize>,
+    out_subscriber: *mut *mut brook_subscriber,
+) -> brook_status {
     guard(|| {
         let ep = self::endpoint(endpoint)?;
         let topics = topics_arg(topics, n_topics)?;
         let out_subscriber = out(out_subscriber, "out_subscriber")?;
-        let inner = ep.subscribe_with(&topics, queue_size)?;
+        let inner = match queue_size {
+            Some(n) => ep.subscribe_with(&topics, n)?,
+            None => ep.subscribe(&topics)?,
+        };
         out_subscriber.write(Box::into_raw(Box::new(brook_subscriber { inner })));
         Ok(())
     })
