@@ -444,6 +444,15 @@ fn data_arg(d: *const brook_data, name: &str) -> FfiResult<Data> {
     Ok(arg(d, name)?.inner.clone())
 }
 
+/// The `key` of an operation and its second value, such as put's `value` (named `name`).
+fn key_and(
+    key: *const brook_data,
+    other: *const brook_data,
+    name: &str,
+) -> FfiResult<(Data, Data)> {
+    Ok((data_arg(key, "key")?, data_arg(other, name)?))
+}
+
 /// An `expiry_ms` from C: negative is none.
 fn expiry(ms: i64) -> Option<Duration> {
     u64::try_from(ms).ok().map(Duration::from_millis)
@@ -490,6 +499,64 @@ pub extern "C" fn brook_store_set_timeout_ms(store: *mut brook_store, ms: u32) -
 
 // --- Operations -------------------------------------------------------------------------
 
+/// The body of every store operation, blocking or through a proxy. It checks the handle
+/// (`handle`, named `name`), then the arguments (`args`), then the out-parameter if there
+/// is one, in the order of their NULL messages, and only then reaches the store (`run`):
+/// a call with a NULL argument has no effect. The answer is written last.
+fn call<H, A, T>(
+    (handle, name): (*const H, &str),
+    args: impl FnOnce() -> FfiResult<A>,
+    out_param: Option<(*mut T, &str)>,
+    run: impl FnOnce(&H, A) -> crate::Result<T>,
+) -> brook_status {
+    guard(|| {
+        let h = arg(handle, name)?;
+        let args = args()?;
+        let out_param = out_param.map(|(p, name)| out(p, name)).transpose()?;
+        let answer = run(h, args)?;
+        if let Some(o) = out_param {
+            o.write(answer);
+        }
+        Ok(())
+    })
+}
+
+/// A blocking operation that answers through `out_param`.
+fn answer<A, T>(
+    store: *const brook_store,
+    args: impl FnOnce() -> FfiResult<A>,
+    out_param: (*mut T, &str),
+    run: impl FnOnce(&Store, A) -> crate::Result<T>,
+) -> brook_status {
+    call((store, "store"), args, Some(out_param), |s, a| {
+        run(&s.inner, a)
+    })
+}
+
+/// A blocking write, whose status is its only answer.
+fn write<A>(
+    store: *const brook_store,
+    args: impl FnOnce() -> FfiResult<A>,
+    run: impl FnOnce(&Store, A) -> crate::Result<()>,
+) -> brook_status {
+    call((store, "store"), args, None, |s, a| run(&s.inner, a))
+}
+
+/// A write such as put: `key`, a second value (`other`, named `name`) and an expiry.
+fn keyed_write(
+    store: *const brook_store,
+    key: *const brook_data,
+    (other, name): (*const brook_data, &str),
+    expiry_ms: i64,
+    run: fn(&Store, Data, Data, Option<Duration>) -> crate::Result<()>,
+) -> brook_status {
+    write(
+        store,
+        || key_and(key, other, name),
+        |s, (key, other)| run(s, key, other, expiry(expiry_ms)),
+    )
+}
+
 /// Tells whether the store has a value at `key`.
 ///
 /// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_STALE_DATA at a
@@ -502,13 +569,12 @@ pub extern "C" fn brook_store_exists(
     key: *const brook_data,
     out_exists: *mut bool,
 ) -> brook_status {
-    guard(|| {
-        let s = self::store(store)?;
-        let key = data_arg(key, "key")?;
-        let out_exists = out(out_exists, "out_exists")?;
-        out_exists.write(s.exists(key)?);
-        Ok(())
-    })
+    answer(
+        store,
+        || data_arg(key, "key"),
+        (out_exists, "out_exists"),
+        Store::exists,
+    )
 }
 
 /// Copies the value at `key`.
@@ -523,13 +589,12 @@ pub extern "C" fn brook_store_get(
     key: *const brook_data,
     out_value: *mut *mut brook_data,
 ) -> brook_status {
-    guard(|| {
-        let s = self::store(store)?;
-        let key = data_arg(key, "key")?;
-        let out_value = out(out_value, "out_value")?;
-        out_value.write(brook_data::into_raw(s.get(key)?));
-        Ok(())
-    })
+    answer(
+        store,
+        || data_arg(key, "key"),
+        (out_value, "out_value"),
+        |s, key| s.get(key).map(brook_data::into_raw),
+    )
 }
 
 /// Copies one element of the container at `key` (Broker's `get_index_from_value`): for a
@@ -548,14 +613,12 @@ pub extern "C" fn brook_store_get_index_from_value(
     index: *const brook_data,
     out_value: *mut *mut brook_data,
 ) -> brook_status {
-    guard(|| {
-        let s = self::store(store)?;
-        let key = data_arg(key, "key")?;
-        let index = data_arg(index, "index")?;
-        let out_value = out(out_value, "out_value")?;
-        out_value.write(brook_data::into_raw(s.get_index_from_value(key, index)?));
-        Ok(())
-    })
+    answer(
+        store,
+        || key_and(key, index, "index"),
+        (out_value, "out_value"),
+        |s, (key, index)| s.get_index_from_value(key, index).map(brook_data::into_raw),
+    )
 }
 
 /// Copies every key of the store, as a set.
@@ -570,17 +633,12 @@ pub extern "C" fn brook_store_keys(
     store: *const brook_store,
     out_keys: *mut *mut brook_data,
 ) -> brook_status {
-    guard(|| {
-        let s = self::store(store)?;
-        let out_keys = out(out_keys, "out_keys")?;
-        out_keys.write(brook_data::into_raw(s.keys()?));
-        Ok(())
-    })
-}
-
-/// Runs a write on a store once its arguments are checked.
-fn write(store: *mut brook_store, f: impl FnOnce(&Store) -> FfiResult) -> brook_status {
-    guard(|| f(self::store(store)?))
+    answer(
+        store,
+        || Ok(()),
+        (out_keys, "out_keys"),
+        |s, ()| s.keys().map(brook_data::into_raw),
+    )
 }
 
 /// Stores a copy of `value` at `key`, replacing any value there. With `expiry_ms` 0 or
@@ -600,10 +658,7 @@ pub extern "C" fn brook_store_put(
     value: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, value) = (data_arg(key, "key")?, data_arg(value, "value")?);
-        Ok(s.put(key, value, expiry(expiry_ms))?)
-    })
+    keyed_write(store, key, (value, "value"), expiry_ms, Store::put)
 }
 
 /// Like brook_store_put(), but stores `value` only if the store has no value at `key`.
@@ -617,12 +672,12 @@ pub extern "C" fn brook_store_put_unique(
     expiry_ms: i64,
     out_inserted: *mut bool,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, value) = (data_arg(key, "key")?, data_arg(value, "value")?);
-        let out_inserted = out(out_inserted, "out_inserted")?;
-        out_inserted.write(s.put_unique(key, value, expiry(expiry_ms))?);
-        Ok(())
-    })
+    answer(
+        store,
+        || key_and(key, value, "value"),
+        (out_inserted, "out_inserted"),
+        |s, (key, value)| s.put_unique(key, value, expiry(expiry_ms)),
+    )
 }
 
 /// Removes the value at `key`. A missing key is not an error.
@@ -633,7 +688,7 @@ pub extern "C" fn brook_store_erase(
     store: *mut brook_store,
     key: *const brook_data,
 ) -> brook_status {
-    write(store, |s| Ok(s.erase(data_arg(key, "key")?)?))
+    write(store, || data_arg(key, "key"), Store::erase)
 }
 
 /// Removes every key.
@@ -641,7 +696,7 @@ pub extern "C" fn brook_store_erase(
 /// Returns the statuses of brook_store_put().
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_store_clear(store: *mut brook_store) -> brook_status {
-    write(store, |s| Ok(s.clear()?))
+    write(store, || Ok(()), |s, ()| s.clear())
 }
 
 /// Adds `amount` to the value at `key` by Broker's rules: a count, integer or real to one
@@ -658,10 +713,7 @@ pub extern "C" fn brook_store_increment(
     amount: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, amount) = (data_arg(key, "key")?, data_arg(amount, "amount")?);
-        Ok(s.increment(key, amount, expiry(expiry_ms))?)
-    })
+    keyed_write(store, key, (amount, "amount"), expiry_ms, Store::increment)
 }
 
 /// Like brook_store_increment(), but subtracts `amount`, and a missing key is an error:
@@ -673,10 +725,7 @@ pub extern "C" fn brook_store_decrement(
     amount: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, amount) = (data_arg(key, "key")?, data_arg(amount, "amount")?);
-        Ok(s.decrement(key, amount, expiry(expiry_ms))?)
-    })
+    keyed_write(store, key, (amount, "amount"), expiry_ms, Store::decrement)
 }
 
 /// Appends the string `suffix` to the string at `key`; a missing key starts from the empty
@@ -691,10 +740,7 @@ pub extern "C" fn brook_store_append(
     suffix: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, suffix) = (data_arg(key, "key")?, data_arg(suffix, "suffix")?);
-        Ok(s.append(key, suffix, expiry(expiry_ms))?)
-    })
+    keyed_write(store, key, (suffix, "suffix"), expiry_ms, Store::append)
 }
 
 /// Inserts `index` into the set at `key` (`value` NULL), or `index` mapped to `value` into
@@ -713,11 +759,14 @@ pub extern "C" fn brook_store_insert_into(
     value: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, index) = (data_arg(key, "key")?, data_arg(index, "index")?);
-        let value = optional(value).map(|v| v.inner.clone());
-        Ok(s.insert_into(key, index, value, expiry(expiry_ms))?)
-    })
+    write(
+        store,
+        || key_and(key, index, "index"),
+        |s, (key, index)| {
+            let value = optional(value).map(|v| v.inner.clone());
+            s.insert_into(key, index, value, expiry(expiry_ms))
+        },
+    )
 }
 
 /// Removes `index` from the set or table at `key`. From a vector it removes the last
@@ -733,10 +782,7 @@ pub extern "C" fn brook_store_remove_from(
     index: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, index) = (data_arg(key, "key")?, data_arg(index, "index")?);
-        Ok(s.remove_from(key, index, expiry(expiry_ms))?)
-    })
+    keyed_write(store, key, (index, "index"), expiry_ms, Store::remove_from)
 }
 
 /// Appends a copy of `value` to the vector at `key`; a missing key starts from an empty
@@ -751,10 +797,7 @@ pub extern "C" fn brook_store_push(
     value: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        let (key, value) = (data_arg(key, "key")?, data_arg(value, "value")?);
-        Ok(s.push(key, value, expiry(expiry_ms))?)
-    })
+    keyed_write(store, key, (value, "value"), expiry_ms, Store::push)
 }
 
 /// Removes the last element of the vector at `key` (an empty vector stays empty).
@@ -769,9 +812,11 @@ pub extern "C" fn brook_store_pop(
     key: *const brook_data,
     expiry_ms: i64,
 ) -> brook_status {
-    write(store, |s| {
-        Ok(s.pop(data_arg(key, "key")?, expiry(expiry_ms))?)
-    })
+    write(
+        store,
+        || data_arg(key, "key"),
+        |s, key| s.pop(key, expiry(expiry_ms)),
+    )
 }
 
 /// Waits until every write made so far through this handle has been applied (at a clone:
@@ -781,7 +826,7 @@ pub extern "C" fn brook_store_pop(
 /// takes longer than the store's timeout, BROOK_STATUS_CLOSED after shutdown.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_store_await_idle(store: *mut brook_store) -> brook_status {
-    write(store, |s| Ok(s.await_idle()?))
+    write(store, || Ok(()), |s, ()| s.await_idle())
 }
 
 // --- Proxy ------------------------------------------------------------------------------
@@ -837,17 +882,25 @@ fn request(
     out_id: *mut u64,
     make: impl FnOnce() -> FfiResult<Op>,
 ) -> brook_status {
-    guard(|| {
-        let p = &arg(proxy, "proxy")?.inner;
-        let op = make()?;
-        let out_id = out(out_id, "out_id")?;
-        out_id.write(p.request(op)?);
-        Ok(())
+    call((proxy, "proxy"), make, Some((out_id, "out_id")), |p, op| {
+        p.inner.request(op)
     })
 }
 
 fn span(ms: i64) -> Option<Timespan> {
     expiry(ms).map(Timespan::from)
+}
+
+/// The operation `op`, such as `Op::Put`, on `key` with a second value (`other`, named
+/// `name`) and an expiry: `keyed_write`'s arguments, for a proxy.
+fn keyed_op(
+    key: *const brook_data,
+    (other, name): (*const brook_data, &str),
+    expiry_ms: i64,
+    op: fn(Data, Data, Option<Timespan>) -> Op,
+) -> FfiResult<Op> {
+    let (key, other) = key_and(key, other, name)?;
+    Ok(op(key, other, span(expiry_ms)))
 }
 
 /// Asks whether the store has a value at `key`, as brook_store_exists() does, without
@@ -887,10 +940,8 @@ pub extern "C" fn brook_store_proxy_get_index_from_value(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        Ok(Op::GetIndexFromValue(
-            data_arg(key, "key")?,
-            data_arg(index, "index")?,
-        ))
+        let (key, index) = key_and(key, index, "index")?;
+        Ok(Op::GetIndexFromValue(key, index))
     })
 }
 
@@ -920,8 +971,7 @@ pub extern "C" fn brook_store_proxy_put(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, value) = (data_arg(key, "key")?, data_arg(value, "value")?);
-        Ok(Op::Put(key, value, span(expiry_ms)))
+        keyed_op(key, (value, "value"), expiry_ms, Op::Put)
     })
 }
 
@@ -936,8 +986,7 @@ pub extern "C" fn brook_store_proxy_put_unique(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, value) = (data_arg(key, "key")?, data_arg(value, "value")?);
-        Ok(Op::PutUnique(key, value, span(expiry_ms)))
+        keyed_op(key, (value, "value"), expiry_ms, Op::PutUnique)
     })
 }
 
@@ -970,8 +1019,7 @@ pub extern "C" fn brook_store_proxy_increment(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, amount) = (data_arg(key, "key")?, data_arg(amount, "amount")?);
-        Ok(Op::Increment(key, amount, span(expiry_ms)))
+        keyed_op(key, (amount, "amount"), expiry_ms, Op::Increment)
     })
 }
 
@@ -985,8 +1033,7 @@ pub extern "C" fn brook_store_proxy_decrement(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, amount) = (data_arg(key, "key")?, data_arg(amount, "amount")?);
-        Ok(Op::Decrement(key, amount, span(expiry_ms)))
+        keyed_op(key, (amount, "amount"), expiry_ms, Op::Decrement)
     })
 }
 
@@ -1000,8 +1047,7 @@ pub extern "C" fn brook_store_proxy_append(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, suffix) = (data_arg(key, "key")?, data_arg(suffix, "suffix")?);
-        Ok(Op::Append(key, suffix, span(expiry_ms)))
+        keyed_op(key, (suffix, "suffix"), expiry_ms, Op::Append)
     })
 }
 
@@ -1016,7 +1062,7 @@ pub extern "C" fn brook_store_proxy_insert_into(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, index) = (data_arg(key, "key")?, data_arg(index, "index")?);
+        let (key, index) = key_and(key, index, "index")?;
         let value = optional(value).map(|v| v.inner.clone());
         Ok(Op::InsertInto(key, index, value, span(expiry_ms)))
     })
@@ -1032,8 +1078,7 @@ pub extern "C" fn brook_store_proxy_remove_from(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, index) = (data_arg(key, "key")?, data_arg(index, "index")?);
-        Ok(Op::RemoveFrom(key, index, span(expiry_ms)))
+        keyed_op(key, (index, "index"), expiry_ms, Op::RemoveFrom)
     })
 }
 
@@ -1047,8 +1092,7 @@ pub extern "C" fn brook_store_proxy_push(
     out_id: *mut u64,
 ) -> brook_status {
     request(proxy, out_id, || {
-        let (key, value) = (data_arg(key, "key")?, data_arg(value, "value")?);
-        Ok(Op::Push(key, value, span(expiry_ms)))
+        keyed_op(key, (value, "value"), expiry_ms, Op::Push)
     })
 }
 

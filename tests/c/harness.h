@@ -10,10 +10,16 @@
  *   if (!CHECK_OK(brook_data_new_set(&s))) return;
  * Failures print the expression, the statuses as brook_status_str() spells them, and
  * brook_last_error(). harness_finish() prints "N passed, N failed" and gives the exit code.
+ *
+ * Helpers the tests share: count(v) makes a value; and, for tests that define
+ * _POSIX_C_SOURCE 200809L (or _XOPEN_SOURCE 700) before their first #include, the waits:
+ * WAIT_MS, now_ms(), pause_briefly(), readable(fd, ms), writable(fd, ms) and
+ * peer_subscribed(ep, topic). Without POSIX (test_data.c, test_golden.c) they are left out.
  */
 #ifndef BROOK_TEST_HARNESS_H
 #define BROOK_TEST_HARNESS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -81,5 +87,80 @@ static inline int harness_finish(void) {
   harness_check_status((call), (status), #call, __FILE__, __LINE__)
 #define CHECK_OK(call) CHECK_STATUS(call, BROOK_STATUS_OK)
 #define CHECK_ERROR_HAS(text) harness_check_error_has((text), __FILE__, __LINE__)
+
+/* ---- shared helpers ----------------------------------------------------------------- */
+
+/* A value that a test needs and whose construction cannot reasonably fail. */
+static inline brook_data *count(uint64_t v) {
+  brook_data *d = NULL;
+  CHECK_OK(brook_data_new_count(v, &d));
+  return d;
+}
+
+#if defined(_POSIX_C_SOURCE) && _POSIX_C_SOURCE >= 200809L
+
+#include <poll.h>
+#include <time.h>
+
+/* How long a test waits for something that should happen at once. */
+#define WAIT_MS 5000
+
+static inline int64_t now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static inline void pause_briefly(void) {
+  struct timespec t = {0, 10 * 1000 * 1000};
+  nanosleep(&t, NULL);
+}
+
+/* True if `fd` polls for `events` (POLLIN, POLLOUT) within `ms` milliseconds. */
+static inline int harness_ready(int fd, short events, int ms) {
+  struct pollfd p = {fd, events, 0};
+  return poll(&p, 1, ms) == 1 && (p.revents & events);
+}
+
+/* True if `fd` becomes readable within `ms` milliseconds. */
+static inline int readable(int fd, int ms) {
+  return harness_ready(fd, POLLIN, ms);
+}
+
+/* True if `fd` polls writable within `ms` milliseconds. */
+static inline int writable(int fd, int ms) {
+  return harness_ready(fd, POLLOUT, ms);
+}
+
+/* True once some topic the peers of `ep` subscribed to is a prefix of `topic`; polls the
+ * subscription list until WAIT_MS have passed. */
+static inline int peer_subscribed(const brook_endpoint *ep, const char *topic) {
+  int64_t deadline = now_ms() + WAIT_MS;
+  do {
+    brook_topic_list *list = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (brook_endpoint_peer_subscriptions(ep, &list) != BROOK_STATUS_OK ||
+        brook_topic_list_len(list, &n) != BROOK_STATUS_OK) {
+      brook_topic_list_free(list);
+      return 0;
+    }
+    for (size_t i = 0; i < n && !found; i++) {
+      const uint8_t *buf = NULL;
+      size_t len = 0;
+      if (brook_topic_list_get(list, i, &buf, &len) == BROOK_STATUS_OK) {
+        found = len <= strlen(topic) && memcmp(buf, topic, len) == 0;
+      }
+    }
+    brook_topic_list_free(list);
+    if (found) {
+      return 1;
+    }
+    pause_briefly();
+  } while (now_ms() < deadline);
+  return 0;
+}
+
+#endif /* _POSIX_C_SOURCE >= 200809L */
 
 #endif /* BROOK_TEST_HARNESS_H */

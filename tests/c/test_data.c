@@ -73,13 +73,6 @@ static void check_value_at(brook_data *d, brook_data_type type, const char *text
 #define CHECK_VALUE(d, type, text, hex) \
   check_value_at((d), (type), (text), sizeof(text) - 1, (hex), __LINE__)
 
-/* A value that a test needs and whose construction cannot reasonably fail. */
-static brook_data *count(uint64_t v) {
-  brook_data *d = NULL;
-  CHECK_OK(brook_data_new_count(v, &d));
-  return d;
-}
-
 static brook_data *string(const char *s) {
   brook_data *d = NULL;
   CHECK_OK(brook_data_new_string((const uint8_t *)s, strlen(s), &d));

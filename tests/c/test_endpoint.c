@@ -10,67 +10,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
-/* How long a test waits for something that should happen at once. */
-#define WAIT_MS 5000
-
 /* ---- helpers ------------------------------------------------------------------------ */
-
-static int64_t now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void pause_briefly(void) {
-  struct timespec t = {0, 10 * 1000 * 1000};
-  nanosleep(&t, NULL);
-}
-
-/* True if `fd` becomes readable within `ms` milliseconds. */
-static int readable(int fd, int ms) {
-  struct pollfd p = {fd, POLLIN, 0};
-  return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
-}
-
-/* True once some topic the peers of `ep` subscribed to is a prefix of `topic`; polls the
- * subscription list until WAIT_MS have passed. */
-static int peer_subscribed(const brook_endpoint *ep, const char *topic) {
-  int64_t deadline = now_ms() + WAIT_MS;
-  do {
-    brook_topic_list *list = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (brook_endpoint_peer_subscriptions(ep, &list) != BROOK_STATUS_OK ||
-        brook_topic_list_len(list, &n) != BROOK_STATUS_OK) {
-      brook_topic_list_free(list);
-      return 0;
-    }
-    for (size_t i = 0; i < n && !found; i++) {
-      const uint8_t *buf = NULL;
-      size_t len = 0;
-      if (brook_topic_list_get(list, i, &buf, &len) == BROOK_STATUS_OK) {
-        found = len <= strlen(topic) && memcmp(buf, topic, len) == 0;
-      }
-    }
-    brook_topic_list_free(list);
-    if (found) {
-      return 1;
-    }
-    pause_briefly();
-  } while (now_ms() < deadline);
-  return 0;
-}
 
 /* The next status event of `kind` and `code`, skipping others; NULL after WAIT_MS. */
 static brook_status_event *next_status(brook_status_subscriber *st, brook_status_kind kind,
@@ -90,12 +39,6 @@ static brook_status_event *next_status(brook_status_subscriber *st, brook_status
     }
     brook_status_event_free(ev);
   }
-}
-
-static brook_data *count(uint64_t v) {
-  brook_data *d = NULL;
-  CHECK_OK(brook_data_new_count(v, &d));
-  return d;
 }
 
 static void publish_count(brook_endpoint *ep, const char *topic, uint64_t v) {

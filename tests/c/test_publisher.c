@@ -14,65 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "harness.h"
 
-/* How long a test waits for something that should happen at once. */
-#define WAIT_MS 5000
-
 /* ---- helpers ------------------------------------------------------------------------ */
-
-static int64_t now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void pause_briefly(void) {
-  struct timespec t = {0, 10 * 1000 * 1000};
-  nanosleep(&t, NULL);
-}
-
-/* True if `fd` polls writable within `ms` milliseconds. */
-static int writable(int fd, int ms) {
-  struct pollfd p = {fd, POLLOUT, 0};
-  return poll(&p, 1, ms) == 1 && (p.revents & POLLOUT);
-}
-
-static brook_data *count(uint64_t v) {
-  brook_data *d = NULL;
-  CHECK_OK(brook_data_new_count(v, &d));
-  return d;
-}
-
-/* True once some topic the peers of `ep` subscribed to is a prefix of `topic`. */
-static int peer_subscribed(const brook_endpoint *ep, const char *topic) {
-  int64_t deadline = now_ms() + WAIT_MS;
-  do {
-    brook_topic_list *list = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (brook_endpoint_peer_subscriptions(ep, &list) != BROOK_STATUS_OK ||
-        brook_topic_list_len(list, &n) != BROOK_STATUS_OK) {
-      brook_topic_list_free(list);
-      return 0;
-    }
-    for (size_t i = 0; i < n && !found; i++) {
-      const uint8_t *buf = NULL;
-      size_t len = 0;
-      if (brook_topic_list_get(list, i, &buf, &len) == BROOK_STATUS_OK) {
-        found = len <= strlen(topic) && memcmp(buf, topic, len) == 0;
-      }
-    }
-    brook_topic_list_free(list);
-    if (found) {
-      return 1;
-    }
-    pause_briefly();
-  } while (now_ms() < deadline);
-  return 0;
-}
 
 /* The topic and the count of message `m`, which it frees; 0 if it is not as expected. */
 static int take_count(brook_message *m, const char *topic, uint64_t *out) {

@@ -11,7 +11,6 @@
 
 #include <fcntl.h>
 #include <ftw.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,27 +21,7 @@
 
 #include "harness.h"
 
-/* How long a test waits for something that should happen at once. */
-#define WAIT_MS 5000
-
 /* ---- helpers ------------------------------------------------------------------------ */
-
-static int64_t now_ms(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
-static void pause_briefly(void) {
-  struct timespec t = {0, 10 * 1000 * 1000};
-  nanosleep(&t, NULL);
-}
-
-/* True if `fd` becomes readable within `ms` milliseconds. */
-static int readable(int fd, int ms) {
-  struct pollfd p = {fd, POLLIN, 0};
-  return poll(&p, 1, ms) == 1 && (p.revents & POLLIN);
-}
 
 /* Values made by D(), freed together by free_values(). */
 static brook_data *values[512];
