@@ -21,7 +21,12 @@ fn canonical(d: &Data) -> bool {
 }
 
 fuzz_target!(|bytes: &[u8]| {
+    // The reactor's one-loop validation agrees with the recursive one, and passes all that
+    // decodes.
+    let valid = bin::validate(bytes).is_ok();
+    assert_eq!(valid, bin::validate_slow(bytes).is_ok());
     if let Ok(d) = bin::decode(bytes) {
+        assert!(valid, "decodes but does not validate");
         let _ = text::render(&d);
         let js = json::encode(&d);
         if canonical(&d) {

@@ -193,8 +193,10 @@ pub fn validate(buf: &[u8]) -> Result<()> {
     validate_slow(buf)
 }
 
-/// [`validate`] by recursive descent, which also says what is wrong.
-fn validate_slow(buf: &[u8]) -> Result<()> {
+/// [`validate`] by recursive descent, which also says what is wrong. Public only so that
+/// the fuzzer can hold the fast walk to it.
+#[doc(hidden)]
+pub fn validate_slow(buf: &[u8]) -> Result<()> {
     let mut r = Reader::new(buf);
     r.skip_value().map_err(Fault::into_error)?;
     if r.pos != buf.len() {
