@@ -250,17 +250,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p) as usize]
 }
 
-/// The round-trip endpoints' configuration: `busy_poll` from `BROOK_BENCH_BUSY_POLL_US`
-/// (default 0, brook's default).
+/// The round-trip endpoints' configuration: brook's default, or `busy_poll` from
+/// `BROOK_BENCH_BUSY_POLL_US` (0 turns it off).
 fn rtt_config() -> Config {
-    let us = std::env::var("BROOK_BENCH_BUSY_POLL_US")
+    let mut config = Config::default();
+    if let Some(us) = std::env::var("BROOK_BENCH_BUSY_POLL_US")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Config {
-        busy_poll: Duration::from_micros(us),
-        ..Config::default()
+    {
+        config.busy_poll = Duration::from_micros(us);
     }
+    config
 }
 
 fn brook_rtt() -> (Duration, Duration) {

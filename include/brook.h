@@ -1075,10 +1075,11 @@ brook_status brook_config_set_max_frame_size(brook_config *config, size_t size);
 
 /**
  * Sets how long (in microseconds, at most 1000000) the reactor keeps looking for work
- * without sleeping after it handled something. Default 0: it always sleeps when idle. A
- * busy-polling reactor answers the next message without the cost of being woken (a round
- * trip takes about half as long on an idle machine) but keeps a core busy while traffic
- * lasts; it yields the core to other runnable threads between looks.
+ * without sleeping after it handled something. Default 50; 0 makes it always sleep when
+ * idle. It busy-polls only while that pays (new work keeps turning up within the window,
+ * as in request/response exchanges), yielding its core to other runnable threads between
+ * looks; then a round trip skips the cost of waking it (about half as long on an idle
+ * machine). Sparse or one-way traffic soon stops it, and then it tries once in a while.
  *
  * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
  * `us` is over 1000000.

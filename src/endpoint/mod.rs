@@ -70,9 +70,11 @@ pub struct Config {
     /// Malformed messages in a row after which a peering is ended.
     pub max_malformed_in_a_row: u32,
     /// For latency: after handling something, the reactor keeps looking for more work
-    /// without sleeping for this long (yielding its core to other runnable threads between
-    /// looks), so that the next message or publish does not pay for waking it. Costs CPU
-    /// while traffic lasts; zero (the default) never busy-polls. At most one second.
+    /// without sleeping for up to this long (yielding its core to other runnable threads
+    /// between looks), so that the next message or publish does not pay for waking it. It
+    /// does so only while that pays: when new work keeps turning up within the window, as
+    /// in request/response exchanges. Sparse or one-way traffic soon stops it, and then it
+    /// only tries once in a while. Zero never busy-polls. Default 50 µs; at most one second.
     pub busy_poll: Duration,
 }
 
@@ -89,7 +91,7 @@ impl Default for Config {
             handshake_timeout: Duration::from_secs(10),
             unpeer_timeout: Duration::from_secs(3),
             max_malformed_in_a_row: 100,
-            busy_poll: Duration::ZERO,
+            busy_poll: Duration::from_micros(50),
         }
     }
 }

@@ -16,11 +16,13 @@
 //!   messages for local subscribers are staged per subscriber and handed over at the end
 //!   of each read (or turn), all of them sharing one buffer; a subscriber with policy
 //!   `Block` counts its staged messages against its room.
-//! - With `Config::busy_poll`, the loop polls without sleeping for that long after work.
+//! - With `Config::busy_poll`, the loop polls without sleeping for up to that long after
+//!   work, while that keeps finding work in time (`spin.rs`).
 //! - A panic is caught by the thread's entry point; dropping the reactor closes every
 //!   subscriber queue and the command channels, so API calls return `Closed`, never hang.
 
 mod conn;
+mod spin;
 
 use crate::data::{Data, Timestamp, bin};
 use crate::endpoint::queue::{Mailbox, Pushed};
@@ -364,8 +366,8 @@ pub(crate) struct Reactor {
     targets: Vec<Token>,
     /// Some local subscriber has staged messages.
     staged_deliveries: bool,
-    /// When the reactor last had something to do (for `busy_poll`).
-    last_active: Instant,
+    /// Whether to busy-poll (`Config::busy_poll`).
+    spin: spin::Spin,
     /// The indices in `subs` of the subscribers that match `matched_topic`, while
     /// `matched_valid` (cleared whenever `subs` changes).
     matched: Vec<usize>,
@@ -379,6 +381,7 @@ pub(crate) struct Reactor {
 
 impl Reactor {
     fn new(poll: Poll, shared: Arc<Shared>, commands: Receiver<Command>) -> Reactor {
+        let busy_poll = shared.config.busy_poll;
         Reactor {
             poll,
             id: shared.id,
@@ -409,7 +412,7 @@ impl Reactor {
             spare: Vec::new(),
             targets: Vec::new(),
             staged_deliveries: false,
-            last_active: Instant::now(),
+            spin: spin::Spin::new(busy_poll),
             matched: Vec::new(),
             matched_topic: Vec::new(),
             matched_valid: false,
@@ -445,9 +448,7 @@ impl Reactor {
                     t.min(Duration::from_millis(100))
                 }));
             }
-            let busy = !self.cfg.busy_poll.is_zero()
-                && now.duration_since(self.last_active) < self.cfg.busy_poll;
-            if busy && timeout != Some(Duration::ZERO) {
+            if timeout != Some(Duration::ZERO) && self.spin.should_spin(now) {
                 timeout = Some(Duration::ZERO);
                 std::thread::yield_now();
             }
@@ -458,7 +459,7 @@ impl Reactor {
                 panic!("poll failed: {e}");
             }
             if !events.is_empty() {
-                self.last_active = Instant::now();
+                self.spin.work(Instant::now());
             }
             for ev in events.iter() {
                 match ev.token() {
