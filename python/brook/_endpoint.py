@@ -1067,23 +1067,11 @@ class Subscriber(_Receiver):
 
     def available(self):
         """The number of messages waiting."""
-        n = ctypes.c_size_t()
-        p = self._h.acquire()
-        try:
-            check(_lib.brook_subscriber_available(p, _byref(n)))
-        finally:
-            self._h.release()
-        return n.value
+        return self._h.get(_lib.brook_subscriber_available, ctypes.c_size_t)
 
     def dropped(self):
         """How many messages the queue's drop policy has dropped so far."""
-        n = ctypes.c_uint64()
-        p = self._h.acquire()
-        try:
-            check(_lib.brook_subscriber_dropped(p, _byref(n)))
-        finally:
-            self._h.release()
-        return n.value
+        return self._h.get(_lib.brook_subscriber_dropped, ctypes.c_uint64)
 
     def add_topic(self, topic, block=False):
         """Adds a topic prefix (and advertises it to the peers)."""
@@ -1162,13 +1150,7 @@ class StatusSubscriber(_Receiver):
     def available(self):
         """The number of events waiting (status events included while they are filtered
         out, until get or poll passes them)."""
-        n = ctypes.c_size_t()
-        p = self._h.acquire()
-        try:
-            check(_lib.brook_status_subscriber_available(p, _byref(n)))
-        finally:
-            self._h.release()
-        return n.value
+        return self._h.get(_lib.brook_status_subscriber_available, ctypes.c_size_t)
 
 
 def _status_event(ev):
@@ -1243,23 +1225,11 @@ class Publisher:
 
     def fd(self):
         """A file descriptor that polls writable while the publish queue has room."""
-        fd = ctypes.c_int()
-        p = self._h.acquire()
-        try:
-            check(_lib.brook_publisher_fd(p, _byref(fd)))
-        finally:
-            self._h.release()
-        return fd.value
+        return self._h.get(_lib.brook_publisher_fd, ctypes.c_int)
 
     def free_capacity(self):
         """How many publishes would go through now without waiting."""
-        n = ctypes.c_size_t()
-        p = self._h.acquire()
-        try:
-            check(_lib.brook_publisher_free_capacity(p, _byref(n)))
-        finally:
-            self._h.release()
-        return n.value
+        return self._h.get(_lib.brook_publisher_free_capacity, ctypes.c_size_t)
 
     def _wait_writable(self, deadline=None):
         poller = select.poll()

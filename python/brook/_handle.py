@@ -1,6 +1,7 @@
 """Owning a brook object from Python: closing it once, after every call using it has
 returned, and waiting in slices that Ctrl-C can interrupt."""
 
+import ctypes
 import threading
 import time
 
@@ -49,6 +50,17 @@ class Handle:
             self._users -= 1
             if self._closed and self._users == 0:
                 self._idle.notify_all()
+
+    def get(self, fn, ctype, *args):
+        """Calls ``fn(ptr, *args, &out)`` while using the object, checks its status and
+        returns ``out.value``, where ``out`` is a fresh ``ctype``."""
+        out = ctype()
+        p = self.acquire()
+        try:
+            _errors.check(fn(p, *args, ctypes.byref(out)))
+        finally:
+            self.release()
+        return out.value
 
     def shutdown(self):
         """Runs the object's shutdown (if it has one) without freeing it."""

@@ -387,13 +387,7 @@ class StoreProxy:
 
     def fd(self):
         """A file descriptor readable while answers wait (level-triggered)."""
-        fd = ctypes.c_int()
-        p = self._h.acquire()
-        try:
-            check(_lib.brook_store_proxy_fd(p, _byref(fd)))
-        finally:
-            self._h.release()
-        return fd.value
+        return self._h.get(_lib.brook_store_proxy_fd, ctypes.c_int)
 
     def _dispatch(self):
         """Takes every waiting answer to its waiter (asyncio)."""
