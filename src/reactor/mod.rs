@@ -234,7 +234,8 @@ impl LocalSub {
         b.extend_from_slice(topic);
         let p = b.len();
         b.extend_from_slice(payload);
-        // Bounded by STAGE_FLUSH_BYTES plus one frame (at most 4 GiB): the ranges fit.
+        // Below STAGE_FLUSH_BYTES before this message, plus one frame of at most 2 GiB
+        // (MAX_WIRE_PAYLOAD): the ranges fit in u32.
         let range = |a: usize, z: usize| (a as u32, z as u32);
         self.staged.push((range(t, p), range(p, b.len())));
         if b.len() >= STAGE_FLUSH_BYTES {
