@@ -146,6 +146,33 @@ typedef enum {
 } brook_protocol;
 
 /**
+ * Which Zeek message a data value holds. The numbers are the message types Zeek puts on
+ * the wire, and never change.
+ */
+typedef enum {
+  /**
+   * An event: read it with brook_event_from_data().
+   */
+  BROOK_ZEEK_KIND_EVENT = 1,
+  /**
+   * A log create: read it with brook_log_create_from_data().
+   */
+  BROOK_ZEEK_KIND_LOG_CREATE = 2,
+  /**
+   * A log write: read it with brook_log_write_from_data().
+   */
+  BROOK_ZEEK_KIND_LOG_WRITE = 3,
+  /**
+   * An identifier update: read it with brook_identifier_update_from_data().
+   */
+  BROOK_ZEEK_KIND_IDENTIFIER_UPDATE = 4,
+  /**
+   * A batch of messages: read it with brook_zeek_batch_from_data().
+   */
+  BROOK_ZEEK_KIND_BATCH = 5,
+} brook_zeek_kind;
+
+/**
  * How far a peering has come.
  */
 typedef enum {
@@ -294,6 +321,14 @@ typedef struct brook_endpoint brook_endpoint;
 typedef struct brook_event brook_event;
 
 /**
+ * A Zeek identifier update: a new value for a global script identifier, as Zeek's
+ * `Broker::publish_id` sends it.
+ *
+ * Use from one thread at a time. Free with brook_identifier_update_free().
+ */
+typedef struct brook_identifier_update brook_identifier_update;
+
+/**
  * A position in a set, table or vector, walking it in order: Broker's order for sets and
  * table keys, insertion order for vectors.
  *
@@ -301,6 +336,22 @@ typedef struct brook_event brook_event;
  * Use from one thread at a time. Free with brook_iter_free().
  */
 typedef struct brook_iter brook_iter;
+
+/**
+ * A Zeek log create: announces a log stream, with its writer, the writer's settings and
+ * the descriptions of the log's columns.
+ *
+ * Use from one thread at a time. Free with brook_log_create_free().
+ */
+typedef struct brook_log_create brook_log_create;
+
+/**
+ * A Zeek log write: one log record, in Zeek's own serialization, for a stream and writer.
+ * Zeek sends log writes inside batches.
+ *
+ * Use from one thread at a time. Free with brook_log_write_free().
+ */
+typedef struct brook_log_write brook_log_write;
 
 /**
  * A message taken from a subscriber: its topic and its value, kept encoded in Broker's
@@ -396,6 +447,16 @@ typedef struct brook_subscriber brook_subscriber;
  * Use from one thread at a time. Free with brook_topic_list_free().
  */
 typedef struct brook_topic_list brook_topic_list;
+
+/**
+ * A Zeek batch: Zeek messages (of any kind, batches included) that are sent as one and
+ * dispatched in order. Each message is held as its data value; tell them apart with
+ * brook_zeek_message_kind(). (Not to be confused with brook_endpoint_publish_batch(),
+ * which publishes many values at once.)
+ *
+ * Use from one thread at a time. Free with brook_zeek_batch_free().
+ */
+typedef struct brook_zeek_batch brook_zeek_batch;
 
 #ifdef __cplusplus
 extern "C" {
@@ -976,6 +1037,335 @@ brook_status brook_event_from_data(const brook_data *d, brook_event **out_event)
  * Consumes `event`: do not use or free it afterwards.
  */
 void brook_event_free(brook_event *event);
+
+/**
+ * Tells which Zeek message `message` holds, after checking the whole message as Broker's
+ * `valid()` does (every element of a batch included). On BROOK_STATUS_OK, the
+ * `brook_*_from_data` call that `*out_kind` names succeeds on `message`.
+ *
+ * `message` is only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * `message` is not a valid Zeek message of a known type (the message says what is wrong).
+ * Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_zeek_message_kind(const brook_data *message, brook_zeek_kind *out_kind);
+
+/**
+ * Makes a log create for the stream `stream_id` and the writer `writer_id`, both Zeek enum
+ * names in UTF-8 (e.g. `"Conn::LOG"` and `"Log::WRITER_ASCII"`), with copies of
+ * `writer_info` (Zeek's WriterInfo as a vector) and `fields_data` (the column
+ * descriptions). brook checks only the ids, as Broker does.
+ *
+ * Caller owns the result; free it with brook_log_create_free(). `writer_info` and
+ * `fields_data` are only read; the caller still owns them.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if an id is not UTF-8. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_log_create_new(const char *stream_id,
+                                  const char *writer_id,
+                                  const brook_data *writer_info,
+                                  const brook_data *fields_data,
+                                  brook_log_create **out_log_create);
+
+/**
+ * The log create's stream id, a Zeek enum name such as `"Conn::LOG"`, NUL-terminated.
+ *
+ * Borrowed: valid until `log_create` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_create_stream_id(const brook_log_create *log_create,
+                                        const char **out_stream_id);
+
+/**
+ * The log create's writer id, a Zeek enum name such as `"Log::WRITER_ASCII"`,
+ * NUL-terminated.
+ *
+ * Borrowed: valid until `log_create` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_create_writer_id(const brook_log_create *log_create,
+                                        const char **out_writer_id);
+
+/**
+ * The log create's writer info: Zeek sends a vector of the path, rotation settings,
+ * network time, writer config table and post-processing function.
+ *
+ * Borrowed: valid until `log_create` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_create_writer_info(const brook_log_create *log_create,
+                                          const brook_data **out_writer_info);
+
+/**
+ * The log create's column descriptions: Zeek sends a vector with one
+ * `(name, secondary name, type, subtype, optional)` vector per column.
+ *
+ * Borrowed: valid until `log_create` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_create_fields_data(const brook_log_create *log_create,
+                                          const brook_data **out_fields_data);
+
+/**
+ * Converts the log create into the data value Zeek sends,
+ * `(1, 2, (stream_id, writer_id, writer_info, fields_data))`, the ids being enum values.
+ *
+ * Caller owns the result; free it with brook_data_free(). `log_create` is unchanged.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_create_to_data(const brook_log_create *log_create, brook_data **out_data);
+
+/**
+ * Reads a log create from a data value received from Zeek, checking its shape as Broker's
+ * `valid()` does: two enum ids and at least four content elements.
+ *
+ * Caller owns the result; free it with brook_log_create_free(). `d` is only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * `d` is not a valid log create (another Zeek message is a mismatch too; the message says
+ * which). Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_create_from_data(const brook_data *d, brook_log_create **out_log_create);
+
+/**
+ * Frees a log create with its writer info and fields data. NULL does nothing.
+ *
+ * Consumes `log_create`: do not use or free it afterwards, nor anything borrowed from it.
+ */
+void brook_log_create_free(brook_log_create *log_create);
+
+/**
+ * Makes a log write for the stream `stream_id` and the writer `writer_id` (Zeek enum names
+ * in UTF-8, as for brook_log_create_new()), with copies of the `path_len` bytes of the
+ * log's path at `path` (e.g. `conn`) and of the `serial_data_len` bytes of the record at
+ * `serial_data`. The serial data is Zeek's own format; brook passes it on unread. A buffer
+ * may be NULL when its length is 0.
+ *
+ * Caller owns the result; free it with brook_log_write_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an id or `out_log_write` is NULL, or a buffer is
+ * NULL with a length > 0, BROOK_STATUS_INVALID_ARGUMENT if an id is not UTF-8.
+ * Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_write_new(const char *stream_id,
+                                 const char *writer_id,
+                                 const uint8_t *path,
+                                 size_t path_len,
+                                 const uint8_t *serial_data,
+                                 size_t serial_data_len,
+                                 brook_log_write **out_log_write);
+
+/**
+ * The log write's stream id, a Zeek enum name such as `"Conn::LOG"`, NUL-terminated.
+ *
+ * Borrowed: valid until `log_write` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_write_stream_id(const brook_log_write *log_write,
+                                       const char **out_stream_id);
+
+/**
+ * The log write's writer id, a Zeek enum name such as `"Log::WRITER_ASCII"`,
+ * NUL-terminated.
+ *
+ * Borrowed: valid until `log_write` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_write_writer_id(const brook_log_write *log_write,
+                                       const char **out_writer_id);
+
+/**
+ * The log write's path: `*out_buf` points at its `*out_len` bytes, which are not
+ * NUL-terminated.
+ *
+ * Borrowed: valid until `log_write` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_write_path(const brook_log_write *log_write,
+                                  const uint8_t **out_buf,
+                                  size_t *out_len);
+
+/**
+ * The log write's record in Zeek's serialization: `*out_buf` points at its `*out_len`
+ * bytes, which may contain NUL.
+ *
+ * Borrowed: valid until `log_write` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_write_serial_data(const brook_log_write *log_write,
+                                         const uint8_t **out_buf,
+                                         size_t *out_len);
+
+/**
+ * Converts the log write into the data value Zeek sends,
+ * `(1, 3, (stream_id, writer_id, path, serial_data))`: the ids are enum values, the path
+ * and the serial data strings. Add it to a brook_zeek_batch to send it as Zeek does.
+ *
+ * Caller owns the result; free it with brook_data_free(). `log_write` is unchanged.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_write_to_data(const brook_log_write *log_write, brook_data **out_data);
+
+/**
+ * Reads a log write from a data value received from Zeek, checking its shape as Broker's
+ * `valid()` does: two enum ids, then the path and the serial data as strings.
+ *
+ * Caller owns the result; free it with brook_log_write_free(). `d` is only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * `d` is not a valid log write (another Zeek message, such as the batch Zeek wraps log
+ * writes in, is a mismatch too). Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_log_write_from_data(const brook_data *d, brook_log_write **out_log_write);
+
+/**
+ * Frees a log write. NULL does nothing.
+ *
+ * Consumes `log_write`: do not use or free it afterwards, nor anything borrowed from it.
+ */
+void brook_log_write_free(brook_log_write *log_write);
+
+/**
+ * Makes an identifier update that sets the global `id_name` (UTF-8, e.g.
+ * `"Site::local_nets"`) to a copy of `id_value`.
+ *
+ * Caller owns the result; free it with brook_identifier_update_free(). `id_value` is only
+ * read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `id_name` is not UTF-8. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_identifier_update_new(const char *id_name,
+                                         const brook_data *id_value,
+                                         brook_identifier_update **out_update);
+
+/**
+ * The name of the identifier the update sets, NUL-terminated.
+ *
+ * Borrowed: valid until `update` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_identifier_update_id_name(const brook_identifier_update *update,
+                                             const char **out_id_name);
+
+/**
+ * The identifier's new value.
+ *
+ * Borrowed: valid until `update` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_identifier_update_id_value(const brook_identifier_update *update,
+                                              const brook_data **out_id_value);
+
+/**
+ * Converts the update into the data value Zeek sends, `(1, 4, (id_name, id_value))`, the
+ * name being a string.
+ *
+ * Caller owns the result; free it with brook_data_free(). `update` is unchanged.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_identifier_update_to_data(const brook_identifier_update *update,
+                                             brook_data **out_data);
+
+/**
+ * Reads an identifier update from a data value received from Zeek, checking its shape as
+ * Broker's `valid()` does: a UTF-8 string name and a value.
+ *
+ * Caller owns the result; free it with brook_identifier_update_free(). `d` is only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * `d` is not a valid identifier update (another Zeek message is a mismatch too).
+ * Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_identifier_update_from_data(const brook_data *d,
+                                               brook_identifier_update **out_update);
+
+/**
+ * Frees an identifier update with its value. NULL does nothing.
+ *
+ * Consumes `update`: do not use or free it afterwards, nor anything borrowed from it.
+ */
+void brook_identifier_update_free(brook_identifier_update *update);
+
+/**
+ * Makes an empty batch. (Broker counts an empty batch as valid.)
+ *
+ * Caller owns the result; free it with brook_zeek_batch_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `out_batch` is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_zeek_batch_new(brook_zeek_batch **out_batch);
+
+/**
+ * Appends a copy of `message`, a Zeek message as a data value (from brook_event_to_data(),
+ * brook_log_write_to_data(), ...), to the batch. The message is checked first, as
+ * brook_zeek_message_kind() does: a batch holds only valid messages.
+ *
+ * `message` is only read; the caller still owns it. Invalidates pointers from
+ * brook_zeek_batch_message().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * `message` is not a valid Zeek message (the batch is then unchanged).
+ */
+brook_status brook_zeek_batch_add_message(brook_zeek_batch *batch, const brook_data *message);
+
+/**
+ * The number of messages in the batch (a nested batch counts as one).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_zeek_batch_message_count(const brook_zeek_batch *batch, size_t *out_count);
+
+/**
+ * The message at `index` (0-based), as a data value: find its kind with
+ * brook_zeek_message_kind(), then read it with the matching `brook_*_from_data` call.
+ *
+ * Borrowed: valid until `batch` is modified or freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+ * `index` is not below the message count. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_zeek_batch_message(const brook_zeek_batch *batch,
+                                      size_t index,
+                                      const brook_data **out_message);
+
+/**
+ * Converts the batch into the data value Zeek sends, `(1, 5, (message, ...))`.
+ *
+ * Caller owns the result; free it with brook_data_free(). `batch` is unchanged.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_zeek_batch_to_data(const brook_zeek_batch *batch, brook_data **out_data);
+
+/**
+ * Reads a batch from a data value received from Zeek, checking it as Broker's `valid()`
+ * does: the batch is valid only if every message in it is, nested batches included.
+ *
+ * Caller owns the result; free it with brook_zeek_batch_free(). `d` is only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * `d` is not a valid batch (another Zeek message is a mismatch too).
+ * Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_zeek_batch_from_data(const brook_data *d, brook_zeek_batch **out_batch);
+
+/**
+ * Frees a batch with its messages. NULL does nothing.
+ *
+ * Consumes `batch`: do not use or free it afterwards, nor any message borrowed from it.
+ */
+void brook_zeek_batch_free(brook_zeek_batch *batch);
 
 /**
  * Frees a byte buffer that brook returned, such as the result of `brook_data_to_bytes`.

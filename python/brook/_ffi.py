@@ -72,6 +72,7 @@ _SCALARS = {
     "brook_protocol": ctypes.c_int,
     "brook_peer_status": ctypes.c_int,
     "brook_status_kind": ctypes.c_int,
+    "brook_zeek_kind": ctypes.c_int,
 }
 
 # Pointer types that need a choice of their own.
@@ -208,6 +209,36 @@ brook_status brook_event_network_timestamp(const brook_event *event, int64_t *ou
 brook_status brook_event_to_data(const brook_event *event, brook_data **out_data)
 brook_status brook_event_from_data(const brook_data *d, brook_event **out_event)
 void brook_event_free(brook_event *event)
+brook_status brook_zeek_message_kind(const brook_data *message, brook_zeek_kind *out_kind)
+brook_status brook_log_create_new(const char *stream_id, const char *writer_id, const brook_data *writer_info, const brook_data *fields_data, brook_log_create **out_log_create)
+brook_status brook_log_create_stream_id(const brook_log_create *log_create, const char **out_stream_id)
+brook_status brook_log_create_writer_id(const brook_log_create *log_create, const char **out_writer_id)
+brook_status brook_log_create_writer_info(const brook_log_create *log_create, const brook_data **out_writer_info)
+brook_status brook_log_create_fields_data(const brook_log_create *log_create, const brook_data **out_fields_data)
+brook_status brook_log_create_to_data(const brook_log_create *log_create, brook_data **out_data)
+brook_status brook_log_create_from_data(const brook_data *d, brook_log_create **out_log_create)
+void brook_log_create_free(brook_log_create *log_create)
+brook_status brook_log_write_new(const char *stream_id, const char *writer_id, const uint8_t *path, size_t path_len, const uint8_t *serial_data, size_t serial_data_len, brook_log_write **out_log_write)
+brook_status brook_log_write_stream_id(const brook_log_write *log_write, const char **out_stream_id)
+brook_status brook_log_write_writer_id(const brook_log_write *log_write, const char **out_writer_id)
+brook_status brook_log_write_path(const brook_log_write *log_write, const uint8_t **out_buf, size_t *out_len)
+brook_status brook_log_write_serial_data(const brook_log_write *log_write, const uint8_t **out_buf, size_t *out_len)
+brook_status brook_log_write_to_data(const brook_log_write *log_write, brook_data **out_data)
+brook_status brook_log_write_from_data(const brook_data *d, brook_log_write **out_log_write)
+void brook_log_write_free(brook_log_write *log_write)
+brook_status brook_identifier_update_new(const char *id_name, const brook_data *id_value, brook_identifier_update **out_update)
+brook_status brook_identifier_update_id_name(const brook_identifier_update *update, const char **out_id_name)
+brook_status brook_identifier_update_id_value(const brook_identifier_update *update, const brook_data **out_id_value)
+brook_status brook_identifier_update_to_data(const brook_identifier_update *update, brook_data **out_data)
+brook_status brook_identifier_update_from_data(const brook_data *d, brook_identifier_update **out_update)
+void brook_identifier_update_free(brook_identifier_update *update)
+brook_status brook_zeek_batch_new(brook_zeek_batch **out_batch)
+brook_status brook_zeek_batch_add_message(brook_zeek_batch *batch, const brook_data *message)
+brook_status brook_zeek_batch_message_count(const brook_zeek_batch *batch, size_t *out_count)
+brook_status brook_zeek_batch_message(const brook_zeek_batch *batch, size_t index, const brook_data **out_message)
+brook_status brook_zeek_batch_to_data(const brook_zeek_batch *batch, brook_data **out_data)
+brook_status brook_zeek_batch_from_data(const brook_data *d, brook_zeek_batch **out_batch)
+void brook_zeek_batch_free(brook_zeek_batch *batch)
 void brook_bytes_free(uint8_t *buf, size_t len)
 void brook_string_free(char *s)
 brook_status brook_config_new(brook_config **out_config)

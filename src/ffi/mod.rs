@@ -27,6 +27,8 @@ pub mod container;
 
 pub mod event;
 
+pub mod zeek;
+
 pub mod memory;
 
 pub mod endpoint;
