@@ -15,7 +15,7 @@ from . import _codec, _errors, _ffi
 from ._data import c_data_new, c_str, encode
 from ._errors import Status as St
 from ._errors import check
-from ._handle import Handle, deadline_of, run_interruptibly, slice_ms
+from ._handle import Handle, Owned, deadline_of, run_interruptibly, slice_ms
 
 _lib = _ffi.lib
 _byref = ctypes.byref
@@ -440,7 +440,7 @@ def _port(port):
     return port
 
 
-class Endpoint:
+class Endpoint(Owned):
     """A Broker endpoint: one reactor thread with its listeners, peers, subscribers and
     stores. ``Endpoint(Configuration(...))``; use it with ``with``, or call ``shutdown()``
     (Broker's name) or ``close()``. Safe to share between threads."""
@@ -473,16 +473,6 @@ class Endpoint:
         if self._fd_publisher is not None:
             self._fd_publisher.close()
         self._h.close()
-
-    @property
-    def closed(self):
-        return self._h.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return self._node_id
@@ -846,7 +836,7 @@ def _get_args(a, b, num, timeout):
     return num, timeout
 
 
-class _Receiver:
+class _Receiver(Owned):
     """What Subscriber and StatusSubscriber share: a handle, its parent, the
     ``get``/``poll`` shapes, ``fd`` and asyncio waits."""
 
@@ -860,18 +850,6 @@ class _Receiver:
     def close(self):
         """Unsubscribes and frees the subscriber. Idempotent."""
         self._h.close()
-
-    reset = close
-
-    @property
-    def closed(self):
-        return self._h.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def get(self, a=None, b=None, *, num=None, timeout=None):
         """Broker's forms: ``get()`` waits for one message; ``get(timeout)`` (a float, in
@@ -1188,7 +1166,7 @@ def _status_event(ev):
 # --- publisher ---------------------------------------------------------------------------
 
 
-class Publisher:
+class Publisher(Owned):
     """Publishes on one topic, as Broker's Publisher does: ``publish``, ``publish_batch``,
     ``free_capacity``, ``fd`` (writable while the endpoint's publish queue has room).
     Safe to share between threads."""
@@ -1197,21 +1175,6 @@ class Publisher:
         self._h = Handle(ptr, _lib.brook_publisher_free, "publisher")
         self._parent = parent
         self._finalizer = weakref.finalize(self, self._h.close)
-
-    def close(self):
-        self._h.close()
-
-    reset = close
-
-    @property
-    def closed(self):
-        return self._h.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def topic(self):
         buf = ctypes.POINTER(ctypes.c_char)()

@@ -12,6 +12,29 @@ from . import _errors
 SLICE = 0.1
 
 
+class Owned:
+    """What every brook object in Python has: ``close()`` (idempotent; ``reset()`` too, as
+    in Broker), ``closed``, and use as a context manager. The object keeps its Handle in
+    ``_h``; a subclass that frees more overrides ``close``."""
+
+    def close(self):
+        """Frees the object. Idempotent."""
+        self._h.close()
+
+    def reset(self):
+        self.close()
+
+    @property
+    def closed(self):
+        return self._h.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class Handle:
     """A pointer to a brook object, with the count of calls using it.
 

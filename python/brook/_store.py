@@ -17,7 +17,7 @@ from . import _codec, _errors, _ffi
 from ._data import bytes_of, c_data_new, c_str, encode
 from ._errors import Status as St
 from ._errors import check
-from ._handle import Handle, deadline_of, slice_ms
+from ._handle import Handle, Owned, deadline_of, slice_ms
 
 _lib = _ffi.lib
 _byref = ctypes.byref
@@ -241,7 +241,7 @@ def _response(resp):
     return StoreResponse(rid.value, St.OK, _codec.decode(bytes_of(value)), None)
 
 
-class StoreProxy:
+class StoreProxy(Owned):
     """Sends a store's requests without waiting, as Broker's store proxy does: each request
     method returns a request id at once; ``receive()`` takes the answers (StoreResponse) in
     the order the store gives them, and ``fd()`` is readable while answers wait. Under
@@ -256,21 +256,6 @@ class StoreProxy:
         self._answers = {}  # answers taken while waiting for another one (asyncio)
         self._waiters = {}
         self._reading = False
-
-    def close(self):
-        self._h.close()
-
-    reset = close
-
-    @property
-    def closed(self):
-        return self._h.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _request(self, fn, *args):
         values = _Args(*args)
@@ -450,7 +435,7 @@ def _store_freer(proxies, lock):
     return free
 
 
-class Store:
+class Store(Owned):
     """A data store attached to an endpoint, as its master or as a clone, with Broker's
     operations. Each call waits for its answer, at most ``timeout`` seconds (10 by default;
     then Timeout). ``get`` gives None for a missing key, as in Broker. Expiries are in
@@ -476,18 +461,6 @@ class Store:
         """Detaches this handle (the store goes once every handle and proxy is gone).
         Idempotent."""
         self._h.close()
-
-    reset = close
-
-    @property
-    def closed(self):
-        return self._h.closed
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def __repr__(self):
         return f"Store({self._name!r})"

@@ -256,3 +256,17 @@ def test_no_crash_on_garbage_from_a_peer():
         with publisher_for(ep, "/t", port=port) as peer:
             peer.publish("/t", "alive")
             assert sub.get(5.0) == ("/t", "alive")
+
+
+def test_every_object_closes_through_the_shared_base():
+    with brook.Endpoint() as ep:
+        objs = [ep.make_subscriber("/t"), ep.make_status_subscriber(), ep.make_publisher("/t"),
+                ep.attach_master("closing", brook.Backend.Memory)]
+        objs.append(objs[-1].proxy())
+        for obj in reversed(objs):
+            with obj as same:
+                assert same is obj and not obj.closed
+            assert obj.closed
+            obj.reset()  # Broker's name, idempotent like close()
+            assert obj.closed
+    assert ep.closed
