@@ -14,6 +14,7 @@
 //!   encodings: Broker's binary format v1 ([`data::bin`]), the JSON of Broker's WebSocket
 //!   API v1 ([`data::json`]) and Broker's text rendering ([`data::text`]). No I/O.
 
+mod contract;
 pub mod data;
 pub mod endpoint;
 pub mod error;

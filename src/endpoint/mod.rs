@@ -4,27 +4,28 @@
 //! reactor thread over a crossbeam channel and wake it with its one `mio::Waker`; answers come
 //! back on `bounded(1)` channels that the caller waits on with a timeout. Publishing encodes
 //! the whole frame on the calling thread, straight into the bounded publish queue
-//! (`outbox.rs`) that the reactor takes whole: a full queue is the backpressure that makes a
+//! (`contract/outbox.rs`) that the reactor takes whole: a full queue is the backpressure that makes a
 //! blocking publish wait (it parks; nothing spins).
 //!
 //! A reactor that stops (shutdown or panic) drops its receivers and closes the publish
 //! queue, so every later call returns [`ErrorKind::Closed`] instead of hanging.
 
-mod outbox;
-pub(crate) mod queue;
-mod room;
 pub mod store;
-pub(crate) use room::RoomFd;
 
+use crate::contract::command::Command;
+pub use crate::contract::command::StoreResponse;
+use crate::contract::queue::Mailbox;
+use crate::contract::shared::Shared;
+pub use crate::contract::{
+    Config, Message, OverflowPolicy, PeerInfo, PeerStatus, StatusCode, StatusEvent, StatusKind,
+};
+use crate::data::Data;
 use crate::data::zeek::Event;
-use crate::data::{Data, bin};
 use crate::error::{Error, ErrorKind, Result};
-use crate::reactor::{self, Command};
-use crate::wire::{EndpointId, ErrorCode, envelope};
-use crossbeam_channel::{Sender, bounded};
-pub(crate) use outbox::Outbox;
-pub use queue::OverflowPolicy;
-pub use store::{Store, StoreProxy, StoreResponse};
+use crate::reactor;
+use crate::wire::{EndpointId, envelope};
+use crossbeam_channel::bounded;
+pub use store::{Store, StoreProxy};
 
 /// Where a store master keeps its data.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,326 +35,11 @@ pub enum Backend {
     /// An SQLite file with Broker's schema, which Zeek can open too.
     Sqlite(crate::store::SqliteOptions),
 }
-use queue::{Mailbox, Pushed};
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-
-/// Endpoint options. `Config::default()` matches Broker's defaults where Broker has one.
-#[derive(Clone, Debug)]
-pub struct Config {
-    /// Messages a peer's send buffer holds before publishers wait (Broker's
-    /// `broker.peer-buffer-size`, 2048).
-    pub peer_buffer_size: usize,
-    /// What happens to a peer whose buffer is full and that has not taken a byte for
-    /// `peer_stall_timeout` (Broker's `broker.peer-overflow-policy`, default disconnect). A
-    /// slow peer that keeps reading only slows publishers down.
-    pub peer_overflow_policy: OverflowPolicy,
-    /// How long a full peer may go without progress before its overflow policy applies.
-    pub peer_stall_timeout: Duration,
-    /// Messages a subscriber queue holds.
-    pub subscriber_queue_size: usize,
-    /// What a full subscriber queue does with one more message. The default, `Block`,
-    /// pushes back to the publishers (through TCP for remote ones) so that nothing is lost.
-    pub subscriber_overflow_policy: OverflowPolicy,
-    /// Do not forward messages between peers (Zeek's default; Broker forwards).
-    pub disable_forwarding: bool,
-    /// Largest frame payload accepted from a peer; a larger length ends that peering.
-    pub max_frame_size: usize,
-    /// A connection that has not completed its handshake within this time is closed.
-    pub handshake_timeout: Duration,
-    /// How long an unpeering waits for the peer's answer to its BYE ping.
-    pub unpeer_timeout: Duration,
-    /// Malformed messages in a row after which a peering is ended.
-    pub max_malformed_in_a_row: u32,
-    /// For latency: after handling something, the reactor keeps looking for more work
-    /// without sleeping for up to this long (yielding its core to other runnable threads
-    /// between looks), so that the next message or publish does not pay for waking it. It
-    /// does so only while that pays: when new work keeps turning up within the window, as
-    /// in request/response exchanges. Sparse or one-way traffic soon stops it, and then it
-    /// only tries once in a while. Zero never busy-polls. Default 50 µs; at most one second.
-    pub busy_poll: Duration,
-}
-
-impl Default for Config {
-    fn default() -> Config {
-        Config {
-            peer_buffer_size: 2048,
-            peer_overflow_policy: OverflowPolicy::Disconnect,
-            peer_stall_timeout: Duration::from_secs(10),
-            subscriber_queue_size: 8192,
-            subscriber_overflow_policy: OverflowPolicy::Block,
-            disable_forwarding: false,
-            max_frame_size: crate::wire::frame::DEFAULT_MAX_PAYLOAD,
-            handshake_timeout: Duration::from_secs(10),
-            unpeer_timeout: Duration::from_secs(3),
-            max_malformed_in_a_row: 100,
-            busy_poll: Duration::from_micros(50),
-        }
-    }
-}
-
-impl Config {
-    /// Queue sizes are allocated up front: this is the most any may ask for.
-    pub const MAX_QUEUE: usize = 1 << 24;
-
-    /// Checks that every value is usable: queue sizes between 1 and [`Config::MAX_QUEUE`],
-    /// a frame limit between 1 byte and the wire format's maximum, timeouts of at most a
-    /// day, and no `Block` policy for peers (a peer that cannot take more is stalled or
-    /// cut off, never waited for without limit).
-    pub fn validate(&self) -> Result<()> {
-        let queue = |name: &str, n: usize| {
-            if n == 0 || n > Config::MAX_QUEUE {
-                return Err(Error::invalid(format!(
-                    "{name} must be between 1 and {}, not {n}",
-                    Config::MAX_QUEUE
-                )));
-            }
-            Ok(())
-        };
-        queue("peer_buffer_size", self.peer_buffer_size)?;
-        queue("subscriber_queue_size", self.subscriber_queue_size)?;
-        let max_frame = crate::wire::frame::MAX_WIRE_PAYLOAD;
-        if self.max_frame_size == 0 || self.max_frame_size > max_frame {
-            return Err(Error::invalid(format!(
-                "max_frame_size must be between 1 and {max_frame}, not {}",
-                self.max_frame_size
-            )));
-        }
-        let day = Duration::from_secs(86_400);
-        for (name, d) in [
-            ("peer_stall_timeout", self.peer_stall_timeout),
-            ("handshake_timeout", self.handshake_timeout),
-            ("unpeer_timeout", self.unpeer_timeout),
-        ] {
-            if d > day {
-                return Err(Error::invalid(format!("{name} must be at most a day")));
-            }
-        }
-        if self.handshake_timeout.is_zero() {
-            return Err(Error::invalid("handshake_timeout must not be zero"));
-        }
-        if self.peer_overflow_policy == OverflowPolicy::Block {
-            return Err(Error::invalid(
-                "the block policy is for subscribers; peers use disconnect, drop_newest or drop_oldest",
-            ));
-        }
-        if self.busy_poll > Duration::from_secs(1) {
-            return Err(Error::invalid("busy_poll must be at most a second"));
-        }
-        if self.max_malformed_in_a_row == 0 {
-            return Err(Error::invalid("max_malformed_in_a_row must be at least 1"));
-        }
-        Ok(())
-    }
-}
-
-/// Broker's status codes (`broker::sc`).
-#[repr(u8)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum StatusCode {
-    Unspecified = 0,
-    PeerAdded = 1,
-    PeerRemoved = 2,
-    PeerLost = 3,
-    EndpointDiscovered = 4,
-    EndpointUnreachable = 5,
-}
-
-impl StatusCode {
-    /// Broker's snake_case name.
-    pub fn name(self) -> &'static str {
-        match self {
-            StatusCode::Unspecified => "unspecified",
-            StatusCode::PeerAdded => "peer_added",
-            StatusCode::PeerRemoved => "peer_removed",
-            StatusCode::PeerLost => "peer_lost",
-            StatusCode::EndpointDiscovered => "endpoint_discovered",
-            StatusCode::EndpointUnreachable => "endpoint_unreachable",
-        }
-    }
-}
-
-/// A status or error event, as Broker's status subscribers see them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusEvent {
-    pub kind: StatusKind,
-    /// The peer or endpoint concerned, if known.
-    pub endpoint: Option<EndpointId>,
-    /// Its network address, if known.
-    pub address: Option<SocketAddr>,
-    pub message: String,
-}
-
-/// A status event is either a status (peer added, lost, ...) or an error (Broker's `ec`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StatusKind {
-    Status(StatusCode),
-    Error(ErrorCode),
-}
-
-/// How far a peering has come.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PeerStatus {
-    /// Connecting or in the handshake.
-    Connecting,
-    /// Handshake complete; messages flow.
-    Peered,
-    /// Lost or failed; a retry is scheduled.
-    Reconnecting,
-}
-
-/// One entry of [`Endpoint::peers`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PeerInfo {
-    /// Known once the handshake has told us.
-    pub id: Option<EndpointId>,
-    pub address: SocketAddr,
-    /// True if this endpoint initiated the peering (and will reconnect after a loss).
-    pub outbound: bool,
-    pub status: PeerStatus,
-    /// Messages for this peer that its overflow policy (drop_newest or drop_oldest)
-    /// dropped because it did not keep up.
-    pub dropped: u64,
-}
-
-/// A message taken from a [`Subscriber`]: its topic and the bin-v1 bytes of its value.
-/// Decoding happens on the subscriber's thread, when asked.
-///
-/// The messages the reactor hands over together share one buffer (one allocation per
-/// batch, not per message); a message keeps only its batch alive.
-#[derive(Clone, Debug)]
-pub struct Message {
-    bytes: Arc<Vec<u8>>,
-    topic: (u32, u32),
-    payload: (u32, u32),
-}
-
-impl PartialEq for Message {
-    fn eq(&self, other: &Message) -> bool {
-        self.topic() == other.topic() && self.payload() == other.payload()
-    }
-}
-
-impl Eq for Message {}
-
-impl Message {
-    /// A message whose topic and payload are `bytes[topic.0..topic.1]` and
-    /// `bytes[payload.0..payload.1]` (ranges the caller checked).
-    pub(crate) fn new(bytes: Arc<Vec<u8>>, topic: (u32, u32), payload: (u32, u32)) -> Self {
-        Message {
-            bytes,
-            topic,
-            payload,
-        }
-    }
-
-    /// The topic it was published on.
-    pub fn topic(&self) -> &[u8] {
-        &self.bytes[self.topic.0 as usize..self.topic.1 as usize]
-    }
-
-    /// The bin-v1 encoding of the value.
-    pub fn payload(&self) -> &[u8] {
-        &self.bytes[self.payload.0 as usize..self.payload.1 as usize]
-    }
-
-    /// The value.
-    pub fn data(&self) -> Result<Data> {
-        bin::decode(self.payload())
-    }
-
-    /// The value as a Zeek event.
-    pub fn event(&self) -> Result<Event> {
-        Event::from_bytes(self.payload())
-    }
-}
-
-/// State shared by an endpoint's handles and its reactor.
-pub(crate) struct Shared {
-    pub(crate) id: EndpointId,
-    pub(crate) config: Config,
-    pub(crate) commands: Sender<Command>,
-    /// Encoded frames for the reactor to route.
-    pub(crate) outbox: Outbox,
-    pub(crate) waker: mio::Waker,
-    /// Writable while the publish queue has room.
-    pub(crate) room: room::RoomFd,
-    /// Why the reactor stopped, if it died.
-    pub(crate) fatal: Mutex<Option<String>>,
-    next_id: AtomicU64,
-}
-
-/// The publish queue's byte bound (besides its frame bound, the peer buffer size).
-const OUTBOX_BYTES: usize = 16 << 20;
-
-impl Shared {
-    fn closed_error(&self) -> Error {
-        let why = self.fatal.lock().ok().and_then(|f| f.clone());
-        match why {
-            Some(why) => Error::new(ErrorKind::Closed, format!("reactor stopped: {why}")),
-            None => Error::new(ErrorKind::Closed, "the endpoint is shut down"),
-        }
-    }
-
-    pub(crate) fn send(&self, cmd: Command) -> Result<()> {
-        self.commands.send(cmd).map_err(|_| self.closed_error())?;
-        let _ = self.waker.wake();
-        Ok(())
-    }
-
-    /// Sends a command built around a reply channel and waits for the answer.
-    pub(crate) fn ask<T>(
-        &self,
-        make: impl FnOnce(Sender<T>) -> Command,
-        timeout: Duration,
-    ) -> Result<T> {
-        let (tx, rx) = bounded(1);
-        self.send(make(tx))?;
-        match rx.recv_timeout(timeout) {
-            Ok(v) => Ok(v),
-            Err(crossbeam_channel::RecvTimeoutError::Timeout) => Err(Error::new(
-                ErrorKind::Timeout,
-                "the endpoint did not answer in time",
-            )),
-            Err(_) => Err(self.closed_error()),
-        }
-    }
-
-    /// Queues the frames `write` appends (it returns how many), waiting for room if `block`.
-    pub(crate) fn enqueue(
-        &self,
-        block: bool,
-        write: impl FnOnce(&mut Vec<u8>) -> Result<usize>,
-    ) -> Result<()> {
-        match self.outbox.push(block, write) {
-            Ok(wake) => {
-                if wake {
-                    let _ = self.waker.wake();
-                }
-                Ok(())
-            }
-            Err(outbox::Refused::Full) => {
-                self.room.mark_full(|| self.outbox.is_full());
-                // The reactor may be waiting for room to clear: let it look.
-                let _ = self.waker.wake();
-                Err(Error::new(
-                    ErrorKind::WouldBlock,
-                    "the publish queue is full",
-                ))
-            }
-            Err(outbox::Refused::Closed) => Err(self.closed_error()),
-            Err(outbox::Refused::Invalid(e)) => Err(e),
-        }
-    }
-
-    fn next_id(&self) -> u64 {
-        self.next_id.fetch_add(1, Ordering::Relaxed) + 1
-    }
-}
 
 /// How long calls that the reactor answers at once may wait for it.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -404,25 +90,6 @@ impl Endpoint {
         Ok(Endpoint {
             shared,
             thread: Mutex::new(Some(thread)),
-        })
-    }
-
-    pub(crate) fn make_shared(
-        config: Config,
-        id: EndpointId,
-        commands: Sender<Command>,
-        waker: mio::Waker,
-        room: room::RoomFd,
-    ) -> Arc<Shared> {
-        Arc::new(Shared {
-            id,
-            outbox: Outbox::new(config.peer_buffer_size, OUTBOX_BYTES),
-            config,
-            commands,
-            waker,
-            room,
-            fatal: Mutex::new(None),
-            next_id: AtomicU64::new(0),
         })
     }
 
@@ -694,7 +361,7 @@ impl Endpoint {
                             who: crate::store::EntityId::nil(),
                             op: crate::store::actor::Op::Durable,
                         },
-                        reply: reactor::ReplyTo::Caller(bounded(1).0),
+                        reply: crate::contract::command::ReplyTo::Caller(bounded(1).0),
                     });
                 }
             }));
@@ -991,8 +658,4 @@ impl Drop for StatusSubscriber {
     fn drop(&mut self) {
         let _ = self.shared.send(Command::Unsubscribe { id: self.id });
     }
-}
-
-pub(crate) fn push_status(mailbox: &Mailbox<StatusEvent>, ev: StatusEvent) -> bool {
-    mailbox.push(ev) != Pushed::Closed
 }

@@ -2,24 +2,18 @@
 //! [`StoreProxy`] sends requests and delivers their answers later on a queue with a readable
 //! fd, like Broker's store proxy. Both talk to the store's master or clone in the reactor.
 
-use super::queue::Mailbox;
-use super::{OverflowPolicy, Shared};
+use super::OverflowPolicy;
+use crate::contract::command::{Command, ReplyTo, StoreResponse};
+use crate::contract::queue::Mailbox;
+use crate::contract::shared::Shared;
 use crate::data::{Data, Timespan};
 use crate::error::{Error, Result};
-use crate::reactor::{Command, ReplyTo};
 use crate::store::EntityId;
 use crate::store::actor::{Op, Request};
 use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
-
-/// The answer to one [`StoreProxy`] request.
-#[derive(Clone, Debug, PartialEq)]
-pub struct StoreResponse {
-    pub id: u64,
-    pub result: Result<Data>,
-}
 
 fn span(d: Option<Duration>) -> Option<Timespan> {
     d.map(Timespan::from)

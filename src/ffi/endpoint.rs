@@ -10,10 +10,9 @@ use std::ffi::{CString, c_char};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use super::data::brook_data;
+use super::data::{brook_data, values_arg};
 use super::event::brook_event;
 use super::memory::string_into_raw;
-use super::publisher::values_arg;
 use super::{
     Failure, FfiResult, arg, arg_mut, brook_status, bytes_arg, cstr_arg, enum_arg, guard, guard_or,
     optional, optional_out, out, str_arg,

@@ -8,34 +8,10 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::data::brook_data;
+use super::data::{brook_data, values_arg};
 use super::endpoint::{brook_endpoint, endpoint};
-use super::{Failure, FfiResult, arg, brook_status, cstr_arg, guard, guard_or, optional, out};
-use crate::data::Data;
+use super::{FfiResult, arg, brook_status, cstr_arg, guard, guard_or, out};
 use crate::endpoint::Publisher;
-
-/// Copies the `n` values of a C array of value pointers, checking each for NULL first, so
-/// that a bad element fails the call before anything is published.
-pub(crate) fn values_arg(values: *const *const brook_data, n: usize) -> FfiResult<Vec<Data>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if values.is_null() {
-        return Err(Failure::new(brook_status::NullArgument, "values is NULL"));
-    }
-    // SAFETY: C promises `n` readable pointers at `values`.
-    let ptrs = unsafe { std::slice::from_raw_parts(values, n) };
-    // The Rust batch takes owned values; copying them is the price of not touching the
-    // caller's.
-    ptrs.iter()
-        .enumerate()
-        .map(|(i, p)| {
-            optional(*p).map(|d| d.inner.clone()).ok_or_else(|| {
-                Failure::new(brook_status::NullArgument, format!("values[{i}] is NULL"))
-            })
-        })
-        .collect()
-}
 
 /// Publishes on one topic, to the peers subscribed to it (as in Broker, not to the
 /// endpoint's own subscribers). Like

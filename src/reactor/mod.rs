@@ -24,12 +24,15 @@
 mod conn;
 mod spin;
 
-use crate::data::{Data, Timestamp, bin};
-use crate::endpoint::queue::{Mailbox, Pushed};
-use crate::endpoint::{
-    Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, Shared, StatusCode,
-    StatusEvent, StatusKind,
+use crate::contract::command::{Command, ReplyTo, StoreResponse};
+use crate::contract::queue::{Mailbox, Pushed};
+use crate::contract::room::RoomFd;
+use crate::contract::shared::Shared;
+use crate::contract::{
+    Config, Message, OverflowPolicy, PeerInfo, PeerStatus, StatusCode, StatusEvent, StatusKind,
+    push_status,
 };
+use crate::data::{Timestamp, bin};
 use crate::error::{Error, ErrorKind, Result};
 use crate::store::actor::{Request as StoreReq, StoreActor, StoreOutput, TICK};
 use crate::store::{InternalCommand, master_topic};
@@ -82,85 +85,13 @@ const TAKES: usize = 4;
 /// The largest publish buffer kept for reuse.
 const SPARE_MAX: usize = 4 << 20;
 
-/// What API threads ask of the reactor.
-pub(crate) enum Command {
-    Listen {
-        addr: SocketAddr,
-        reply: Sender<Result<u16>>,
-    },
-    Peer {
-        addr: SocketAddr,
-        retry: Duration,
-        reply: Option<Sender<Result<EndpointId>>>,
-    },
-    Unpeer {
-        addr: SocketAddr,
-        reply: Sender<Result<()>>,
-    },
-    Peers {
-        reply: Sender<Vec<PeerInfo>>,
-    },
-    PeerSubscriptions {
-        reply: Sender<Vec<Vec<u8>>>,
-    },
-    Subscribe {
-        id: u64,
-        topics: Vec<Vec<u8>>,
-        mailbox: Arc<Mailbox<Message>>,
-        reply: Sender<()>,
-    },
-    AddTopic {
-        id: u64,
-        topic: Vec<u8>,
-        reply: Sender<()>,
-    },
-    RemoveTopic {
-        id: u64,
-        topic: Vec<u8>,
-        reply: Sender<()>,
-    },
-    Unsubscribe {
-        id: u64,
-    },
-    StatusSubscribe {
-        id: u64,
-        errors: bool,
-        mailbox: Arc<Mailbox<StatusEvent>>,
-        reply: Sender<()>,
-    },
-    Forward {
-        topics: Vec<Vec<u8>>,
-    },
-    Flush {
-        reply: Sender<Result<()>>,
-    },
-    /// Attaches a store master or clone, built by the API thread. `listen` is the topic it
-    /// receives commands on; `master` says which role it plays.
-    AttachStore {
-        actor: Box<dyn StoreActor>,
-        listen: Vec<u8>,
-        master: bool,
-        reply: Sender<Result<u64>>,
-    },
-    /// A store handle's request; the answer goes to `reply`.
-    StoreRequest {
-        store: u64,
-        req: StoreReq,
-        reply: ReplyTo,
-    },
-    DetachStore {
-        store: u64,
-    },
-    Shutdown,
-}
-
 /// Starts the reactor thread of a new endpoint.
 pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, JoinHandle<()>)> {
     let poll = Poll::new()?;
     let waker = Waker::new(poll.registry(), WAKER)?;
     let (cmd_tx, cmd_rx) = unbounded();
-    let room = crate::endpoint::RoomFd::new()?;
-    let shared = Endpoint::make_shared(config, id, cmd_tx, waker, room);
+    let room = RoomFd::new()?;
+    let shared = Arc::new(Shared::new(config, id, cmd_tx, waker, room));
     let theirs = shared.clone();
     let thread = std::thread::Builder::new()
         .name(format!("brook-{id}"))
@@ -264,25 +195,6 @@ impl LocalSub {
     }
 }
 
-/// Where a store's answer goes: a caller blocked on a channel, or a proxy's queue.
-pub(crate) enum ReplyTo {
-    Caller(Sender<Result<Data>>),
-    Proxy(Arc<Mailbox<crate::endpoint::store::StoreResponse>>),
-}
-
-impl ReplyTo {
-    fn answer(self, id: u64, result: Result<Data>) {
-        match self {
-            ReplyTo::Caller(tx) => {
-                let _ = tx.send(result);
-            }
-            ReplyTo::Proxy(mailbox) => {
-                mailbox.push(crate::endpoint::store::StoreResponse { id, result });
-            }
-        }
-    }
-}
-
 /// An attached store master or clone, and the API callers waiting for its answers.
 struct StoreSlot {
     id: u64,
@@ -377,7 +289,7 @@ pub(crate) struct Reactor {
     stores: Vec<StoreSlot>,
     next_store: u64,
     /// The answer queues of store proxies that made requests.
-    proxies: Vec<std::sync::Weak<Mailbox<crate::endpoint::store::StoreResponse>>>,
+    proxies: Vec<std::sync::Weak<Mailbox<StoreResponse>>>,
 }
 
 impl Reactor {
@@ -508,7 +420,7 @@ impl Reactor {
             if matches!(kind, StatusKind::Error(_)) && !s.errors {
                 return true;
             }
-            crate::endpoint::push_status(&s.mailbox, ev.clone())
+            push_status(&s.mailbox, ev.clone())
         });
     }
 

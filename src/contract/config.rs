@@ -1,0 +1,114 @@
+//! An endpoint's options, checked before its reactor starts.
+
+use super::queue::OverflowPolicy;
+use crate::error::{Error, Result};
+use std::time::Duration;
+
+/// Endpoint options. `Config::default()` matches Broker's defaults where Broker has one.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Messages a peer's send buffer holds before publishers wait (Broker's
+    /// `broker.peer-buffer-size`, 2048).
+    pub peer_buffer_size: usize,
+    /// What happens to a peer whose buffer is full and that has not taken a byte for
+    /// `peer_stall_timeout` (Broker's `broker.peer-overflow-policy`, default disconnect). A
+    /// slow peer that keeps reading only slows publishers down.
+    pub peer_overflow_policy: OverflowPolicy,
+    /// How long a full peer may go without progress before its overflow policy applies.
+    pub peer_stall_timeout: Duration,
+    /// Messages a subscriber queue holds.
+    pub subscriber_queue_size: usize,
+    /// What a full subscriber queue does with one more message. The default, `Block`,
+    /// pushes back to the publishers (through TCP for remote ones) so that nothing is lost.
+    pub subscriber_overflow_policy: OverflowPolicy,
+    /// Do not forward messages between peers (Zeek's default; Broker forwards).
+    pub disable_forwarding: bool,
+    /// Largest frame payload accepted from a peer; a larger length ends that peering.
+    pub max_frame_size: usize,
+    /// A connection that has not completed its handshake within this time is closed.
+    pub handshake_timeout: Duration,
+    /// How long an unpeering waits for the peer's answer to its BYE ping.
+    pub unpeer_timeout: Duration,
+    /// Malformed messages in a row after which a peering is ended.
+    pub max_malformed_in_a_row: u32,
+    /// For latency: after handling something, the reactor keeps looking for more work
+    /// without sleeping for up to this long (yielding its core to other runnable threads
+    /// between looks), so that the next message or publish does not pay for waking it. It
+    /// does so only while that pays: when new work keeps turning up within the window, as
+    /// in request/response exchanges. Sparse or one-way traffic soon stops it, and then it
+    /// only tries once in a while. Zero never busy-polls. Default 50 µs; at most one second.
+    pub busy_poll: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            peer_buffer_size: 2048,
+            peer_overflow_policy: OverflowPolicy::Disconnect,
+            peer_stall_timeout: Duration::from_secs(10),
+            subscriber_queue_size: 8192,
+            subscriber_overflow_policy: OverflowPolicy::Block,
+            disable_forwarding: false,
+            max_frame_size: crate::wire::frame::DEFAULT_MAX_PAYLOAD,
+            handshake_timeout: Duration::from_secs(10),
+            unpeer_timeout: Duration::from_secs(3),
+            max_malformed_in_a_row: 100,
+            busy_poll: Duration::from_micros(50),
+        }
+    }
+}
+
+impl Config {
+    /// Queue sizes are allocated up front: this is the most any may ask for.
+    pub const MAX_QUEUE: usize = 1 << 24;
+
+    /// Checks that every value is usable: queue sizes between 1 and [`Config::MAX_QUEUE`],
+    /// a frame limit between 1 byte and the wire format's maximum, timeouts of at most a
+    /// day, and no `Block` policy for peers (a peer that cannot take more is stalled or
+    /// cut off, never waited for without limit).
+    pub fn validate(&self) -> Result<()> {
+        let queue = |name: &str, n: usize| {
+            if n == 0 || n > Config::MAX_QUEUE {
+                return Err(Error::invalid(format!(
+                    "{name} must be between 1 and {}, not {n}",
+                    Config::MAX_QUEUE
+                )));
+            }
+            Ok(())
+        };
+        queue("peer_buffer_size", self.peer_buffer_size)?;
+        queue("subscriber_queue_size", self.subscriber_queue_size)?;
+        let max_frame = crate::wire::frame::MAX_WIRE_PAYLOAD;
+        if self.max_frame_size == 0 || self.max_frame_size > max_frame {
+            return Err(Error::invalid(format!(
+                "max_frame_size must be between 1 and {max_frame}, not {}",
+                self.max_frame_size
+            )));
+        }
+        let day = Duration::from_secs(86_400);
+        for (name, d) in [
+            ("peer_stall_timeout", self.peer_stall_timeout),
+            ("handshake_timeout", self.handshake_timeout),
+            ("unpeer_timeout", self.unpeer_timeout),
+        ] {
+            if d > day {
+                return Err(Error::invalid(format!("{name} must be at most a day")));
+            }
+        }
+        if self.handshake_timeout.is_zero() {
+            return Err(Error::invalid("handshake_timeout must not be zero"));
+        }
+        if self.peer_overflow_policy == OverflowPolicy::Block {
+            return Err(Error::invalid(
+                "the block policy is for subscribers; peers use disconnect, drop_newest or drop_oldest",
+            ));
+        }
+        if self.busy_poll > Duration::from_secs(1) {
+            return Err(Error::invalid("busy_poll must be at most a second"));
+        }
+        if self.max_malformed_in_a_row == 0 {
+            return Err(Error::invalid("max_malformed_in_a_row must be at least 1"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,22 @@
+//! The contract between API threads and the reactor: the commands they send it, the queues
+//! they share with it (publish queue, subscriber mailboxes, readiness fds), the endpoint's
+//! configuration, and the status, peer and message types both sides speak.
+//!
+//! Both [`crate::endpoint`] (the API side) and [`crate::reactor`] depend on this module;
+//! it depends on neither. Nothing here runs on its own: it is data and the few primitives
+//! that hand data between threads without blocking the reactor.
+
+pub(crate) mod command;
+mod config;
+mod message;
+pub(crate) mod outbox;
+pub(crate) mod queue;
+pub(crate) mod room;
+pub(crate) mod shared;
+mod status;
+
+pub use config::Config;
+pub use message::Message;
+pub use queue::OverflowPolicy;
+pub(crate) use status::push_status;
+pub use status::{PeerInfo, PeerStatus, StatusCode, StatusEvent, StatusKind};
