@@ -5,7 +5,6 @@
 //! Master and clone live on two endpoints in one process, peered over loopback TCP.
 
 use brook::data::Data;
-use brook::store::actor::Op;
 use brook::store::sqlite::{JournalMode, SqliteOptions, Synchronous};
 use brook::{Backend, Config, Endpoint, Store};
 use std::time::{Duration, Instant};
@@ -30,7 +29,7 @@ fn pipelined_puts(store: &Store, n: u64) -> Duration {
     while answered < n {
         while sent < n && sent - answered < WINDOW {
             proxy
-                .request(Op::Put(Data::Count(sent), Data::Count(sent), None))
+                .put(Data::Count(sent), Data::Count(sent), None)
                 .unwrap();
             sent += 1;
         }

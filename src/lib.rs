@@ -25,7 +25,7 @@ pub mod wire;
 
 pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
 pub use endpoint::{
-    Backend, Config, Endpoint, Message, OverflowPolicy, PeerInfo, PeerStatus, Publisher,
+    Backend, Config, Endpoint, Message, Metrics, OverflowPolicy, PeerInfo, PeerStatus, Publisher,
     StatusCode, StatusEvent, StatusKind, StatusSubscriber, Store, StoreProxy, StoreResponse,
     Subscriber,
 };

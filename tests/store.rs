@@ -141,17 +141,14 @@ fn store_events_reach_local_subscribers() {
 
 #[test]
 fn a_proxy_answers_on_its_queue_and_sees_the_end_of_its_endpoint() {
-    use brook::store::actor::Op;
     let a = endpoint();
     let master = a
         .attach_master("test/proxy", brook::Backend::Memory)
         .unwrap();
     let proxy = master.proxy().unwrap();
-    let put = proxy
-        .request(Op::Put(Data::from("k"), Data::Count(7), None))
-        .unwrap();
-    let get = proxy.request(Op::Get(Data::from("k"))).unwrap();
-    let missing = proxy.request(Op::Get(Data::from("nope"))).unwrap();
+    let put = proxy.put("k", Data::Count(7), None).unwrap();
+    let get = proxy.get("k").unwrap();
+    let missing = proxy.get("nope").unwrap();
     let mut answers = std::collections::HashMap::new();
     for _ in 0..3 {
         let r = proxy

@@ -239,7 +239,7 @@ impl Net {
         let outs = self.nodes[i]
             .actor
             .get()
-            .on_request(self.now, Request { id, who, op });
+            .on_request(self.now, Request::new(id, who, op));
         self.handle(i, outs);
         id
     }
@@ -336,7 +336,7 @@ fn network(n: u8) -> Net {
 }
 
 fn put(k: Data, v: Data) -> Op {
-    Op::Put(k, v, None)
+    Op::put(k, v, None)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -347,157 +347,160 @@ fn every_operation_follows_broker_semantics_at_the_master() {
     let mut net = network(0);
     let m = 0;
     assert_eq!(net.ok(m, put(s("a"), Data::Count(1))), Data::None);
-    assert_eq!(net.ok(m, Op::Get(s("a"))), Data::Count(1));
-    assert_eq!(net.ok(m, Op::Exists(s("a"))), Data::Boolean(true));
-    assert_eq!(net.ok(m, Op::Exists(s("b"))), Data::Boolean(false));
-    assert_eq!(net.code(m, Op::Get(s("b"))), ErrorCode::NoSuchKey);
+    assert_eq!(net.ok(m, Op::get(s("a"))), Data::Count(1));
+    assert_eq!(net.ok(m, Op::exists(s("a"))), Data::Boolean(true));
+    assert_eq!(net.ok(m, Op::exists(s("b"))), Data::Boolean(false));
+    assert_eq!(net.code(m, Op::get(s("b"))), ErrorCode::NoSuchKey);
 
     // increment: counts, integers, reals, timespans; a timespan creates a timestamp.
-    net.ok(m, Op::Increment(s("a"), Data::Count(4), None));
-    assert_eq!(net.ok(m, Op::Get(s("a"))), Data::Count(5));
-    net.ok(m, Op::Decrement(s("a"), Data::Count(2), None));
-    assert_eq!(net.ok(m, Op::Get(s("a"))), Data::Count(3));
-    net.ok(m, Op::Increment(s("i"), Data::Integer(-3), None));
-    assert_eq!(net.ok(m, Op::Get(s("i"))), Data::Integer(-3));
-    net.ok(m, Op::Increment(s("r"), Data::Real(0.5), None));
-    net.ok(m, Op::Increment(s("r"), Data::Real(0.25), None));
-    assert_eq!(net.ok(m, Op::Get(s("r"))), Data::Real(0.75));
-    net.ok(m, Op::Increment(s("t"), Data::Timespan(Timespan(7)), None));
-    assert_eq!(net.ok(m, Op::Get(s("t"))), Data::Timestamp(Timestamp(7)));
-    net.ok(m, Op::Decrement(s("t"), Data::Timespan(Timespan(2)), None));
-    assert_eq!(net.ok(m, Op::Get(s("t"))), Data::Timestamp(Timestamp(5)));
+    net.ok(m, Op::increment(s("a"), Data::Count(4), None));
+    assert_eq!(net.ok(m, Op::get(s("a"))), Data::Count(5));
+    net.ok(m, Op::decrement(s("a"), Data::Count(2), None));
+    assert_eq!(net.ok(m, Op::get(s("a"))), Data::Count(3));
+    net.ok(m, Op::increment(s("i"), Data::Integer(-3), None));
+    assert_eq!(net.ok(m, Op::get(s("i"))), Data::Integer(-3));
+    net.ok(m, Op::increment(s("r"), Data::Real(0.5), None));
+    net.ok(m, Op::increment(s("r"), Data::Real(0.25), None));
+    assert_eq!(net.ok(m, Op::get(s("r"))), Data::Real(0.75));
+    net.ok(m, Op::increment(s("t"), Data::Timespan(Timespan(7)), None));
+    assert_eq!(net.ok(m, Op::get(s("t"))), Data::Timestamp(Timestamp(7)));
+    net.ok(m, Op::decrement(s("t"), Data::Timespan(Timespan(2)), None));
+    assert_eq!(net.ok(m, Op::get(s("t"))), Data::Timestamp(Timestamp(5)));
     // Unsigned arithmetic wraps, as in C++.
-    net.ok(m, Op::Decrement(s("a"), Data::Count(4), None));
-    assert_eq!(net.ok(m, Op::Get(s("a"))), Data::Count(u64::MAX));
+    net.ok(m, Op::decrement(s("a"), Data::Count(4), None));
+    assert_eq!(net.ok(m, Op::get(s("a"))), Data::Count(u64::MAX));
 
     // Type clashes and missing keys.
     assert_eq!(
-        net.code(m, Op::Increment(s("a"), Data::Integer(1), None)),
+        net.code(m, Op::increment(s("a"), Data::Integer(1), None)),
         ErrorCode::TypeClash
     );
     assert_eq!(
-        net.code(m, Op::Increment(s("new"), s("x"), None)),
+        net.code(m, Op::increment(s("new"), s("x"), None)),
         ErrorCode::TypeClash
     );
     assert_eq!(
-        net.code(m, Op::Decrement(s("missing"), Data::Count(1), None)),
+        net.code(m, Op::decrement(s("missing"), Data::Count(1), None)),
         ErrorCode::NoSuchKey
     );
     assert_eq!(
-        net.code(m, Op::Append(s("a"), s("x"), None)),
+        net.code(m, Op::append(s("a"), s("x"), None)),
         ErrorCode::TypeClash
     );
     net.ok(m, put(s("b"), Data::Boolean(true)));
     assert_eq!(
-        net.code(m, Op::Increment(s("b"), Data::Count(1), None)),
+        net.code(m, Op::increment(s("b"), Data::Count(1), None)),
         ErrorCode::TypeClash
     );
     assert_eq!(
-        net.code(m, Op::Decrement(s("b"), Data::Count(1), None)),
+        net.code(m, Op::decrement(s("b"), Data::Count(1), None)),
         ErrorCode::TypeClash
     );
     // A failed write changed nothing.
-    assert_eq!(net.ok(m, Op::Get(s("a"))), Data::Count(u64::MAX));
-    assert_eq!(net.ok(m, Op::Exists(s("new"))), Data::Boolean(false));
+    assert_eq!(net.ok(m, Op::get(s("a"))), Data::Count(u64::MAX));
+    assert_eq!(net.ok(m, Op::exists(s("new"))), Data::Boolean(false));
 
     // Strings, sets, tables, vectors.
-    net.ok(m, Op::Append(s("str"), s("ab"), None));
-    net.ok(m, Op::Append(s("str"), s("cd"), None));
-    assert_eq!(net.ok(m, Op::Get(s("str"))), s("abcd"));
+    net.ok(m, Op::append(s("str"), s("ab"), None));
+    net.ok(m, Op::append(s("str"), s("cd"), None));
+    assert_eq!(net.ok(m, Op::get(s("str"))), s("abcd"));
     assert_eq!(
-        net.code(m, Op::Decrement(s("str"), s("cd"), None)),
+        net.code(m, Op::decrement(s("str"), s("cd"), None)),
         ErrorCode::TypeClash
     );
-    net.ok(m, Op::InsertInto(s("set"), Data::Count(1), None, None));
-    net.ok(m, Op::InsertInto(s("set"), Data::Count(2), None, None));
-    net.ok(m, Op::InsertInto(s("set"), Data::Count(1), None, None));
+    net.ok(m, Op::insert_into(s("set"), Data::Count(1), None, None));
+    net.ok(m, Op::insert_into(s("set"), Data::Count(2), None, None));
+    net.ok(m, Op::insert_into(s("set"), Data::Count(1), None, None));
     assert_eq!(
-        net.ok(m, Op::Get(s("set"))),
+        net.ok(m, Op::get(s("set"))),
         Data::Set([Data::Count(1), Data::Count(2)].into())
     );
-    net.ok(m, Op::RemoveFrom(s("set"), Data::Count(1), None));
+    net.ok(m, Op::remove_from(s("set"), Data::Count(1), None));
     assert_eq!(
-        net.ok(m, Op::Get(s("set"))),
+        net.ok(m, Op::get(s("set"))),
         Data::Set([Data::Count(2)].into())
     );
     assert_eq!(
-        net.ok(m, Op::GetIndexFromValue(s("set"), Data::Count(2))),
+        net.ok(m, Op::get_index_from_value(s("set"), Data::Count(2))),
         Data::Boolean(true)
     );
     assert_eq!(
-        net.ok(m, Op::GetIndexFromValue(s("set"), Data::Count(3))),
+        net.ok(m, Op::get_index_from_value(s("set"), Data::Count(3))),
         Data::Boolean(false)
     );
-    net.ok(m, Op::InsertInto(s("tab"), s("k"), Some(s("v")), None));
-    net.ok(m, Op::InsertInto(s("tab"), s("k2"), Some(s("v2")), None));
-    assert_eq!(net.ok(m, Op::GetIndexFromValue(s("tab"), s("k2"))), s("v2"));
+    net.ok(m, Op::insert_into(s("tab"), s("k"), Some(s("v")), None));
+    net.ok(m, Op::insert_into(s("tab"), s("k2"), Some(s("v2")), None));
     assert_eq!(
-        net.code(m, Op::GetIndexFromValue(s("tab"), s("k3"))),
+        net.ok(m, Op::get_index_from_value(s("tab"), s("k2"))),
+        s("v2")
+    );
+    assert_eq!(
+        net.code(m, Op::get_index_from_value(s("tab"), s("k3"))),
         ErrorCode::NoSuchKey
     );
-    net.ok(m, Op::RemoveFrom(s("tab"), s("k"), None));
+    net.ok(m, Op::remove_from(s("tab"), s("k"), None));
     assert_eq!(
-        net.ok(m, Op::Get(s("tab"))),
+        net.ok(m, Op::get(s("tab"))),
         Data::Table([(s("k2"), s("v2"))].into())
     );
     // A table only takes [key, value] pairs.
-    net.ok(m, Op::Push(s("vec"), s("x"), None));
+    net.ok(m, Op::push(s("vec"), s("x"), None));
     assert_eq!(
         net.code(
             m,
-            Op::Increment(s("tab"), Data::Vector(vec![s("only")]), None)
+            Op::increment(s("tab"), Data::Vector(vec![s("only")]), None)
         ),
         ErrorCode::InvalidData
     );
     assert_eq!(
-        net.code(m, Op::Increment(s("tab"), s("k"), None)),
+        net.code(m, Op::increment(s("tab"), s("k"), None)),
         ErrorCode::TypeClash
     );
-    net.ok(m, Op::Push(s("vec"), s("y"), None));
+    net.ok(m, Op::push(s("vec"), s("y"), None));
     assert_eq!(
-        net.ok(m, Op::GetIndexFromValue(s("vec"), Data::Count(1))),
+        net.ok(m, Op::get_index_from_value(s("vec"), Data::Count(1))),
         s("y")
     );
     assert_eq!(
-        net.ok(m, Op::GetIndexFromValue(s("vec"), Data::Integer(0))),
+        net.ok(m, Op::get_index_from_value(s("vec"), Data::Integer(0))),
         s("x")
     );
     assert_eq!(
-        net.code(m, Op::GetIndexFromValue(s("vec"), Data::Count(2))),
+        net.code(m, Op::get_index_from_value(s("vec"), Data::Count(2))),
         ErrorCode::NoSuchKey
     );
     assert_eq!(
-        net.code(m, Op::GetIndexFromValue(s("vec"), Data::Integer(-1))),
+        net.code(m, Op::get_index_from_value(s("vec"), Data::Integer(-1))),
         ErrorCode::TypeClash
     );
     // Any other value is its own "index".
     assert_eq!(
-        net.ok(m, Op::GetIndexFromValue(s("str"), Data::Count(9))),
+        net.ok(m, Op::get_index_from_value(s("str"), Data::Count(9))),
         s("abcd")
     );
     assert_eq!(
-        net.code(m, Op::GetIndexFromValue(s("nokey"), Data::Count(0))),
+        net.code(m, Op::get_index_from_value(s("nokey"), Data::Count(0))),
         ErrorCode::NoSuchKey
     );
-    net.ok(m, Op::Pop(s("vec"), None));
-    assert_eq!(net.ok(m, Op::Get(s("vec"))), Data::Vector(vec![s("x")]));
-    net.ok(m, Op::Pop(s("vec"), None));
-    net.ok(m, Op::Pop(s("vec"), None));
-    assert_eq!(net.ok(m, Op::Get(s("vec"))), Data::Vector(vec![]));
+    net.ok(m, Op::pop(s("vec"), None));
+    assert_eq!(net.ok(m, Op::get(s("vec"))), Data::Vector(vec![s("x")]));
+    net.ok(m, Op::pop(s("vec"), None));
+    net.ok(m, Op::pop(s("vec"), None));
+    assert_eq!(net.ok(m, Op::get(s("vec"))), Data::Vector(vec![]));
 
     // put_unique, erase, keys, clear.
     assert_eq!(
-        net.ok(m, Op::PutUnique(s("u"), Data::Count(1), None)),
+        net.ok(m, Op::put_unique(s("u"), Data::Count(1), None)),
         Data::Boolean(true)
     );
     assert_eq!(
-        net.ok(m, Op::PutUnique(s("u"), Data::Count(2), None)),
+        net.ok(m, Op::put_unique(s("u"), Data::Count(2), None)),
         Data::Boolean(false)
     );
-    assert_eq!(net.ok(m, Op::Get(s("u"))), Data::Count(1));
-    assert_eq!(net.ok(m, Op::Erase(s("u"))), Data::None);
-    assert_eq!(net.ok(m, Op::Erase(s("u"))), Data::None);
-    let Data::Set(keys) = net.ok(m, Op::Keys) else {
+    assert_eq!(net.ok(m, Op::get(s("u"))), Data::Count(1));
+    assert_eq!(net.ok(m, Op::erase(s("u"))), Data::None);
+    assert_eq!(net.ok(m, Op::erase(s("u"))), Data::None);
+    let Data::Set(keys) = net.ok(m, Op::keys()) else {
         panic!()
     };
     assert_eq!(
@@ -506,9 +509,9 @@ fn every_operation_follows_broker_semantics_at_the_master() {
             .map(s)
             .into()
     );
-    net.ok(m, Op::Clear);
-    assert_eq!(net.ok(m, Op::Keys), Data::Set(Default::default()));
-    assert_eq!(net.ok(m, Op::AwaitIdle), Data::None);
+    net.ok(m, Op::clear());
+    assert_eq!(net.ok(m, Op::keys()), Data::Set(Default::default()));
+    assert_eq!(net.ok(m, Op::await_idle()), Data::None);
 }
 
 #[test]
@@ -561,22 +564,22 @@ fn every_operation_replicates_to_every_clone() {
         let p = |x: &str| s(&format!("{n}-{x}"));
         vec![
             put(p("put"), Data::Count(1)),
-            Op::Put(p("exp"), s("e"), secs(60)),
-            Op::PutUnique(p("uniq"), s("first"), None),
-            Op::PutUnique(p("uniq"), s("second"), None),
+            Op::put(p("exp"), s("e"), secs(60)),
+            Op::put_unique(p("uniq"), s("first"), None),
+            Op::put_unique(p("uniq"), s("second"), None),
             put(p("gone"), s("x")),
-            Op::Erase(p("gone")),
-            Op::Increment(p("cnt"), Data::Count(5), None),
-            Op::Decrement(p("cnt"), Data::Count(2), None),
-            Op::Increment(p("int"), Data::Integer(-3), secs(30)),
-            Op::Append(p("str"), s("abc"), None),
-            Op::InsertInto(p("set"), Data::Count(1), None, None),
-            Op::InsertInto(p("set"), Data::Count(2), None, None),
-            Op::RemoveFrom(p("set"), Data::Count(1), None),
-            Op::InsertInto(p("tab"), s("k"), Some(s("v")), None),
-            Op::Push(p("vec"), s("e1"), None),
-            Op::Push(p("vec"), s("e2"), None),
-            Op::Pop(p("vec"), None),
+            Op::erase(p("gone")),
+            Op::increment(p("cnt"), Data::Count(5), None),
+            Op::decrement(p("cnt"), Data::Count(2), None),
+            Op::increment(p("int"), Data::Integer(-3), secs(30)),
+            Op::append(p("str"), s("abc"), None),
+            Op::insert_into(p("set"), Data::Count(1), None, None),
+            Op::insert_into(p("set"), Data::Count(2), None, None),
+            Op::remove_from(p("set"), Data::Count(1), None),
+            Op::insert_into(p("tab"), s("k"), Some(s("v")), None),
+            Op::push(p("vec"), s("e1"), None),
+            Op::push(p("vec"), s("e2"), None),
+            Op::pop(p("vec"), None),
         ]
     };
     let mut ids = Vec::new();
@@ -620,14 +623,14 @@ fn every_operation_replicates_to_every_clone() {
 
     // A clone's read answers from its replica, with no traffic.
     let before = net.log.len();
-    assert_eq!(net.ok(1, Op::Get(s("2-str"))), s("abc"));
+    assert_eq!(net.ok(1, Op::get(s("2-str"))), s("abc"));
     assert_eq!(
-        net.ok(2, Op::GetIndexFromValue(s("0-vec"), Data::Count(0))),
+        net.ok(2, Op::get_index_from_value(s("0-vec"), Data::Count(0))),
         s("e1")
     );
-    assert_eq!(net.ok(2, Op::Exists(s("0-gone"))), Data::Boolean(false));
-    assert_eq!(net.code(1, Op::Get(s("nope"))), ErrorCode::NoSuchKey);
-    let Data::Set(keys) = net.ok(1, Op::Keys) else {
+    assert_eq!(net.ok(2, Op::exists(s("0-gone"))), Data::Boolean(false));
+    assert_eq!(net.code(1, Op::get(s("nope"))), ErrorCode::NoSuchKey);
+    let Data::Set(keys) = net.ok(1, Op::keys()) else {
         panic!()
     };
     assert_eq!(keys.len(), 27);
@@ -638,13 +641,13 @@ fn every_operation_replicates_to_every_clone() {
     );
 
     // clear from a clone.
-    net.ok(2, Op::Clear);
+    net.ok(2, Op::clear());
     net.tick(5);
     assert!(net.master_state(0).is_empty());
     assert!(net.replica(1).is_empty());
     assert!(net.replica(2).is_empty());
-    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
-    assert_eq!(net.ok(0, Op::AwaitIdle), Data::None);
+    assert_eq!(net.ok(1, Op::await_idle()), Data::None);
+    assert_eq!(net.ok(0, Op::await_idle()), Data::None);
     assert!(net.statuses.is_empty(), "{:?}", net.statuses);
 }
 
@@ -670,11 +673,11 @@ fn a_clone_write_is_answered_once_visible_in_its_replica() {
     // A counter incremented from everywhere.
     for _ in 0..10 {
         for n in 0..3 {
-            net.request(n, Op::Increment(s("n"), Data::Count(1), None));
+            net.request(n, Op::increment(s("n"), Data::Count(1), None));
         }
     }
     for n in 0..3 {
-        assert_eq!(net.ok(n, Op::AwaitIdle), Data::None);
+        assert_eq!(net.ok(n, Op::await_idle()), Data::None);
     }
     net.tick(2);
     for n in 1..3 {
@@ -690,15 +693,15 @@ fn a_clone_learns_which_of_its_writes_the_master_rejected() {
     net.tick(2);
     // Issued together, answered in order, each with its own outcome.
     let ids = [
-        net.request(1, Op::Increment(s("str"), Data::Count(1), None)),
+        net.request(1, Op::increment(s("str"), Data::Count(1), None)),
         net.request(1, put(s("str"), s("other"))),
-        net.request(1, Op::Decrement(s("missing"), Data::Count(1), None)),
-        net.request(1, Op::Increment(s("c"), Data::Count(2), None)),
-        net.request(1, Op::Increment(s("c"), s("bad"), None)),
-        net.request(1, Op::Erase(s("missing"))),
-        net.request(1, Op::InsertInto(s("t"), s("k"), Some(s("v")), None)),
-        net.request(1, Op::Increment(s("t"), Data::Vector(vec![]), None)),
-        net.request(1, Op::Increment(s("c"), Data::Count(3), None)),
+        net.request(1, Op::decrement(s("missing"), Data::Count(1), None)),
+        net.request(1, Op::increment(s("c"), Data::Count(2), None)),
+        net.request(1, Op::increment(s("c"), s("bad"), None)),
+        net.request(1, Op::erase(s("missing"))),
+        net.request(1, Op::insert_into(s("t"), s("k"), Some(s("v")), None)),
+        net.request(1, Op::increment(s("t"), Data::Vector(vec![]), None)),
+        net.request(1, Op::increment(s("c"), Data::Count(3), None)),
     ];
     let got: Vec<Result<Data, ErrorCode>> = ids
         .iter()
@@ -740,15 +743,15 @@ fn a_clone_learns_which_of_its_writes_the_master_rejected() {
 #[test]
 fn put_unique_is_answered_to_the_right_handle() {
     let mut net = network(2);
-    let a = net.request(1, Op::PutUnique(s("u"), s("from 1"), None));
-    let b = net.request(2, Op::PutUnique(s("u"), s("from 2"), None));
-    let c = net.request(0, Op::PutUnique(s("u"), s("from master"), None));
+    let a = net.request(1, Op::put_unique(s("u"), s("from 1"), None));
+    let b = net.request(2, Op::put_unique(s("u"), s("from 2"), None));
+    let c = net.request(0, Op::put_unique(s("u"), s("from master"), None));
     let (a, b, c) = (net.wait(a), net.wait(b), net.wait(c));
     // Clone 1's arrived first (this network delivers at once).
     assert_eq!(a, Ok(Data::Boolean(true)));
     assert_eq!(b, Ok(Data::Boolean(false)));
     assert_eq!(c, Ok(Data::Boolean(false)));
-    let d = net.request(2, Op::PutUnique(s("v"), s("from 2"), secs(10)));
+    let d = net.request(2, Op::put_unique(s("v"), s("from 2"), secs(10)));
     assert_eq!(net.wait(d), Ok(Data::Boolean(true)));
     net.tick(2);
     assert_eq!(net.replica(1)[&s("v")], s("from 2"));
@@ -767,12 +770,12 @@ fn a_lost_put_unique_result_is_retransmitted_not_answered_as_an_error() {
     // The master broadcasts the result, then acks the write; the broadcast is lost, so
     // the ack arrives first and the gap shows only with the next keepalive.
     net.lose_next = Some(|_, c| matches!(c, Command::PutUniqueResult { .. }));
-    let a = net.request(1, Op::PutUnique(s("u"), s("x"), None));
+    let a = net.request(1, Op::put_unique(s("u"), s("x"), None));
     assert!(net.lose_next.is_none(), "the result was not lost");
     assert_eq!(net.wait(a), Ok(Data::Boolean(true)));
     // A write behind it is answered too, in order.
     net.lose_next = Some(|_, c| matches!(c, Command::PutUniqueResult { .. }));
-    let b = net.request(1, Op::PutUnique(s("u"), s("y"), None));
+    let b = net.request(1, Op::put_unique(s("u"), s("y"), None));
     let c = net.request(1, put(s("k"), s("v")));
     assert_eq!(net.wait(b), Ok(Data::Boolean(false)));
     assert_eq!(net.wait(c), Ok(Data::None));
@@ -793,15 +796,15 @@ fn a_lost_broadcast_of_a_clones_own_write_is_retransmitted_not_answered_as_a_fai
     assert_eq!(net.replica(1)[&s("k")], s("v"));
     net.ok(1, put(s("n"), Data::Count(1)));
     net.lose_next = Some(|from, c| from == 0 && matches!(c, Command::Put { .. }));
-    let b = net.request(1, Op::Increment(s("n"), Data::Count(2), None));
+    let b = net.request(1, Op::increment(s("n"), Data::Count(2), None));
     assert_eq!(net.wait(b), Ok(Data::None));
     net.lose_next = Some(|from, c| from == 0 && matches!(c, Command::Clear { .. }));
-    let c = net.request(1, Op::Clear);
+    let c = net.request(1, Op::clear());
     assert_eq!(net.wait(c), Ok(Data::None));
     assert!(net.statuses.is_empty(), "{:?}", net.statuses);
     // A real failure is still one, once the master's next keepalive shows no gap.
     net.ok(1, put(s("str"), s("text")));
-    let d = net.request(1, Op::Increment(s("str"), Data::Count(1), None));
+    let d = net.request(1, Op::increment(s("str"), Data::Count(1), None));
     assert!(matches!(net.wait(d), Err((ErrorCode::TypeClash, _))));
 }
 
@@ -809,11 +812,11 @@ fn a_lost_broadcast_of_a_clones_own_write_is_retransmitted_not_answered_as_a_fai
 fn expiry_is_the_masters_and_reaches_clones_as_expire() {
     let mut net = network(1);
     let ms = |n| Some(Timespan::from(Duration::from_millis(n)));
-    net.ok(0, Op::Put(s("short"), s("x"), ms(300)));
-    net.ok(1, Op::Put(s("clone's"), s("y"), ms(500)));
-    net.ok(0, Op::Increment(s("cnt"), Data::Count(1), ms(200)));
+    net.ok(0, Op::put(s("short"), s("x"), ms(300)));
+    net.ok(1, Op::put(s("clone's"), s("y"), ms(500)));
+    net.ok(0, Op::increment(s("cnt"), Data::Count(1), ms(200)));
     // A put without expiry clears it; one with expiry re-arms it.
-    net.ok(0, Op::Put(s("kept"), s("z"), ms(100)));
+    net.ok(0, Op::put(s("kept"), s("z"), ms(100)));
     net.ok(0, put(s("kept"), s("z2")));
     net.tick(1);
     assert!(net.replica(1).contains_key(&s("short")));
@@ -852,10 +855,10 @@ fn store_events_have_brokers_layout_at_master_and_clone() {
     let c = net.clone_of(1).entity();
     let pubf = |e: EntityId| [s(&e.endpoint.to_string()), Data::Count(e.object)];
     net.events.clear();
-    net.ok(0, Op::Put(s("k"), Data::Count(1), secs(60)));
+    net.ok(0, Op::put(s("k"), Data::Count(1), secs(60)));
     net.ok(1, put(s("k"), Data::Count(2)));
-    net.ok(0, Op::Erase(s("k")));
-    net.ok(1, Op::Increment(s("n"), Data::Count(3), secs(5)));
+    net.ok(0, Op::erase(s("k")));
+    net.ok(1, Op::increment(s("n"), Data::Count(3), secs(5)));
     net.tick(2);
     let name = Data::from("test/store");
     let v = |xs: Vec<Data>| Data::Vector(xs);
@@ -898,7 +901,7 @@ fn store_events_have_brokers_layout_at_master_and_clone() {
     net.ok(0, put(s("x"), Data::Count(1)));
     net.tick(1);
     net.events.clear();
-    net.ok(0, Op::Clear);
+    net.ok(0, Op::clear());
     net.tick(1);
     let erases = |i| {
         net.events_of(i)
@@ -941,7 +944,7 @@ fn a_late_clone_gets_a_snapshot_and_events_for_it() {
     net.ok(0, put(s("k"), s("v")));
     net.cut.insert((ep(1), ep(10)));
     let c = net.add_clone(10, CloneConfig::default());
-    let id = net.request(c, Op::Get(s("k")));
+    let id = net.request(c, Op::get(s("k")));
     net.tick(5);
     assert!(!net.replies.contains_key(&id));
     net.cut.clear();
@@ -950,7 +953,7 @@ fn a_late_clone_gets_a_snapshot_and_events_for_it() {
     // Without a master for 5 s they fail with stale_data.
     let mut net = Net::new();
     let c = net.add_clone(10, CloneConfig::default());
-    let id = net.request(c, Op::Get(s("k")));
+    let id = net.request(c, Op::get(s("k")));
     let w = net.request(c, put(s("k"), s("v")));
     net.tick(49);
     assert!(!net.replies.contains_key(&id));
@@ -978,7 +981,7 @@ fn a_clone_outlives_its_master_and_resumes_with_it() {
     net.add_clone(11, CloneConfig::default());
     net.tick(3);
     net.ok(1, put(s("a"), Data::Count(1)));
-    net.ok(0, Op::Increment(s("n"), Data::Count(1), None));
+    net.ok(0, Op::increment(s("n"), Data::Count(1), None));
     net.tick(2);
 
     // The link between the master and clone 1 breaks.
@@ -990,18 +993,18 @@ fn a_clone_outlives_its_master_and_resumes_with_it() {
             .any(|(i, c, _)| *i == 1 && *c == ErrorCode::NoSuchMaster)
     );
     // Reads go on from the replica; writes wait.
-    assert_eq!(net.ok(1, Op::Get(s("a"))), Data::Count(1));
-    let w1 = net.request(1, Op::Increment(s("n"), Data::Count(10), None));
+    assert_eq!(net.ok(1, Op::get(s("a"))), Data::Count(1));
+    let w1 = net.request(1, Op::increment(s("n"), Data::Count(10), None));
     let w2 = net.request(1, put(s("b"), s("while away")));
     // The master and the other clone go on.
-    net.ok(0, Op::Increment(s("n"), Data::Count(100), None));
+    net.ok(0, Op::increment(s("n"), Data::Count(100), None));
     net.ok(2, put(s("c"), s("by 2")));
     net.tick(15);
     assert!(!net.replies.contains_key(&w1));
-    assert_eq!(net.ok(1, Op::Get(s("n"))), Data::Count(1));
+    assert_eq!(net.ok(1, Op::get(s("n"))), Data::Count(1));
     // After the stale interval, reads fail.
     net.tick(10);
-    assert_eq!(net.code(1, Op::Get(s("a"))), ErrorCode::StaleData);
+    assert_eq!(net.code(1, Op::get(s("a"))), ErrorCode::StaleData);
     assert!(
         net.statuses
             .iter()
@@ -1020,7 +1023,7 @@ fn a_clone_outlives_its_master_and_resumes_with_it() {
     assert_eq!(m[&s("b")], s("while away"));
     assert_eq!(net.replica(1), m);
     assert_eq!(net.replica(2), m);
-    assert_eq!(net.ok(1, Op::Get(s("c"))), s("by 2"));
+    assert_eq!(net.ok(1, Op::get(s("c"))), s("by 2"));
     // No second snapshot was needed.
     let acks = net
         .log
@@ -1094,13 +1097,13 @@ fn writes_in_flight_when_the_master_goes_for_good_fail_after_the_mutation_buffer
     // Writes that never reach the master: sent, then the link breaks.
     let lost = [
         net.request_held(1, put(s("b"), s("lost"))),
-        net.request_held(1, Op::Increment(s("a"), Data::Count(10), None)),
-        net.request_held(1, Op::PutUnique(s("u"), s("lost"), None)),
-        net.request_held(1, Op::Erase(s("a"))),
+        net.request_held(1, Op::increment(s("a"), Data::Count(10), None)),
+        net.request_held(1, Op::put_unique(s("u"), s("lost"), None)),
+        net.request_held(1, Op::erase(s("a"))),
     ];
     net.cut(0, 1);
     assert!(!net.clone_of(1).is_attached());
-    let idle = net.request(1, Op::AwaitIdle);
+    let idle = net.request(1, Op::await_idle());
     let got = answers_within(&mut net, &lost, BUFFER_TICKS + 2);
     for (ticks, r) in &got {
         assert!(timed_out(r), "{r:?}");
@@ -1140,14 +1143,14 @@ fn writes_in_flight_when_the_master_goes_for_good_fail_after_the_mutation_buffer
 #[test]
 fn writes_in_flight_when_the_master_comes_back_in_time_apply_once() {
     let mut net = buffering_network();
-    net.ok(1, Op::Increment(s("n"), Data::Count(1), None));
+    net.ok(1, Op::increment(s("n"), Data::Count(1), None));
     net.tick(2);
     // One write reaches the master (and its broadcast the clone) but the link breaks
     // before the master's ack; two never reach it.
-    let applied = net.request(1, Op::Increment(s("n"), Data::Count(10), None));
+    let applied = net.request(1, Op::increment(s("n"), Data::Count(10), None));
     assert_eq!(net.master_state(0)[&s("n")], Data::Count(11));
     let held = [
-        net.request_held(1, Op::Increment(s("n"), Data::Count(100), None)),
+        net.request_held(1, Op::increment(s("n"), Data::Count(100), None)),
         net.request_held(1, put(s("k"), s("v"))),
     ];
     net.cut(0, 1);
@@ -1174,16 +1177,16 @@ fn writes_in_flight_when_the_master_comes_back_in_time_apply_once() {
         .map(|(_, _, c)| c.seq)
         .collect::<BTreeSet<_>>();
     assert_eq!(acks.len(), 1, "{acks:?}");
-    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+    assert_eq!(net.ok(1, Op::await_idle()), Data::None);
 }
 
 #[test]
 fn writes_answered_after_the_interval_still_apply_once_if_the_master_resumes_the_channel() {
     let mut net = buffering_network();
-    net.ok(1, Op::Increment(s("n"), Data::Count(1), None));
+    net.ok(1, Op::increment(s("n"), Data::Count(1), None));
     let held = [
         net.request_held(1, put(s("k"), s("v"))),
-        net.request_held(1, Op::Increment(s("n"), Data::Count(10), None)),
+        net.request_held(1, Op::increment(s("n"), Data::Count(10), None)),
     ];
     net.cut(0, 1);
     for (_, r) in answers_within(&mut net, &held, BUFFER_TICKS + 2) {
@@ -1194,7 +1197,7 @@ fn writes_answered_after_the_interval_still_apply_once_if_the_master_resumes_the
     // each. The new writes' answers are not confused by the first ones' broadcasts.
     let again = [
         net.request(1, put(s("k"), s("w"))),
-        net.request(1, Op::Increment(s("n"), Data::Count(5), None)),
+        net.request(1, Op::increment(s("n"), Data::Count(5), None)),
     ];
     net.heal(0, 1);
     for (_, r) in answers_within(&mut net, &again, 20) {
@@ -1206,7 +1209,7 @@ fn writes_answered_after_the_interval_still_apply_once_if_the_master_resumes_the
     assert_eq!(m[&s("n")], Data::Count(16));
     assert_eq!(m[&s("k")], s("w"));
     assert_eq!(net.replica(1), m);
-    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+    assert_eq!(net.ok(1, Op::await_idle()), Data::None);
     assert!(
         !net.statuses
             .iter()
@@ -1220,11 +1223,11 @@ fn writes_answered_after_the_interval_still_apply_once_if_the_master_resumes_the
 /// breaks; and one that never reaches the master.
 fn put_unique_in_flight(net: &mut Net) -> [u64; 2] {
     net.lose_next = Some(|_, c| matches!(c, Command::PutUniqueResult { .. }));
-    let acked = net.request(1, Op::PutUnique(s("u"), s("x"), None));
+    let acked = net.request(1, Op::put_unique(s("u"), s("x"), None));
     assert!(net.lose_next.is_none(), "the result was not lost");
     net.tick(1);
     assert_eq!(net.master_state(0)[&s("u")], s("x"));
-    let held = net.request_held(1, Op::PutUnique(s("v"), s("y"), None));
+    let held = net.request_held(1, Op::put_unique(s("v"), s("y"), None));
     net.cut(0, 1);
     [acked, held]
 }
@@ -1246,7 +1249,7 @@ fn a_put_unique_in_flight_is_answered_within_the_mutation_buffer_interval() {
     assert!(net.replies.is_empty(), "{:?}", net.replies);
     assert_eq!(net.replica(1), net.master_state(0));
     assert_eq!(net.replica(1)[&s("v")], s("y"));
-    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+    assert_eq!(net.ok(1, Op::await_idle()), Data::None);
 
     // The master stays away: both fail with request_timeout after the interval.
     let mut net = buffering_network();
@@ -1264,10 +1267,10 @@ fn a_put_unique_in_flight_is_answered_within_the_mutation_buffer_interval() {
     let m = net.master_state(0);
     assert_eq!(m[&s("v")], s("y"));
     assert_eq!(net.replica(1), m);
-    let again = net.request(1, Op::PutUnique(s("v"), s("z"), None));
+    let again = net.request(1, Op::put_unique(s("v"), s("z"), None));
     assert_eq!(net.wait(again), Ok(Data::Boolean(false)));
     assert_eq!(net.ok(1, put(s("w"), s("after"))), Data::None);
-    assert_eq!(net.ok(1, Op::AwaitIdle), Data::None);
+    assert_eq!(net.ok(1, Op::await_idle()), Data::None);
 }
 
 #[test]
@@ -1316,7 +1319,7 @@ fn a_clone_whose_writes_stop_reaching_the_master_finds_out_and_resyncs() {
     net.tick(1005);
     assert_eq!(net.master(0).clones().count(), 0);
     assert!(!net.clone_of(1).is_attached());
-    assert_eq!(net.ok(1, Op::Get(s("m"))), Data::Count(2));
+    assert_eq!(net.ok(1, Op::get(s("m"))), Data::Count(2));
     let later = net.request(1, put(s("later"), Data::Count(3)));
     net.oneway.clear();
     net.tick(5);
@@ -1344,13 +1347,13 @@ fn a_clone_follows_a_restarted_master_and_stays_consistent() {
     for i in 0..20u64 {
         net.request(
             1 + (i as usize % 2),
-            Op::Increment(s("n"), Data::Count(1), None),
+            Op::increment(s("n"), Data::Count(1), None),
         );
     }
     for n in 1..3 {
-        assert_eq!(net.ok(n, Op::AwaitIdle), Data::None);
+        assert_eq!(net.ok(n, Op::await_idle()), Data::None);
     }
-    net.ok(0, Op::Put(s("exp"), s("e"), secs(3)));
+    net.ok(0, Op::put(s("exp"), s("e"), secs(3)));
     net.tick(2);
     // The master's process dies: its endpoint is gone.
     net.nodes[0].alive = false;
@@ -1363,8 +1366,8 @@ fn a_clone_follows_a_restarted_master_and_stays_consistent() {
     net.nodes.remove(0);
     let (c1, c2) = (0, 1);
     net.tick(5);
-    assert_eq!(net.ok(c1, Op::Get(s("n"))), Data::Count(20));
-    let pending = net.request(c2, Op::Increment(s("n"), Data::Count(100), None));
+    assert_eq!(net.ok(c1, Op::get(s("n"))), Data::Count(20));
+    let pending = net.request(c2, Op::increment(s("n"), Data::Count(100), None));
     // A new master, on another endpoint, opens the same file.
     let m = net.add_master(2, open());
     net.tick(10);
@@ -1482,18 +1485,18 @@ fn a_master_restarted_on_its_file_serves_the_same_data_and_expiries() {
     let mut net = Net::new();
     net.add_master(1, Box::new(SqliteBackend::open(&o).unwrap()));
     net.ok(0, put(s("a"), Data::Count(1)));
-    net.ok(0, Op::Increment(s("n"), Data::Count(5), secs(2)));
-    net.ok(0, Op::Put(s("e"), s("x"), secs(60)));
+    net.ok(0, Op::increment(s("n"), Data::Count(5), secs(2)));
+    net.ok(0, Op::put(s("e"), s("x"), secs(60)));
     let expiry = net.master(0).expiry(&s("e")).unwrap();
     net.nodes.clear();
     let mut net2 = Net::new();
     net2.now = net.now;
     net2.add_master(1, Box::new(SqliteBackend::open(&o).unwrap()));
-    assert_eq!(net2.ok(0, Op::Get(s("a"))), Data::Count(1));
+    assert_eq!(net2.ok(0, Op::get(s("a"))), Data::Count(1));
     assert_eq!(net2.master(0).expiry(&s("e")), Some(expiry));
     net2.tick(21);
-    assert_eq!(net2.code(0, Op::Get(s("n"))), ErrorCode::NoSuchKey);
-    assert_eq!(net2.ok(0, Op::Get(s("e"))), s("x"));
+    assert_eq!(net2.code(0, Op::get(s("n"))), ErrorCode::NoSuchKey);
+    assert_eq!(net2.ok(0, Op::get(s("e"))), s("x"));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -1632,16 +1635,16 @@ fn op_of(cmd: &Command) -> (Op, Option<EntityId>) {
     match cmd.clone() {
         Command::Put {
             key, value, expiry, ..
-        } => (Op::Put(key, value, expiry), None),
+        } => (Op::put(key, value, expiry), None),
         Command::PutUnique {
             key,
             value,
             expiry,
             who,
             ..
-        } => (Op::PutUnique(key, value, expiry), Some(who)),
-        Command::Erase { key, .. } => (Op::Erase(key), None),
-        Command::Clear { .. } => (Op::Clear, None),
+        } => (Op::put_unique(key, value, expiry), Some(who)),
+        Command::Erase { key, .. } => (Op::erase(key), None),
+        Command::Clear { .. } => (Op::clear(), None),
         Command::Add {
             key,
             value,
@@ -1650,14 +1653,14 @@ fn op_of(cmd: &Command) -> (Op, Option<EntityId>) {
             ..
         } => (
             match init_type {
-                5 => Op::Append(key, value, expiry),
-                12 => Op::InsertInto(key, value, None, expiry),
+                5 => Op::append(key, value, expiry),
+                12 => Op::insert_into(key, value, None, expiry),
                 13 => {
                     let Data::Vector(kv) = value else { panic!() };
-                    Op::InsertInto(key, kv[0].clone(), Some(kv[1].clone()), expiry)
+                    Op::insert_into(key, kv[0].clone(), Some(kv[1].clone()), expiry)
                 }
-                14 => Op::Push(key, value, expiry),
-                _ => Op::Increment(key, value, expiry),
+                14 => Op::push(key, value, expiry),
+                _ => Op::increment(key, value, expiry),
             },
             None,
         ),
@@ -1665,11 +1668,11 @@ fn op_of(cmd: &Command) -> (Op, Option<EntityId>) {
             key, value, expiry, ..
         } => (
             if value == key {
-                Op::Pop(key, expiry)
+                Op::pop(key, expiry)
             } else if matches!(value, Data::Count(_) | Data::Integer(_)) && key != s("k_set") {
-                Op::Decrement(key, value, expiry)
+                Op::decrement(key, value, expiry)
             } else {
-                Op::RemoveFrom(key, value, expiry)
+                Op::remove_from(key, value, expiry)
             },
             None,
         ),
@@ -1723,7 +1726,7 @@ fn replay_master(name: &str, initial: &[(Data, Data)], local: Vec<Op>) -> Master
             collect(outs, &mut ours);
         } else if master_publisher(&f.cmd.content) {
             let op = local.next().expect("a local operation for this broadcast");
-            let outs = m.on_request(now, Request { id: 1, who: me, op });
+            let outs = m.on_request(now, Request::new(1, me, op));
             collect(outs, &mut ours);
         } else if matches!(f.cmd.content, Command::Expire { .. }) {
             now = Timestamp(now.0 + 400_000_000);
@@ -1754,14 +1757,14 @@ fn a_brook_master_answers_brokers_clones_as_broker_did() {
             put(s("k_str"), s("value1")),
             put(s("k_cnt"), Data::Count(10)),
             put(s("k_int"), Data::Integer(5)),
-            Op::Increment(s("k_cnt"), Data::Count(5), None),
+            Op::increment(s("k_cnt"), Data::Count(5), None),
             put(s("k_tmp"), s("to-be-erased")),
-            Op::Erase(s("k_tmp")),
+            Op::erase(s("k_tmp")),
             put(
                 s("k_set"),
                 Data::Set([Data::Count(1), Data::Count(2)].into()),
             ),
-            Op::InsertInto(s("k_set"), Data::Count(3), None, None),
+            Op::insert_into(s("k_set"), Data::Count(3), None, None),
         ],
     );
     let keys: Vec<Data> = m.backend().keys().unwrap();
@@ -1775,7 +1778,7 @@ fn a_brook_master_answers_brokers_clones_as_broker_did() {
             (s("pre"), s("existing before attach")),
             (s("pre2"), Data::Count(2)),
         ],
-        vec![Op::Put(
+        vec![Op::put(
             s("k_short"),
             s("bye soon"),
             Some(Timespan(300_000_000)),
@@ -1818,17 +1821,16 @@ fn replay_clone(name: &str) -> (StoreClone, Vec<Reply>) {
         } else if f.cmd.content.class() == CommandClass::Action {
             let (op, who) = op_of(&f.cmd.content);
             let req = match who {
-                Some(who) => Request {
-                    id: match f.cmd.content {
+                Some(who) => {
+                    let id = match f.cmd.content {
                         Command::PutUnique { req_id, .. } => req_id,
                         _ => unreachable!(),
-                    },
-                    who,
-                    op,
-                },
+                    };
+                    Request::new(id, who, op)
+                }
                 None => {
                     id += 100;
-                    Request { id, who: me, op }
+                    Request::new(id, me, op)
                 }
             };
             collect(c.on_request(now, req), &mut ours);

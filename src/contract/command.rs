@@ -1,6 +1,7 @@
 //! What API threads ask of the reactor ([`Command`]), and where answers go.
 
 use super::message::Message;
+use super::metrics::Metrics;
 use super::queue::Mailbox;
 use super::status::{PeerInfo, StatusEvent};
 use crate::data::Data;
@@ -61,8 +62,13 @@ pub(crate) enum Command {
     Forward {
         topics: Vec<Vec<u8>>,
     },
-    Flush {
+    /// Answered once everything published so far has been written to the peers' sockets.
+    AwaitSent {
         reply: Sender<Result<()>>,
+    },
+    /// A snapshot of the counters.
+    Metrics {
+        reply: Sender<Metrics>,
     },
     /// Attaches a store master or clone, built by the API thread. `listen` is the topic it
     /// receives commands on; `master` says which role it plays.
@@ -77,6 +83,10 @@ pub(crate) enum Command {
         store: u64,
         req: StoreReq,
         reply: ReplyTo,
+    },
+    /// A master's backend made more changes durable (sent by the SQLite writer thread).
+    StoreDurable {
+        store: u64,
     },
     DetachStore {
         store: u64,

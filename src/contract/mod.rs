@@ -9,6 +9,7 @@
 pub(crate) mod command;
 mod config;
 mod message;
+mod metrics;
 pub(crate) mod outbox;
 pub(crate) mod queue;
 pub(crate) mod room;
@@ -17,6 +18,9 @@ mod status;
 
 pub use config::Config;
 pub use message::Message;
+pub use metrics::{
+    EndpointMetrics, ListenerMetrics, Metrics, PeerMetrics, Processed, SubscriberMetrics,
+};
 pub use queue::OverflowPolicy;
 pub(crate) use status::push_status;
 pub use status::{PeerInfo, PeerStatus, StatusCode, StatusEvent, StatusKind};

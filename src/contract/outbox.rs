@@ -99,13 +99,14 @@ impl Outbox {
         }
     }
 
-    /// Swaps the queued frames into `into` (which must be empty); false if there were none.
+    /// Swaps the queued frames into `into` (which must be empty); how many there were.
     /// Publishers waiting for room go on.
-    pub(crate) fn take(&self, into: &mut Vec<u8>) -> bool {
+    pub(crate) fn take(&self, into: &mut Vec<u8>) -> usize {
         debug_assert!(into.is_empty());
         let mut st = self.lock();
-        if st.frames == 0 {
-            return false;
+        let frames = st.frames;
+        if frames == 0 {
+            return 0;
         }
         std::mem::swap(&mut st.buf, into);
         st.frames = 0;
@@ -114,7 +115,7 @@ impl Outbox {
         if waiting {
             self.room.notify_all();
         }
-        true
+        frames
     }
 
     /// Frames queued.
@@ -170,9 +171,9 @@ mod tests {
         assert!(q.push(true, |o| frame(o, 1)).unwrap());
         assert!(!q.push(true, |o| frame(o, 2)).unwrap());
         let mut got = Vec::new();
-        assert!(q.take(&mut got));
+        assert_eq!(q.take(&mut got), 2);
         assert_eq!(got, [1, 2]);
-        assert!(!q.take(&mut Vec::new()));
+        assert_eq!(q.take(&mut Vec::new()), 0);
         assert!(q.push(true, |o| frame(o, 3)).unwrap(), "empty again: wake");
     }
 
@@ -185,7 +186,7 @@ mod tests {
         });
         assert!(matches!(r, Err(Refused::Invalid("bad"))));
         assert!(q.is_empty());
-        assert!(!q.take(&mut Vec::new()));
+        assert_eq!(q.take(&mut Vec::new()), 0);
     }
 
     #[test]

@@ -17,14 +17,14 @@ pub use crate::contract::command::StoreResponse;
 use crate::contract::queue::Mailbox;
 use crate::contract::shared::Shared;
 pub use crate::contract::{
-    Config, Message, OverflowPolicy, PeerInfo, PeerStatus, StatusCode, StatusEvent, StatusKind,
+    Config, EndpointMetrics, ListenerMetrics, Message, Metrics, OverflowPolicy, PeerInfo,
+    PeerMetrics, PeerStatus, Processed, StatusCode, StatusEvent, StatusKind, SubscriberMetrics,
 };
 use crate::data::Data;
 use crate::data::zeek::Event;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reactor;
 use crate::wire::{EndpointId, envelope};
-use crossbeam_channel::bounded;
 pub use store::{Store, StoreProxy};
 
 /// Where a store master keeps its data.
@@ -354,15 +354,7 @@ impl Endpoint {
             let shared = Arc::downgrade(&self.shared);
             let _ = hook.set(Box::new(move || {
                 if let Some(shared) = shared.upgrade() {
-                    let _ = shared.send(Command::StoreRequest {
-                        store: slot,
-                        req: crate::store::actor::Request {
-                            id: u64::MAX,
-                            who: crate::store::EntityId::nil(),
-                            op: crate::store::actor::Op::Durable,
-                        },
-                        reply: crate::contract::command::ReplyTo::Caller(bounded(1).0),
-                    });
+                    let _ = shared.send(Command::StoreDurable { store: slot });
                 }
             }));
         }
@@ -428,10 +420,17 @@ impl Endpoint {
         )?
     }
 
+    /// A snapshot of the endpoint's counters: its own, each connection's and each local
+    /// subscriber's (see [`Metrics`]).
+    pub fn metrics(&self) -> Result<Metrics> {
+        self.shared
+            .ask(|reply| Command::Metrics { reply }, ANSWER_TIMEOUT)
+    }
+
     /// Waits until everything published so far has been handed to the peers' sockets.
     pub fn flush(&self) -> Result<()> {
         self.shared
-            .ask(|reply| Command::Flush { reply }, ANSWER_TIMEOUT)?
+            .ask(|reply| Command::AwaitSent { reply }, ANSWER_TIMEOUT)?
     }
 
     /// Unpeers from everyone (waiting briefly for their BYE answers), delivers what is

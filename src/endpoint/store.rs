@@ -88,11 +88,7 @@ impl Store {
     fn ask(&self, op: Op) -> Result<Data> {
         let inner = &self.inner;
         let id = inner.next_request.fetch_add(1, Ordering::Relaxed) + 1;
-        let req = Request {
-            id,
-            who: inner.who,
-            op,
-        };
+        let req = Request::new(id, inner.who, op);
         inner.shared.ask(
             |reply| Command::StoreRequest {
                 store: inner.slot,
@@ -110,14 +106,14 @@ impl Store {
     /// True if the store has `key`.
     pub fn exists(&self, key: impl Into<Data>) -> Result<bool> {
         Ok(matches!(
-            self.ask(Op::Exists(key.into()))?,
+            self.ask(Op::exists(key.into()))?,
             Data::Boolean(true)
         ))
     }
 
     /// The value at `key`; a missing key is an error of kind `Store(no_such_key)`.
     pub fn get(&self, key: impl Into<Data>) -> Result<Data> {
-        self.ask(Op::Get(key.into()))
+        self.ask(Op::get(key.into()))
     }
 
     /// `value[index]` of the container value at `key` (Broker's `get_index_from_value`).
@@ -126,12 +122,12 @@ impl Store {
         key: impl Into<Data>,
         index: impl Into<Data>,
     ) -> Result<Data> {
-        self.ask(Op::GetIndexFromValue(key.into(), index.into()))
+        self.ask(Op::get_index_from_value(key.into(), index.into()))
     }
 
     /// Every key, as a set.
     pub fn keys(&self) -> Result<Data> {
-        self.ask(Op::Keys)
+        self.ask(Op::keys())
     }
 
     /// Stores `value` at `key`, expiring after `expiry` if given.
@@ -141,7 +137,7 @@ impl Store {
         value: impl Into<Data>,
         expiry: Option<Duration>,
     ) -> Result<()> {
-        self.unit(Op::Put(key.into(), value.into(), span(expiry)))
+        self.unit(Op::put(key.into(), value.into(), span(expiry)))
     }
 
     /// Stores `value` at `key` only if the key is new; answers whether it was inserted.
@@ -152,19 +148,19 @@ impl Store {
         expiry: Option<Duration>,
     ) -> Result<bool> {
         Ok(matches!(
-            self.ask(Op::PutUnique(key.into(), value.into(), span(expiry)))?,
+            self.ask(Op::put_unique(key.into(), value.into(), span(expiry)))?,
             Data::Boolean(true)
         ))
     }
 
     /// Removes `key`.
     pub fn erase(&self, key: impl Into<Data>) -> Result<()> {
-        self.unit(Op::Erase(key.into()))
+        self.unit(Op::erase(key.into()))
     }
 
     /// Removes every key.
     pub fn clear(&self) -> Result<()> {
-        self.unit(Op::Clear)
+        self.unit(Op::clear())
     }
 
     /// Adds `amount` (count, integer, real or timespan) to the value at `key`, which is
@@ -175,7 +171,7 @@ impl Store {
         amount: impl Into<Data>,
         expiry: Option<Duration>,
     ) -> Result<()> {
-        self.unit(Op::Increment(key.into(), amount.into(), span(expiry)))
+        self.unit(Op::increment(key.into(), amount.into(), span(expiry)))
     }
 
     /// Subtracts `amount` from the value at `key`.
@@ -185,7 +181,7 @@ impl Store {
         amount: impl Into<Data>,
         expiry: Option<Duration>,
     ) -> Result<()> {
-        self.unit(Op::Decrement(key.into(), amount.into(), span(expiry)))
+        self.unit(Op::decrement(key.into(), amount.into(), span(expiry)))
     }
 
     /// Appends a string to the string at `key`.
@@ -195,7 +191,7 @@ impl Store {
         s: impl Into<Data>,
         expiry: Option<Duration>,
     ) -> Result<()> {
-        self.unit(Op::Append(key.into(), s.into(), span(expiry)))
+        self.unit(Op::append(key.into(), s.into(), span(expiry)))
     }
 
     /// Inserts `index` into the set at `key`, or `index -> value` into the table at `key`.
@@ -206,7 +202,7 @@ impl Store {
         value: Option<Data>,
         expiry: Option<Duration>,
     ) -> Result<()> {
-        self.unit(Op::InsertInto(
+        self.unit(Op::insert_into(
             key.into(),
             index.into(),
             value,
@@ -221,7 +217,7 @@ impl Store {
         index: impl Into<Data>,
         expiry: Option<Duration>,
     ) -> Result<()> {
-        self.unit(Op::RemoveFrom(key.into(), index.into(), span(expiry)))
+        self.unit(Op::remove_from(key.into(), index.into(), span(expiry)))
     }
 
     /// Appends `value` to the vector at `key`.
@@ -231,17 +227,17 @@ impl Store {
         value: impl Into<Data>,
         expiry: Option<Duration>,
     ) -> Result<()> {
-        self.unit(Op::Push(key.into(), value.into(), span(expiry)))
+        self.unit(Op::push(key.into(), value.into(), span(expiry)))
     }
 
     /// Removes the last element of the vector at `key`.
     pub fn pop(&self, key: impl Into<Data>, expiry: Option<Duration>) -> Result<()> {
-        self.unit(Op::Pop(key.into(), span(expiry)))
+        self.unit(Op::pop(key.into(), span(expiry)))
     }
 
     /// Waits until every write issued so far has been applied (Broker's `await_idle`).
     pub fn await_idle(&self) -> Result<()> {
-        self.unit(Op::AwaitIdle)
+        self.unit(Op::await_idle())
     }
 
     /// An asynchronous handle to the same store.
@@ -262,16 +258,137 @@ pub struct StoreProxy {
 }
 
 impl StoreProxy {
-    /// Sends `op` and returns its request id.
-    pub fn request(&self, op: Op) -> Result<u64> {
+    /// Sends `op`; its request id.
+    fn send(&self, op: Op) -> Result<u64> {
         let s = &self.store;
         let id = s.next_request.fetch_add(1, Ordering::Relaxed) + 1;
         s.shared.send(Command::StoreRequest {
             store: s.slot,
-            req: Request { id, who: s.who, op },
+            req: Request::new(id, s.who, op),
             reply: ReplyTo::Proxy(self.answers.clone()),
         })?;
         Ok(id)
+    }
+
+    /// Asks whether the store has `key`; answered with a boolean.
+    pub fn exists(&self, key: impl Into<Data>) -> Result<u64> {
+        self.send(Op::exists(key.into()))
+    }
+
+    /// Asks for the value at `key`.
+    pub fn get(&self, key: impl Into<Data>) -> Result<u64> {
+        self.send(Op::get(key.into()))
+    }
+
+    /// Asks for `value[index]` of the container value at `key`.
+    pub fn get_index_from_value(
+        &self,
+        key: impl Into<Data>,
+        index: impl Into<Data>,
+    ) -> Result<u64> {
+        self.send(Op::get_index_from_value(key.into(), index.into()))
+    }
+
+    /// Asks for the set of keys.
+    pub fn keys(&self) -> Result<u64> {
+        self.send(Op::keys())
+    }
+
+    /// [`Store::put`] without waiting; answered with none once applied.
+    pub fn put(
+        &self,
+        key: impl Into<Data>,
+        value: impl Into<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::put(key.into(), value.into(), span(expiry)))
+    }
+
+    /// [`Store::put_unique`] without waiting; answered with a boolean, true if inserted.
+    pub fn put_unique(
+        &self,
+        key: impl Into<Data>,
+        value: impl Into<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::put_unique(key.into(), value.into(), span(expiry)))
+    }
+
+    pub fn erase(&self, key: impl Into<Data>) -> Result<u64> {
+        self.send(Op::erase(key.into()))
+    }
+
+    pub fn clear(&self) -> Result<u64> {
+        self.send(Op::clear())
+    }
+
+    pub fn increment(
+        &self,
+        key: impl Into<Data>,
+        amount: impl Into<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::increment(key.into(), amount.into(), span(expiry)))
+    }
+
+    pub fn decrement(
+        &self,
+        key: impl Into<Data>,
+        amount: impl Into<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::decrement(key.into(), amount.into(), span(expiry)))
+    }
+
+    pub fn append(
+        &self,
+        key: impl Into<Data>,
+        suffix: impl Into<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::append(key.into(), suffix.into(), span(expiry)))
+    }
+
+    pub fn insert_into(
+        &self,
+        key: impl Into<Data>,
+        index: impl Into<Data>,
+        value: Option<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::insert_into(
+            key.into(),
+            index.into(),
+            value,
+            span(expiry),
+        ))
+    }
+
+    pub fn remove_from(
+        &self,
+        key: impl Into<Data>,
+        index: impl Into<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::remove_from(key.into(), index.into(), span(expiry)))
+    }
+
+    pub fn push(
+        &self,
+        key: impl Into<Data>,
+        value: impl Into<Data>,
+        expiry: Option<Duration>,
+    ) -> Result<u64> {
+        self.send(Op::push(key.into(), value.into(), span(expiry)))
+    }
+
+    pub fn pop(&self, key: impl Into<Data>, expiry: Option<Duration>) -> Result<u64> {
+        self.send(Op::pop(key.into(), span(expiry)))
+    }
+
+    /// Answered with none once every write so far has been applied ([`Store::await_idle`]).
+    pub fn await_idle(&self) -> Result<u64> {
+        self.send(Op::await_idle())
     }
 
     /// The next answer, waiting up to `timeout` (`None`: until one arrives).

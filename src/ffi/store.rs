@@ -22,10 +22,9 @@ use super::{
     Failure, FfiResult, arg, arg_mut, brook_status, cstr_arg, enum_arg, guard, guard_or, optional,
     out,
 };
-use crate::data::{Data, Timespan};
+use crate::data::Data;
 use crate::endpoint::{Backend, Store, StoreProxy, StoreResponse};
 use crate::store::CloneConfig;
-use crate::store::actor::Op;
 use crate::store::sqlite::{FailureMode, JournalMode, SqliteOptions, Synchronous};
 
 // --- Options ----------------------------------------------------------------------------
@@ -876,31 +875,34 @@ pub extern "C" fn brook_store_proxy_free(proxy: *mut brook_store_proxy) {
     })
 }
 
-/// Sends the operation that `make` builds from the checked arguments and writes its id.
-fn request(
+/// Sends the request that `run` makes on the proxy from the checked arguments, and writes
+/// its id.
+fn request<A>(
     proxy: *mut brook_store_proxy,
     out_id: *mut u64,
-    make: impl FnOnce() -> FfiResult<Op>,
+    args: impl FnOnce() -> FfiResult<A>,
+    run: impl FnOnce(&StoreProxy, A) -> crate::Result<u64>,
 ) -> brook_status {
-    call((proxy, "proxy"), make, Some((out_id, "out_id")), |p, op| {
-        p.inner.request(op)
+    call((proxy, "proxy"), args, Some((out_id, "out_id")), |p, a| {
+        run(&p.inner, a)
     })
 }
 
-fn span(ms: i64) -> Option<Timespan> {
-    expiry(ms).map(Timespan::from)
-}
-
-/// The operation `op`, such as `Op::Put`, on `key` with a second value (`other`, named
-/// `name`) and an expiry: `keyed_write`'s arguments, for a proxy.
-fn keyed_op(
+/// A request such as put: `key`, a second value (`other`, named `name`) and an expiry.
+fn keyed_request(
+    proxy: *mut brook_store_proxy,
     key: *const brook_data,
     (other, name): (*const brook_data, &str),
     expiry_ms: i64,
-    op: fn(Data, Data, Option<Timespan>) -> Op,
-) -> FfiResult<Op> {
-    let (key, other) = key_and(key, other, name)?;
-    Ok(op(key, other, span(expiry_ms)))
+    out_id: *mut u64,
+    run: fn(&StoreProxy, Data, Data, Option<Duration>) -> crate::Result<u64>,
+) -> brook_status {
+    request(
+        proxy,
+        out_id,
+        || key_and(key, other, name),
+        |p, (key, other)| run(p, key, other, expiry(expiry_ms)),
+    )
 }
 
 /// Asks whether the store has a value at `key`, as brook_store_exists() does, without
@@ -916,7 +918,7 @@ pub extern "C" fn brook_store_proxy_exists(
     key: *const brook_data,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || Ok(Op::Exists(data_arg(key, "key")?)))
+    request(proxy, out_id, || data_arg(key, "key"), StoreProxy::exists)
 }
 
 /// Like brook_store_proxy_exists(), but asks for the value at `key`, as brook_store_get()
@@ -927,7 +929,7 @@ pub extern "C" fn brook_store_proxy_get(
     key: *const brook_data,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || Ok(Op::Get(data_arg(key, "key")?)))
+    request(proxy, out_id, || data_arg(key, "key"), StoreProxy::get)
 }
 
 /// Like brook_store_proxy_exists(), but asks for an element of the container at `key`, as
@@ -939,10 +941,12 @@ pub extern "C" fn brook_store_proxy_get_index_from_value(
     index: *const brook_data,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        let (key, index) = key_and(key, index, "index")?;
-        Ok(Op::GetIndexFromValue(key, index))
-    })
+    request(
+        proxy,
+        out_id,
+        || key_and(key, index, "index"),
+        |p, (key, index)| p.get_index_from_value(key, index),
+    )
 }
 
 /// Like brook_store_proxy_exists(), but asks for the set of every key, as
@@ -952,7 +956,7 @@ pub extern "C" fn brook_store_proxy_keys(
     proxy: *mut brook_store_proxy,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || Ok(Op::Keys))
+    request(proxy, out_id, || Ok(()), |p, ()| p.keys())
 }
 
 /// Sends brook_store_put()'s write without waiting: `*out_id` receives the request's id,
@@ -970,9 +974,14 @@ pub extern "C" fn brook_store_proxy_put(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        keyed_op(key, (value, "value"), expiry_ms, Op::Put)
-    })
+    keyed_request(
+        proxy,
+        key,
+        (value, "value"),
+        expiry_ms,
+        out_id,
+        StoreProxy::put,
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_put_unique(): the answer is a boolean,
@@ -985,9 +994,14 @@ pub extern "C" fn brook_store_proxy_put_unique(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        keyed_op(key, (value, "value"), expiry_ms, Op::PutUnique)
-    })
+    keyed_request(
+        proxy,
+        key,
+        (value, "value"),
+        expiry_ms,
+        out_id,
+        StoreProxy::put_unique,
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_erase().
@@ -997,7 +1011,7 @@ pub extern "C" fn brook_store_proxy_erase(
     key: *const brook_data,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || Ok(Op::Erase(data_arg(key, "key")?)))
+    request(proxy, out_id, || data_arg(key, "key"), StoreProxy::erase)
 }
 
 /// Like brook_store_proxy_put(), for brook_store_clear().
@@ -1006,7 +1020,7 @@ pub extern "C" fn brook_store_proxy_clear(
     proxy: *mut brook_store_proxy,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || Ok(Op::Clear))
+    request(proxy, out_id, || Ok(()), |p, ()| p.clear())
 }
 
 /// Like brook_store_proxy_put(), for brook_store_increment().
@@ -1018,9 +1032,14 @@ pub extern "C" fn brook_store_proxy_increment(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        keyed_op(key, (amount, "amount"), expiry_ms, Op::Increment)
-    })
+    keyed_request(
+        proxy,
+        key,
+        (amount, "amount"),
+        expiry_ms,
+        out_id,
+        StoreProxy::increment,
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_decrement().
@@ -1032,9 +1051,14 @@ pub extern "C" fn brook_store_proxy_decrement(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        keyed_op(key, (amount, "amount"), expiry_ms, Op::Decrement)
-    })
+    keyed_request(
+        proxy,
+        key,
+        (amount, "amount"),
+        expiry_ms,
+        out_id,
+        StoreProxy::decrement,
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_append().
@@ -1046,9 +1070,14 @@ pub extern "C" fn brook_store_proxy_append(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        keyed_op(key, (suffix, "suffix"), expiry_ms, Op::Append)
-    })
+    keyed_request(
+        proxy,
+        key,
+        (suffix, "suffix"),
+        expiry_ms,
+        out_id,
+        StoreProxy::append,
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_insert_into(); `value` may be NULL.
@@ -1061,11 +1090,15 @@ pub extern "C" fn brook_store_proxy_insert_into(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        let (key, index) = key_and(key, index, "index")?;
-        let value = optional(value).map(|v| v.inner.clone());
-        Ok(Op::InsertInto(key, index, value, span(expiry_ms)))
-    })
+    request(
+        proxy,
+        out_id,
+        || {
+            let (key, index) = key_and(key, index, "index")?;
+            Ok((key, index, optional(value).map(|v| v.inner.clone())))
+        },
+        |p, (key, index, value)| p.insert_into(key, index, value, expiry(expiry_ms)),
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_remove_from().
@@ -1077,9 +1110,14 @@ pub extern "C" fn brook_store_proxy_remove_from(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        keyed_op(key, (index, "index"), expiry_ms, Op::RemoveFrom)
-    })
+    keyed_request(
+        proxy,
+        key,
+        (index, "index"),
+        expiry_ms,
+        out_id,
+        StoreProxy::remove_from,
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_push().
@@ -1091,9 +1129,14 @@ pub extern "C" fn brook_store_proxy_push(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        keyed_op(key, (value, "value"), expiry_ms, Op::Push)
-    })
+    keyed_request(
+        proxy,
+        key,
+        (value, "value"),
+        expiry_ms,
+        out_id,
+        StoreProxy::push,
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_pop().
@@ -1104,9 +1147,12 @@ pub extern "C" fn brook_store_proxy_pop(
     expiry_ms: i64,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || {
-        Ok(Op::Pop(data_arg(key, "key")?, span(expiry_ms)))
-    })
+    request(
+        proxy,
+        out_id,
+        || data_arg(key, "key"),
+        |p, key| p.pop(key, expiry(expiry_ms)),
+    )
 }
 
 /// Like brook_store_proxy_put(), for brook_store_await_idle(): answered (with none) once
@@ -1116,7 +1162,7 @@ pub extern "C" fn brook_store_proxy_await_idle(
     proxy: *mut brook_store_proxy,
     out_id: *mut u64,
 ) -> brook_status {
-    request(proxy, out_id, || Ok(Op::AwaitIdle))
+    request(proxy, out_id, || Ok(()), |p, ()| p.await_idle())
 }
 
 /// Takes the next answer, waiting up to `timeout_ms` milliseconds for one (0: do not wait;

@@ -1,11 +1,12 @@
-//! One TCP connection as the reactor sees it: its socket, its phase (connecting, handshake,
-//! peered), and its input and output buffers. Runs only on the reactor thread.
+//! One connection as the reactor sees it: its stream (of any transport kind), its phase
+//! (connecting, handshake, peered), its input and output buffers and its counters. Runs
+//! only on the reactor thread.
 
+use super::transport::Stream;
 use crate::wire::handshake::{Handshake, Handshaker};
 use crate::wire::{EndpointId, Filter};
-use mio::net::TcpStream;
 use std::collections::VecDeque;
-use std::io::{self, ErrorKind, Read, Write};
+use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 
 /// How much one read asks the kernel for.
@@ -14,7 +15,7 @@ const READ_CHUNK: usize = 256 * 1024;
 const COMPACT_AT: usize = 1 << 20;
 
 pub(super) enum Phase {
-    /// A non-blocking connect is in flight.
+    /// The transport is still being set up (a non-blocking connect is in flight).
     Connecting,
     Handshake(Handshaker),
     /// An originator waiting for another handshake with the same peer to finish.
@@ -32,8 +33,17 @@ pub(super) enum Fill {
     Eof,
 }
 
+/// What went through one connection, for metrics.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Traffic {
+    pub frames_in: u64,
+    pub bytes_in: u64,
+    pub frames_out: u64,
+    pub bytes_out: u64,
+}
+
 pub(super) struct Conn {
-    pub stream: TcpStream,
+    pub stream: Stream,
     pub addr: SocketAddr,
     /// We connected (and retry after a loss).
     pub outbound: bool,
@@ -63,11 +73,12 @@ pub(super) struct Conn {
     pub read_paused: bool,
     /// When the socket last took bytes (or the connection started).
     pub last_progress: std::time::Instant,
+    pub traffic: Traffic,
 }
 
 impl Conn {
     pub fn new(
-        stream: TcpStream,
+        stream: Stream,
         addr: SocketAddr,
         outbound: bool,
         phase: Phase,
@@ -94,19 +105,7 @@ impl Conn {
             malformed_in_a_row: 0,
             read_paused: false,
             last_progress: std::time::Instant::now(),
-        }
-    }
-
-    /// The outcome of a non-blocking connect: `None` while it is still in flight.
-    pub fn connect_result(&self) -> Option<io::Result<()>> {
-        match self.stream.take_error() {
-            Ok(Some(e)) | Err(e) => return Some(Err(e)),
-            Ok(None) => {}
-        }
-        match self.stream.peer_addr() {
-            Ok(_) => Some(Ok(())),
-            Err(e) if e.kind() == ErrorKind::NotConnected => None,
-            Err(e) => Some(Err(e)),
+            traffic: Traffic::default(),
         }
     }
 
@@ -121,6 +120,7 @@ impl Conn {
     pub fn frame_written(&mut self, start: usize) {
         if self.output.len() > start {
             self.frame_ends.push_back(self.output.len());
+            self.traffic.frames_out += 1;
         }
     }
 
@@ -152,6 +152,11 @@ impl Conn {
         self.frame_ends.len()
     }
 
+    /// Bytes queued but not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.output.len() - self.out_pos
+    }
+
     pub fn output_empty(&self) -> bool {
         self.out_pos == self.output.len()
     }
@@ -177,6 +182,7 @@ impl Conn {
                 Ok(0) => return Ok(Fill::Eof),
                 Ok(n) => {
                     self.in_end += n;
+                    self.traffic.bytes_in += n as u64;
                     return Ok(Fill::Data);
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -244,6 +250,7 @@ impl Conn {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.out_pos += n;
+                    self.traffic.bytes_out += n as u64;
                     self.last_progress = std::time::Instant::now();
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}

@@ -26,6 +26,9 @@ pub(super) struct Spin {
     score: u8,
     /// Episodes not spun since the last probe.
     skipped: u32,
+    /// Spinning episodes that found work in time, and those that did not.
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl Spin {
@@ -37,6 +40,8 @@ impl Spin {
             spinning: false,
             score: 1,
             skipped: 0,
+            hits: 0,
+            misses: 0,
         }
     }
 
@@ -44,6 +49,7 @@ impl Spin {
     pub(super) fn work(&mut self, now: Instant) {
         if self.spinning {
             self.score = (self.score + 1).min(MAX_SCORE);
+            self.hits += 1;
         }
         self.spinning = false;
         self.open = !self.window.is_zero();
@@ -58,6 +64,7 @@ impl Spin {
         if now.duration_since(self.last_work) >= self.window {
             if self.spinning {
                 self.score = self.score.saturating_sub(1);
+                self.misses += 1;
             }
             self.open = false;
             self.spinning = false;

@@ -15,28 +15,41 @@ use std::time::Duration;
 /// The store clock's tick (Broker's `broker.store.tick-interval`).
 pub const TICK: Duration = Duration::from_millis(100);
 
-/// A request from a store handle (the API). `id` is the request id, echoed in the answer
-/// (and sent as put_unique's `req_id`); `who` is the handle's entity, to which put_unique's
+/// A request from a store handle (the API): request id `id`, echoed in the answer (and
+/// sent as put_unique's `req_id`), from the handle's entity `who`, to which put_unique's
 /// answer is addressed. Changes are published under the actor's own entity, as Broker's
 /// store actors do.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
-    pub id: u64,
-    pub who: EntityId,
-    pub op: Op,
+    pub(crate) id: u64,
+    pub(crate) who: EntityId,
+    pub(crate) op: Op,
 }
 
-/// The store operations (issue 4 §3), as the API asks for them. Reads are answered locally
-/// (a clone answers from its replica); writes go to the master.
+impl Request {
+    pub fn new(id: u64, who: EntityId, op: Op) -> Request {
+        Request { id, who, op }
+    }
+
+    /// The request id its answer carries.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+/// One store operation (issue 4 §3), made by its named constructor; what it holds is the
+/// store layer's own business. Reads are answered locally (a clone answers from its
+/// replica); writes go to the master. `expiry` is the entry's lifetime, if any.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Op {
+pub struct Op(pub(crate) Kind);
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Kind {
     Exists(Data),
     Get(Data),
-    /// Broker's `get_index_from_value`: `value[index]` of a container value at `key`.
     GetIndexFromValue(Data, Data),
     Keys,
     Put(Data, Data, Option<Timespan>),
-    /// Answers `Data::Boolean(inserted)`.
     PutUnique(Data, Data, Option<Timespan>),
     Erase(Data),
     Clear,
@@ -47,14 +60,75 @@ pub enum Op {
     RemoveFrom(Data, Data, Option<Timespan>),
     Push(Data, Data, Option<Timespan>),
     Pop(Data, Option<Timespan>),
-    /// Answers once every write issued so far through this actor has been applied (and, on a
-    /// clone, acknowledged by the master): Broker's `await_idle`.
     AwaitIdle,
-    /// Not an operation: the master's backend has made more changes durable, so the master
-    /// may acknowledge the clones' writes they cover. The SQLite backend's writer sends it
-    /// after each commit (see [`crate::store::sqlite::CommitHook`]). Answered with nil.
-    #[doc(hidden)]
-    Durable,
+}
+
+impl Op {
+    /// Answers `Data::Boolean`: whether `key` exists.
+    pub fn exists(key: Data) -> Op {
+        Op(Kind::Exists(key))
+    }
+    /// Answers the value at `key`, or `no_such_key`.
+    pub fn get(key: Data) -> Op {
+        Op(Kind::Get(key))
+    }
+    /// Broker's `get_index_from_value`: `value[index]` of a container value at `key`.
+    pub fn get_index_from_value(key: Data, index: Data) -> Op {
+        Op(Kind::GetIndexFromValue(key, index))
+    }
+    /// Answers the set of keys.
+    pub fn keys() -> Op {
+        Op(Kind::Keys)
+    }
+    pub fn put(key: Data, value: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::Put(key, value, expiry))
+    }
+    /// Answers `Data::Boolean(inserted)`.
+    pub fn put_unique(key: Data, value: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::PutUnique(key, value, expiry))
+    }
+    pub fn erase(key: Data) -> Op {
+        Op(Kind::Erase(key))
+    }
+    pub fn clear() -> Op {
+        Op(Kind::Clear)
+    }
+    pub fn increment(key: Data, amount: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::Increment(key, amount, expiry))
+    }
+    pub fn decrement(key: Data, amount: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::Decrement(key, amount, expiry))
+    }
+    pub fn append(key: Data, suffix: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::Append(key, suffix, expiry))
+    }
+    /// Into a set (`value` none) or a table (`index` mapped to `value`).
+    pub fn insert_into(
+        key: Data,
+        index: Data,
+        value: Option<Data>,
+        expiry: Option<Timespan>,
+    ) -> Op {
+        Op(Kind::InsertInto(key, index, value, expiry))
+    }
+    pub fn remove_from(key: Data, index: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::RemoveFrom(key, index, expiry))
+    }
+    pub fn push(key: Data, value: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::Push(key, value, expiry))
+    }
+    pub fn pop(key: Data, expiry: Option<Timespan>) -> Op {
+        Op(Kind::Pop(key, expiry))
+    }
+    /// Answers once every write issued so far through this actor has been applied (and, on
+    /// a clone, acknowledged by the master): Broker's `await_idle`.
+    pub fn await_idle() -> Op {
+        Op(Kind::AwaitIdle)
+    }
+
+    pub(crate) fn is_await_idle(&self) -> bool {
+        self.0 == Kind::AwaitIdle
+    }
 }
 
 /// What a store actor asks the reactor to do.
@@ -105,6 +179,13 @@ pub trait StoreActor: Send {
 
     /// The peering with `peer` ended (its consumers and writers are gone).
     fn peer_lost(&mut self, now: Timestamp, peer: EndpointId) -> Vec<StoreOutput>;
+
+    /// The master's backend has made more changes durable, so the master may acknowledge
+    /// the clones' writes they cover. The SQLite backend's writer thread reports each commit
+    /// (see [`crate::store::sqlite::CommitHook`]).
+    fn durable(&mut self, _now: Timestamp) -> Vec<StoreOutput> {
+        Vec::new()
+    }
 
     /// Called at the end of every reactor turn in which this actor received commands, so
     /// that it can answer a burst at once (a master acknowledges its writers here, instead

@@ -1011,13 +1011,8 @@ impl StoreActor for Clone {
     fn on_request(&mut self, now: Timestamp, req: Request) -> Vec<StoreOutput> {
         let mut out = Vec::new();
         self.start(now, &mut out);
-        if req.op == Op::AwaitIdle {
+        if req.op.is_await_idle() {
             self.idle_waiters.push(req.id);
-        } else if req.op == Op::Durable {
-            out.push(StoreOutput::Reply {
-                id: req.id,
-                result: Ok(Data::None),
-            });
         } else if let Some(cmd) = ops::write_command(&req.op, self.me, req.who, req.id) {
             if let Command::PutUnique { who, req_id, .. } = &cmd {
                 self.unique.insert((*who, *req_id));

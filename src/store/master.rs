@@ -29,7 +29,7 @@
 //! connection_timeout_factor` ticks of silence, so a clone that comes back sooner resumes
 //! where it was.
 
-use super::actor::{Op, Request, StoreActor, StoreOutput};
+use super::actor::{Request, StoreActor, StoreOutput};
 use super::backend::Backend;
 use super::channel::{
     ChannelConfig, Consumer, ConsumerMsg, ConsumerOutput, Producer, ProducerMsg, ProducerOutput,
@@ -478,17 +478,8 @@ impl StoreActor for Master {
     fn on_request(&mut self, now: Timestamp, req: Request) -> Vec<StoreOutput> {
         let mut out = Vec::new();
         let id = req.id;
-        if req.op == Op::AwaitIdle {
+        if req.op.is_await_idle() {
             self.idle_waiters.push(id);
-            self.answer_idle(&mut out);
-            return out;
-        }
-        if req.op == Op::Durable {
-            out = self.flush(now);
-            out.push(StoreOutput::Reply {
-                id,
-                result: Ok(Data::None),
-            });
             self.answer_idle(&mut out);
             return out;
         }
@@ -537,6 +528,12 @@ impl StoreActor for Master {
 
     fn peer_lost(&mut self, _now: Timestamp, _peer: EndpointId) -> Vec<StoreOutput> {
         Vec::new()
+    }
+
+    fn durable(&mut self, now: Timestamp) -> Vec<StoreOutput> {
+        let mut out = self.flush(now);
+        self.answer_idle(&mut out);
+        out
     }
 
     fn flush(&mut self, _now: Timestamp) -> Vec<StoreOutput> {

@@ -3,7 +3,7 @@
 //! values and errors), how a clone applies the master's broadcast to its replica, and the
 //! store events both emit. Pure functions over [`Data`]; the backend is the only state.
 
-use super::actor::Op;
+use super::actor::{Kind, Op};
 use super::backend::{Backend, BackendError};
 use super::command::{Command, EntityId};
 use crate::data::{Address, Data, DataType, Port, Subnet, Timespan, Timestamp};
@@ -202,14 +202,14 @@ pub fn write_command(op: &Op, publisher: EntityId, who: EntityId, req_id: u64) -
         expiry: *expiry,
         publisher,
     };
-    Some(match op {
-        Op::Put(k, v, e) => Command::Put {
+    Some(match &op.0 {
+        Kind::Put(k, v, e) => Command::Put {
             key: k.clone(),
             value: v.clone(),
             expiry: *e,
             publisher,
         },
-        Op::PutUnique(k, v, e) => Command::PutUnique {
+        Kind::PutUnique(k, v, e) => Command::PutUnique {
             key: k.clone(),
             value: v.clone(),
             expiry: *e,
@@ -217,30 +217,29 @@ pub fn write_command(op: &Op, publisher: EntityId, who: EntityId, req_id: u64) -
             req_id,
             publisher,
         },
-        Op::Erase(k) => Command::Erase {
+        Kind::Erase(k) => Command::Erase {
             key: k.clone(),
             publisher,
         },
-        Op::Clear => Command::Clear { publisher },
-        Op::Increment(k, amount, e) => add(k, amount.clone(), increment_init_type(amount), e),
-        Op::Decrement(k, amount, e) => subtract(k, amount.clone(), e),
-        Op::Append(k, s, e) => add(k, s.clone(), DataType::String, e),
-        Op::InsertInto(k, index, None, e) => add(k, index.clone(), DataType::Set, e),
-        Op::InsertInto(k, index, Some(v), e) => add(
+        Kind::Clear => Command::Clear { publisher },
+        Kind::Increment(k, amount, e) => add(k, amount.clone(), increment_init_type(amount), e),
+        Kind::Decrement(k, amount, e) => subtract(k, amount.clone(), e),
+        Kind::Append(k, s, e) => add(k, s.clone(), DataType::String, e),
+        Kind::InsertInto(k, index, None, e) => add(k, index.clone(), DataType::Set, e),
+        Kind::InsertInto(k, index, Some(v), e) => add(
             k,
             Data::Vector(vec![index.clone(), v.clone()]),
             DataType::Table,
             e,
         ),
-        Op::RemoveFrom(k, index, e) => subtract(k, index.clone(), e),
-        Op::Push(k, v, e) => add(k, v.clone(), DataType::Vector, e),
-        Op::Pop(k, e) => subtract(k, k.clone(), e),
-        Op::Exists(_)
-        | Op::Get(_)
-        | Op::GetIndexFromValue(..)
-        | Op::Keys
-        | Op::AwaitIdle
-        | Op::Durable => {
+        Kind::RemoveFrom(k, index, e) => subtract(k, index.clone(), e),
+        Kind::Push(k, v, e) => add(k, v.clone(), DataType::Vector, e),
+        Kind::Pop(k, e) => subtract(k, k.clone(), e),
+        Kind::Exists(_)
+        | Kind::Get(_)
+        | Kind::GetIndexFromValue(..)
+        | Kind::Keys
+        | Kind::AwaitIdle => {
             return None;
         }
     })
@@ -254,13 +253,13 @@ pub fn read(
     keys: impl Fn() -> Result<Vec<Data>, StoreError>,
 ) -> Option<Result<Data, StoreError>> {
     let missing = |k: &Data| (ErrorCode::NoSuchKey, format!("no key {}", short(k)));
-    Some(match op {
-        Op::Exists(k) => get(k).map(|v| Data::Boolean(v.is_some())),
-        Op::Get(k) => get(k).and_then(|v| v.ok_or_else(|| missing(k))),
-        Op::GetIndexFromValue(k, index) => get(k)
+    Some(match &op.0 {
+        Kind::Exists(k) => get(k).map(|v| Data::Boolean(v.is_some())),
+        Kind::Get(k) => get(k).and_then(|v| v.ok_or_else(|| missing(k))),
+        Kind::GetIndexFromValue(k, index) => get(k)
             .and_then(|v| v.ok_or_else(|| missing(k)))
             .and_then(|v| index_value(&v, index)),
-        Op::Keys => keys().map(|ks| Data::Set(ks.into_iter().collect())),
+        Kind::Keys => keys().map(|ks| Data::Set(ks.into_iter().collect())),
         _ => return None,
     })
 }

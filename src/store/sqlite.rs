@@ -166,7 +166,7 @@ fn enum_option<T: Copy>(
 
 /// What the writer thread calls after each transaction that committed changes, once set.
 /// The endpoint sets it to tell the master that [`Backend::durable`] grew
-/// ([`crate::store::actor::Op::Durable`]), so that acknowledgements of the clones' writes
+/// ([`crate::store::actor::StoreActor::durable`]), so that acknowledgements of the clones' writes
 /// wait for the disk but not for the next tick.
 pub type CommitHook = Arc<OnceLock<Box<dyn Fn() + Send + Sync>>>;
 

@@ -1,0 +1,467 @@
+//! The reactor's side of its connections: readiness events, reading and writing, stepping
+//! the Broker handshake, and carrying out what each Phase-3 frame asks for
+//! ([`super::session::inbound`]).
+
+use super::conn::{Fill, Phase};
+use super::peers::Close;
+use super::session::{self, Inbound};
+use super::timers::Timer;
+use super::{Reactor, status};
+use crate::contract::StatusCode;
+use crate::wire::frame::FrameReader;
+use crate::wire::handshake::{Failure, Handshaker, Peering, Role, Status, Step};
+use crate::wire::{EndpointId, ErrorCode};
+use mio::Token;
+
+impl Reactor {
+    pub(super) fn accept(&mut self, token: Token) {
+        loop {
+            let t = self.token();
+            let Some(l) = self.listeners.get(&token) else {
+                return;
+            };
+            match l.accept(self.poll.registry(), t) {
+                Ok(Some((mut stream, addr))) => {
+                    if self.shutting_down.is_some() {
+                        stream.deregister(self.poll.registry());
+                        continue;
+                    }
+                    let hs =
+                        Handshaker::new(self.id, self.advertised.filter().clone(), Role::Accepting);
+                    let greeting = hs.greeting();
+                    let generation = self.advertised.generation();
+                    let mut c =
+                        super::Conn::new(stream, addr, false, Phase::Handshake(hs), generation);
+                    c.send_handshake(&greeting);
+                    self.conns.insert(t, c);
+                    self.dirty.push(t);
+                    self.timers
+                        .after(self.cfg.handshake_timeout, Timer::Handshake(t));
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let msg = format!("accept failed: {e}");
+                    self.emit(status::error(ErrorCode::Unspecified, None, None, msg));
+                    return;
+                }
+            }
+        }
+    }
+
+    pub(super) fn conn_event(&mut self, token: Token, readable: bool, writable: bool) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if matches!(c.phase, Phase::Connecting) {
+            match c.stream.establish() {
+                None => return, // not yet
+                Some(Err(e)) => {
+                    let addr = c.addr;
+                    self.drop_conn(token);
+                    self.attempt_failed(addr, &format!("cannot connect to {addr}: {e}"));
+                    return;
+                }
+                Some(Ok(())) => {
+                    let hs = Handshaker::new(
+                        self.id,
+                        self.advertised.filter().clone(),
+                        Role::Connecting,
+                    );
+                    c.filter_generation = self.advertised.generation();
+                    c.send_handshake(&hs.greeting());
+                    c.phase = Phase::Handshake(hs);
+                    self.dirty.push(token);
+                }
+            }
+        }
+        if writable {
+            self.write_conn(token);
+        }
+        if readable || writable {
+            self.read(token);
+        }
+    }
+
+    pub(super) fn read(&mut self, token: Token) {
+        loop {
+            let Some(c) = self.conns.get_mut(&token) else {
+                return;
+            };
+            if c.linger.is_some() {
+                c.discard_input();
+                return;
+            }
+            if matches!(c.phase, Phase::Connecting) || c.read_paused {
+                return;
+            }
+            if c.unread_len() > 0 {
+                // Input held back while paused (or a partial frame): handle it first.
+                self.process_input(token);
+                match self.conns.get_mut(&token) {
+                    Some(c) if !c.read_paused => {}
+                    _ => return,
+                }
+            }
+            let Some(c) = self.conns.get_mut(&token) else {
+                return;
+            };
+            if c.unread_len() > self.cfg.max_frame_size + 8 {
+                // Only a paused connection keeps unread input: it may not hoard it.
+                let why = "too much input while paused".into();
+                self.close(token, Close::Failed(ErrorCode::InvalidMessage, why));
+                return;
+            }
+            match c.fill() {
+                Ok(Fill::Data) => self.process_input(token),
+                Ok(Fill::WouldBlock) => return,
+                Ok(Fill::Eof) => {
+                    self.process_input(token);
+                    self.close(token, Close::Lost("connection closed by peer".into()));
+                    return;
+                }
+                Err(e) => {
+                    self.close(token, Close::Lost(format!("read failed: {e}")));
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Splits and handles every complete frame in a connection's input.
+    fn process_input(&mut self, token: Token) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        while let Some(c) = self.conns.get_mut(&token) {
+            if c.linger.is_some()
+                || c.read_paused
+                || matches!(c.phase, Phase::Paused(_) | Phase::Connecting)
+            {
+                break;
+            }
+            if !matches!(c.phase, Phase::Handshake(_)) {
+                self.process_frames(token);
+                break;
+            }
+            let reader = FrameReader::handshake().with_max_payload(self.cfg.max_frame_size);
+            match reader.next_frame(c.unread()) {
+                Err(e) => {
+                    let why = format!("framing violation: {e}");
+                    self.close(token, Close::Failed(ErrorCode::InvalidMessage, why));
+                    break;
+                }
+                Ok((None, consumed)) => {
+                    c.consume(consumed);
+                    break;
+                }
+                Ok((Some(payload), consumed)) => {
+                    scratch.clear();
+                    scratch.extend_from_slice(payload);
+                    c.consume(consumed);
+                    c.traffic.frames_in += 1;
+                    let Phase::Handshake(h) = &mut c.phase else {
+                        unreachable!("checked above")
+                    };
+                    let step = h.on_frame(&scratch);
+                    self.apply_step(token, step);
+                }
+            }
+        }
+        if let Some(c) = self.conns.get_mut(&token) {
+            c.compact_input();
+        }
+        self.scratch = scratch;
+        // Hand each chunk's messages over at once, so that subscribers work beside the
+        // reading.
+        self.delivery.hand_over();
+    }
+
+    /// Handles the complete frames of a peered connection's input where they lie (the
+    /// buffer is taken out of the connection meanwhile), until one must wait for a full
+    /// local subscriber or the connection changes state.
+    fn process_frames(&mut self, token: Token) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let (mut input, mut pos, end) = c.take_input();
+        let reader = FrameReader::phase3().with_max_payload(self.cfg.max_frame_size);
+        let mut violation = None;
+        loop {
+            let len = match reader.next_frame(&input[pos..end]) {
+                Err(e) => {
+                    violation = Some(e);
+                    break;
+                }
+                Ok((None, _)) => break,
+                Ok((Some(payload), _)) => payload.len(),
+            };
+            let frame = &mut input[pos..pos + 4 + len];
+            if !self.phase3_frame(token, frame) {
+                // A full local subscriber: keep the frame, stop reading.
+                if let Some(c) = self.conns.get_mut(&token) {
+                    c.read_paused = true;
+                    self.paused_reads.push(token);
+                }
+                break;
+            }
+            pos += 4 + len;
+            match self.conns.get_mut(&token) {
+                Some(c) if c.linger.is_none() && c.remote().is_some() => c.traffic.frames_in += 1,
+                _ => break,
+            }
+        }
+        if let Some(c) = self.conns.get_mut(&token) {
+            c.restore_input(input, pos, end);
+        }
+        if let Some(e) = violation {
+            let why = format!("framing violation: {e}");
+            self.close(token, Close::Failed(ErrorCode::InvalidMessage, why));
+        }
+    }
+
+    fn apply_step(&mut self, token: Token, step: Step) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        for msg in &step.send {
+            c.send_handshake(msg);
+        }
+        if !step.send.is_empty() {
+            self.dirty.push(token);
+        }
+        match step.status {
+            Status::Continue => {}
+            Status::Claim { remote, .. } => {
+                let status = self
+                    .peers
+                    .claim(remote, token, self.shutting_down.is_some());
+                let next = match self.conns.get_mut(&token).map(|c| &mut c.phase) {
+                    Some(Phase::Handshake(h)) => h.claim(status),
+                    _ => return,
+                };
+                self.apply_step(token, next);
+            }
+            Status::Paused => {
+                let c = self.conns.get_mut(&token).expect("present");
+                let Phase::Handshake(h) = std::mem::replace(&mut c.phase, Phase::Connecting) else {
+                    return;
+                };
+                if let Some(remote) = h.remote() {
+                    self.peers.pause(remote, token);
+                }
+                c.phase = Phase::Paused(h);
+            }
+            Status::Done(p) => self.established(token, p),
+            Status::Redundant { .. } => self.close(token, Close::Redundant),
+            Status::DroppedAsRedundant { remote } => {
+                if self.peers.holder(remote).is_some_and(|t| t != token) {
+                    self.close(token, Close::Redundant);
+                } else {
+                    let why = "redundant connection".into();
+                    self.close(token, Close::Failed(ErrorCode::RedundantConnection, why));
+                }
+            }
+            Status::Failed(Failure { code, description }) => {
+                self.close(token, Close::Failed(code, description))
+            }
+        }
+    }
+
+    /// The handshake on `token` is done: the connection is peered.
+    fn established(&mut self, token: Token, p: Peering) {
+        let remote = p.remote;
+        let generation = self.advertised.generation();
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        let (addr, outbound, stale) = (c.addr, c.outbound, c.filter_generation != generation);
+        c.phase = Phase::Peered {
+            remote,
+            filter: p.filter,
+        };
+        let paused = self
+            .peers
+            .established(remote, token, outbound.then_some(addr));
+        if stale {
+            self.send_routing_update(token, remote);
+        }
+        // As in Broker, discovery names the endpoint, not an address.
+        let found = "found a new peer in the network";
+        self.emit(status::status(
+            StatusCode::EndpointDiscovered,
+            Some(remote),
+            None,
+            found,
+        ));
+        let done = "handshake successful";
+        self.emit(status::status(
+            StatusCode::PeerAdded,
+            Some(remote),
+            Some(addr),
+            done,
+        ));
+        for t in paused {
+            let step = match self.conns.get_mut(&t).map(|c| &mut c.phase) {
+                Some(Phase::Paused(h)) => h.drop_redundant(),
+                _ => continue,
+            };
+            self.apply_step(t, step);
+        }
+        // A new peer may unblock nothing, but one may have been waiting on buffer room.
+        self.intake.pending = true;
+    }
+
+    /// One Phase-3 frame (`frame` is the whole frame, length prefix included; the buffer
+    /// may be rewritten for forwarding). Returns false, having done nothing, when the frame
+    /// must wait for a full local subscriber.
+    fn phase3_frame(&mut self, token: Token, frame: &mut [u8]) -> bool {
+        let Some(from) = self.conns.get(&token).and_then(|c| c.remote()) else {
+            return true;
+        };
+        let forwarding = !self.cfg.disable_forwarding;
+        match session::inbound(frame, self.id, from, forwarding) {
+            Inbound::Malformed(why) => self.malformed(token, from, &why),
+            Inbound::Data {
+                topic,
+                payload,
+                receiver,
+                local,
+                may_wait,
+                forward,
+            } => {
+                if may_wait && self.delivery.must_wait(&frame[topic.0..topic.1]) {
+                    return false;
+                }
+                self.counters.processed.data += 1;
+                if let Some(c) = self.conns.get_mut(&token) {
+                    c.malformed_in_a_row = 0;
+                }
+                if local {
+                    self.delivery
+                        .stage(&frame[topic.0..topic.1], &frame[payload.0..payload.1]);
+                }
+                if forward {
+                    self.forward(token, from, receiver, topic, frame);
+                }
+            }
+            Inbound::Command {
+                topic,
+                cmd,
+                receiver,
+                forward,
+            } => {
+                self.counters.processed.command += 1;
+                if let Some(cmd) = cmd {
+                    let t = frame[topic.0..topic.1].to_vec();
+                    self.stores.command(from, &t, cmd, &mut self.effects);
+                    self.apply_store_effects();
+                }
+                if forward {
+                    self.forward(token, from, receiver, topic, frame);
+                }
+            }
+            Inbound::Filter(filter) => {
+                self.counters.processed.routing_update += 1;
+                if let Some(Phase::Peered { filter: f, .. }) =
+                    self.conns.get_mut(&token).map(|c| &mut c.phase)
+                {
+                    *f = filter;
+                }
+            }
+            Inbound::Ignore => {}
+            Inbound::Ping(pong) => {
+                self.counters.processed.ping += 1;
+                self.queue_frame(token, &pong);
+            }
+            Inbound::Pong(payload) => {
+                self.counters.processed.pong += 1;
+                let bye = self.conns.get(&token).and_then(|c| c.bye);
+                if bye.is_some_and(|b| b[..] == frame[payload.0..payload.1]) {
+                    self.close(token, Close::Removed);
+                }
+            }
+        }
+        true
+    }
+
+    /// Forwards a frame from peer `from` (received on `source`) to the other peers whose
+    /// filters match its topic, or to `receiver`.
+    fn forward(
+        &mut self,
+        source: Token,
+        from: EndpointId,
+        receiver: EndpointId,
+        topic: session::Range,
+        frame: &mut [u8],
+    ) {
+        let mut targets = std::mem::take(&mut self.targets);
+        let routes = self.routes();
+        super::router::select(
+            routes,
+            Some((source, from)),
+            receiver,
+            &frame[topic.0..topic.1],
+            &mut targets,
+        );
+        if !targets.is_empty()
+            && crate::wire::envelope::restamp(&mut frame[4..], self.id, crate::wire::DEFAULT_TTL)
+                .is_ok()
+        {
+            for &t in &targets {
+                self.queue_frame(t, frame);
+            }
+        }
+        targets.clear();
+        self.targets = targets;
+    }
+
+    /// A malformed message inside a well-formed frame: dropped and reported; a run of them
+    /// ends the peering.
+    fn malformed(&mut self, token: Token, from: EndpointId, why: &str) {
+        let limit = self.cfg.max_malformed_in_a_row;
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.malformed_in_a_row += 1;
+        let (run, addr) = (c.malformed_in_a_row, c.addr);
+        let msg = format!("dropped a malformed message: {why}");
+        self.emit(status::error(
+            ErrorCode::InvalidMessage,
+            Some(from),
+            Some(addr),
+            msg,
+        ));
+        if run >= limit {
+            let why = format!("{run} malformed messages in a row");
+            self.close(token, Close::Failed(ErrorCode::InvalidMessage, why));
+        }
+    }
+
+    /// Writes a connection's queued output until its socket would block.
+    pub(super) fn write_conn(&mut self, token: Token) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        c.in_dirty = false;
+        if let Err(e) = c.write_out() {
+            self.close(token, Close::Lost(format!("write failed: {e}")));
+            return;
+        }
+        if c.linger.is_some() && c.output_empty() {
+            self.drop_conn(token);
+        } else if c.queued_frames() < self.cfg.peer_buffer_size / 2 {
+            c.dropping = false;
+            if let Some(start) = c.drop_run.take() {
+                let (n, id, addr) = (c.dropped - start, c.remote(), c.addr);
+                let who = id.map_or_else(|| addr.to_string(), |id| format!("{id} at {addr}"));
+                let msg =
+                    format!("peer {who} is keeping up again; {n} messages for it were dropped");
+                self.emit(status::error(ErrorCode::Unspecified, id, Some(addr), msg));
+            }
+        }
+    }
+
+    pub(super) fn write_dirty(&mut self) {
+        while let Some(t) = self.dirty.pop() {
+            self.write_conn(t);
+        }
+    }
+}

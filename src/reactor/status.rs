@@ -1,0 +1,186 @@
+//! Status and error events for the status subscribers, with Broker's codes and texts.
+
+use super::peers::Close;
+use crate::contract::queue::Mailbox;
+use crate::contract::{StatusCode, StatusEvent, StatusKind, push_status};
+use crate::wire::{EndpointId, ErrorCode};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+struct StatusSub {
+    id: u64,
+    errors: bool,
+    mailbox: Arc<Mailbox<StatusEvent>>,
+}
+
+#[derive(Default)]
+pub(super) struct StatusSubs {
+    subs: Vec<StatusSub>,
+}
+
+impl StatusSubs {
+    pub(super) fn add(&mut self, id: u64, errors: bool, mailbox: Arc<Mailbox<StatusEvent>>) {
+        self.subs.push(StatusSub {
+            id,
+            errors,
+            mailbox,
+        });
+    }
+
+    pub(super) fn remove(&mut self, id: u64) {
+        self.subs.retain(|s| s.id != id);
+    }
+
+    /// Hands `ev` to every subscriber that wants it (errors only to those that asked), and
+    /// forgets subscribers that are gone.
+    pub(super) fn emit(&mut self, ev: StatusEvent) {
+        let is_error = matches!(ev.kind, StatusKind::Error(_));
+        self.subs
+            .retain(|s| (is_error && !s.errors) || push_status(&s.mailbox, ev.clone()));
+    }
+
+    pub(super) fn close_all(&mut self) {
+        for s in self.subs.drain(..) {
+            s.mailbox.close();
+        }
+    }
+}
+
+pub(super) fn event(
+    kind: StatusKind,
+    endpoint: Option<EndpointId>,
+    address: Option<SocketAddr>,
+    message: impl Into<String>,
+) -> StatusEvent {
+    StatusEvent {
+        kind,
+        endpoint,
+        address,
+        message: message.into(),
+    }
+}
+
+pub(super) fn status(
+    code: StatusCode,
+    id: Option<EndpointId>,
+    addr: Option<SocketAddr>,
+    msg: &str,
+) -> StatusEvent {
+    event(StatusKind::Status(code), id, addr, msg)
+}
+
+pub(super) fn error(
+    code: ErrorCode,
+    id: Option<EndpointId>,
+    addr: Option<SocketAddr>,
+    msg: impl Into<String>,
+) -> StatusEvent {
+    event(StatusKind::Error(code), id, addr, msg)
+}
+
+/// What Broker reports when a connection ends: peer_lost or peer_removed and
+/// endpoint_unreachable for a peering (Broker's texts, whatever the cause), the error of a
+/// failed handshake, or the loss of an incoming connection during its handshake.
+pub(super) fn closing(
+    why: &Close,
+    was_peered: bool,
+    outbound: bool,
+    remote: Option<EndpointId>,
+    addr: SocketAddr,
+) -> Vec<StatusEvent> {
+    let lost = || {
+        status(
+            StatusCode::PeerLost,
+            remote,
+            Some(addr),
+            "lost connection to remote peer",
+        )
+    };
+    let unreachable = || {
+        status(
+            StatusCode::EndpointUnreachable,
+            remote,
+            None,
+            "lost the last path",
+        )
+    };
+    match why {
+        Close::Lost(_) if was_peered => vec![lost(), unreachable()],
+        Close::Removed | Close::Shutdown if was_peered => vec![
+            status(
+                StatusCode::PeerRemoved,
+                remote,
+                Some(addr),
+                "removed connection to remote peer",
+            ),
+            unreachable(),
+        ],
+        Close::Failed(code, msg) => {
+            let mut out = vec![error(*code, remote, Some(addr), msg.clone())];
+            if was_peered {
+                out.push(lost());
+            }
+            out
+        }
+        Close::Lost(msg) if !outbound => vec![error(
+            ErrorCode::PeerDisconnectDuringHandshake,
+            remote,
+            Some(addr),
+            msg.clone(),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(events: &[StatusEvent]) -> Vec<StatusKind> {
+        events.iter().map(|e| e.kind).collect()
+    }
+
+    #[test]
+    fn closing_reports_as_broker_does() {
+        let a: SocketAddr = "127.0.0.1:1".parse().unwrap();
+        let r = Some(EndpointId([1; 16]));
+        let lost = Close::Lost("reset".into());
+        assert_eq!(
+            kinds(&closing(&lost, true, true, r, a)),
+            [
+                StatusKind::Status(StatusCode::PeerLost),
+                StatusKind::Status(StatusCode::EndpointUnreachable)
+            ]
+        );
+        assert_eq!(
+            kinds(&closing(&Close::Removed, true, false, r, a))[0],
+            StatusKind::Status(StatusCode::PeerRemoved)
+        );
+        let failed = Close::Failed(ErrorCode::PeerIncompatible, "version 2".into());
+        let ev = closing(&failed, false, true, None, a);
+        assert_eq!(kinds(&ev), [StatusKind::Error(ErrorCode::PeerIncompatible)]);
+        assert_eq!(ev[0].message, "version 2");
+        // An outgoing attempt that failed before peering is reported by the attempt.
+        assert!(closing(&lost, false, true, None, a).is_empty());
+        assert_eq!(
+            kinds(&closing(&lost, false, false, None, a)),
+            [StatusKind::Error(ErrorCode::PeerDisconnectDuringHandshake)]
+        );
+        assert!(closing(&Close::Redundant, false, true, r, a).is_empty());
+    }
+
+    #[test]
+    fn errors_reach_only_the_subscribers_that_asked_for_them() {
+        let mut subs = StatusSubs::default();
+        let quiet = Arc::new(Mailbox::new(8, crate::OverflowPolicy::DropNewest).unwrap());
+        let all = Arc::new(Mailbox::new(8, crate::OverflowPolicy::DropNewest).unwrap());
+        subs.add(1, false, quiet.clone());
+        subs.add(2, true, all.clone());
+        subs.emit(error(ErrorCode::Unspecified, None, None, "e"));
+        subs.emit(status(StatusCode::PeerAdded, None, None, "s"));
+        assert_eq!((quiet.len(), all.len()), (1, 2));
+        subs.remove(2);
+        subs.emit(status(StatusCode::PeerAdded, None, None, "s"));
+        assert_eq!((quiet.len(), all.len()), (2, 2));
+    }
+}
