@@ -1613,6 +1613,94 @@ brook_status brook_endpoint_peer_nosync(brook_endpoint *endpoint,
 brook_status brook_endpoint_unpeer(brook_endpoint *endpoint, const char *host, uint16_t port);
 
 /**
+ * Adds `topic` to the topics the endpoint subscribes to on its peers without a local
+ * subscriber, so that messages on it reach this endpoint and it forwards them to its other
+ * peers (Broker's `forward`).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown.
+ */
+brook_status brook_endpoint_forward(brook_endpoint *endpoint, const char *topic);
+
+/**
+ * Publishes a copy of `value` on `topic` to the peers subscribed to it. As in Broker, the
+ * endpoint's own subscribers do not receive it (brook_endpoint_publish_to() with the
+ * endpoint's own ID reaches them). Waits while the publish queue is full, which is how slow
+ * peers and their subscribers hold publishers back.
+ *
+ * `value` is only read; the caller still owns it. Safe to call from several threads at
+ * once.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+ * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish(brook_endpoint *endpoint,
+                                    const char *topic,
+                                    const brook_data *value);
+
+/**
+ * Like brook_endpoint_publish(), but returns BROOK_STATUS_WOULD_BLOCK instead of waiting
+ * when the publish queue is full. The value is then not published.
+ */
+brook_status brook_endpoint_try_publish(brook_endpoint *endpoint,
+                                        const char *topic,
+                                        const brook_data *value);
+
+/**
+ * Publishes copies of the `n` values `values[0]` to `values[n - 1]` on `topic`, in that
+ * order, handing them to the reactor at once: far cheaper per value than one
+ * brook_endpoint_publish() each. Waits while the publish queue is full. `values` may be
+ * NULL when `n` is 0.
+ *
+ * The values are only read; the caller still owns them. If the call fails, none of them
+ * is published.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint`, `topic`, `values` or one of its
+ * elements is NULL (the message names the index), BROOK_STATUS_INVALID_ARGUMENT if `topic`
+ * is empty, BROOK_STATUS_ENCODE_ERROR if a value cannot be encoded, BROOK_STATUS_CLOSED if
+ * the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish_batch(brook_endpoint *endpoint,
+                                          const char *topic,
+                                          const brook_data *const *values,
+                                          size_t n);
+
+/**
+ * Publishes a Zeek event on `topic`, as brook_endpoint_publish() publishes a value (waiting
+ * while the publish queue is full). A Zeek node subscribed to `topic` raises the event.
+ *
+ * `event` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if the event cannot be encoded,
+ * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish_event(brook_endpoint *endpoint,
+                                          const char *topic,
+                                          const brook_event *event);
+
+/**
+ * Sends a copy of `value` on `topic` to the directly connected peer whose 16-byte ID is
+ * `receiver_id16` only, whatever it subscribed to. Waits while the publish queue is full.
+ * A message for an endpoint that is not a peer is dropped.
+ *
+ * `value` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+ * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_publish_to(brook_endpoint *endpoint,
+                                       const uint8_t *receiver_id16,
+                                       const char *topic,
+                                       const brook_data *value);
+
+/**
+ * Waits until everything published so far has been handed to the peers' sockets.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint` is NULL, BROOK_STATUS_TIMEOUT if that
+ * takes longer than 30 seconds, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ */
+brook_status brook_endpoint_flush(brook_endpoint *endpoint);
+
+/**
  * Lists the endpoint's peerings and peering attempts, in both directions.
  *
  * Caller owns the result; free it with brook_peer_list_free().
@@ -1738,94 +1826,6 @@ brook_status brook_topic_list_get(const brook_topic_list *list,
  * Consumes `list`: do not use or free it afterwards, nor the topics borrowed from it.
  */
 void brook_topic_list_free(brook_topic_list *list);
-
-/**
- * Adds `topic` to the topics the endpoint subscribes to on its peers without a local
- * subscriber, so that messages on it reach this endpoint and it forwards them to its other
- * peers (Broker's `forward`).
- *
- * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
- * shutdown.
- */
-brook_status brook_endpoint_forward(brook_endpoint *endpoint, const char *topic);
-
-/**
- * Publishes a copy of `value` on `topic` to the peers subscribed to it. As in Broker, the
- * endpoint's own subscribers do not receive it (brook_endpoint_publish_to() with the
- * endpoint's own ID reaches them). Waits while the publish queue is full, which is how slow
- * peers and their subscribers hold publishers back.
- *
- * `value` is only read; the caller still owns it. Safe to call from several threads at
- * once.
- * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
- * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
- * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
- */
-brook_status brook_endpoint_publish(brook_endpoint *endpoint,
-                                    const char *topic,
-                                    const brook_data *value);
-
-/**
- * Like brook_endpoint_publish(), but returns BROOK_STATUS_WOULD_BLOCK instead of waiting
- * when the publish queue is full. The value is then not published.
- */
-brook_status brook_endpoint_try_publish(brook_endpoint *endpoint,
-                                        const char *topic,
-                                        const brook_data *value);
-
-/**
- * Publishes copies of the `n` values `values[0]` to `values[n - 1]` on `topic`, in that
- * order, handing them to the reactor at once: far cheaper per value than one
- * brook_endpoint_publish() each. Waits while the publish queue is full. `values` may be
- * NULL when `n` is 0.
- *
- * The values are only read; the caller still owns them. If the call fails, none of them
- * is published.
- * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint`, `topic`, `values` or one of its
- * elements is NULL (the message names the index), BROOK_STATUS_INVALID_ARGUMENT if `topic`
- * is empty, BROOK_STATUS_ENCODE_ERROR if a value cannot be encoded, BROOK_STATUS_CLOSED if
- * the endpoint is or gets shut down.
- */
-brook_status brook_endpoint_publish_batch(brook_endpoint *endpoint,
-                                          const char *topic,
-                                          const brook_data *const *values,
-                                          size_t n);
-
-/**
- * Publishes a Zeek event on `topic`, as brook_endpoint_publish() publishes a value (waiting
- * while the publish queue is full). A Zeek node subscribed to `topic` raises the event.
- *
- * `event` is only read; the caller still owns it.
- * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
- * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if the event cannot be encoded,
- * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
- */
-brook_status brook_endpoint_publish_event(brook_endpoint *endpoint,
-                                          const char *topic,
-                                          const brook_event *event);
-
-/**
- * Sends a copy of `value` on `topic` to the directly connected peer whose 16-byte ID is
- * `receiver_id16` only, whatever it subscribed to. Waits while the publish queue is full.
- * A message for an endpoint that is not a peer is dropped.
- *
- * `value` is only read; the caller still owns it.
- * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
- * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
- * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
- */
-brook_status brook_endpoint_publish_to(brook_endpoint *endpoint,
-                                       const uint8_t *receiver_id16,
-                                       const char *topic,
-                                       const brook_data *value);
-
-/**
- * Waits until everything published so far has been handed to the peers' sockets.
- *
- * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint` is NULL, BROOK_STATUS_TIMEOUT if that
- * takes longer than 30 seconds, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
- */
-brook_status brook_endpoint_flush(brook_endpoint *endpoint);
 
 /**
  * Subscribes to the `n_topics` topic prefixes in `topics`: the subscriber receives every

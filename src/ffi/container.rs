@@ -7,7 +7,9 @@
 use std::collections::{btree_map, btree_set};
 
 use super::data::{brook_data, mismatch};
-use super::{Failure, FfiResult, arg, arg_mut, brook_status, guard, guard_or, optional_out, out};
+use super::{
+    Failure, FfiResult, arg, arg_mut, brook_status, guard, guard_or, optional, optional_out, out,
+};
 use crate::data::{Data, DataType, Set, Table, Vector};
 
 fn set_mut<'a>(d: *mut brook_data, name: &str) -> FfiResult<&'a mut Set> {
@@ -289,4 +291,27 @@ pub extern "C" fn brook_iter_free(iter: *mut brook_iter) {
             drop(unsafe { Box::from_raw(iter) });
         }
     })
+}
+
+/// Copies the `n` values of a C array of value pointers, checking each for NULL first, so
+/// that a bad element fails the call before anything is published.
+pub(crate) fn values_arg(values: *const *const brook_data, n: usize) -> FfiResult<Vec<Data>> {
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    if values.is_null() {
+        return Err(Failure::new(brook_status::NullArgument, "values is NULL"));
+    }
+    // SAFETY: C promises `n` readable pointers at `values`.
+    let ptrs = unsafe { std::slice::from_raw_parts(values, n) };
+    // The Rust batch takes owned values; copying them is the price of not touching the
+    // caller's.
+    ptrs.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            optional(*p).map(|d| d.inner.clone()).ok_or_else(|| {
+                Failure::new(brook_status::NullArgument, format!("values[{i}] is NULL"))
+            })
+        })
+        .collect()
 }

@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use super::memory::{bytes_into_raw, string_into_raw};
 use super::{
     Failure, FfiResult, arg, brook_status, bytes_arg, cstr_arg, enum_arg, guard, guard_or,
-    optional, optional_out, out, str_arg,
+    optional_out, out, str_arg,
 };
 use crate::data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
 use crate::data::{bin, json, text};
@@ -792,27 +792,4 @@ pub extern "C" fn brook_data_from_text(
     out_data: *mut *mut brook_data,
 ) -> brook_status {
     new_data(out_data, || Ok(text::parse(str_arg(text, "text")?)?))
-}
-
-/// Copies the `n` values of a C array of value pointers, checking each for NULL first, so
-/// that a bad element fails the call before anything is published.
-pub(crate) fn values_arg(values: *const *const brook_data, n: usize) -> FfiResult<Vec<Data>> {
-    if n == 0 {
-        return Ok(Vec::new());
-    }
-    if values.is_null() {
-        return Err(Failure::new(brook_status::NullArgument, "values is NULL"));
-    }
-    // SAFETY: C promises `n` readable pointers at `values`.
-    let ptrs = unsafe { std::slice::from_raw_parts(values, n) };
-    // The Rust batch takes owned values; copying them is the price of not touching the
-    // caller's.
-    ptrs.iter()
-        .enumerate()
-        .map(|(i, p)| {
-            optional(*p).map(|d| d.inner.clone()).ok_or_else(|| {
-                Failure::new(brook_status::NullArgument, format!("values[{i}] is NULL"))
-            })
-        })
-        .collect()
 }

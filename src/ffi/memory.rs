@@ -70,3 +70,9 @@ pub extern "C" fn brook_string_free(s: *mut c_char) {
         }
     })
 }
+
+/// An address's IP as C text (IPv6 without brackets).
+pub(crate) fn ip_text(a: &std::net::SocketAddr) -> std::ffi::CString {
+    // An IP address never renders with a NUL byte.
+    std::ffi::CString::new(a.ip().to_string()).unwrap_or_default()
+}

@@ -31,13 +31,21 @@ pub mod zeek;
 
 pub mod memory;
 
+pub mod config;
+
 pub mod endpoint;
+
+pub mod peers;
 
 pub mod subscriber;
 
 pub mod publisher;
 
+pub mod store_options;
+
 pub mod store;
+
+pub mod store_proxy;
 
 use std::any::Any;
 use std::cell::RefCell;

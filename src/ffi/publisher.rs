@@ -8,7 +8,8 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::data::{brook_data, values_arg};
+use super::container::values_arg;
+use super::data::brook_data;
 use super::endpoint::{brook_endpoint, endpoint};
 use super::{FfiResult, arg, brook_status, cstr_arg, guard, guard_or, out};
 use crate::endpoint::Publisher;

@@ -10,8 +10,9 @@ use std::ffi::{CString, c_char, c_int};
 use std::time::Duration;
 
 use super::data::brook_data;
-use super::endpoint::{brook_endpoint, endpoint, ip_text};
+use super::endpoint::{brook_endpoint, endpoint};
 use super::event::brook_event;
+use super::memory::ip_text;
 use super::{Failure, FfiResult, arg, brook_status, cstr_arg, guard, guard_or, optional_out, out};
 use crate::endpoint::{Message, StatusEvent, StatusKind, StatusSubscriber, Subscriber};
 use crate::wire::EndpointId;

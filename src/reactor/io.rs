@@ -12,6 +12,7 @@ use crate::wire::frame::FrameReader;
 use crate::wire::handshake::{Failure, Handshaker, Peering, Role, Status, Step};
 use crate::wire::{EndpointId, ErrorCode};
 use mio::Token;
+use std::time::Duration;
 
 impl Reactor {
     pub(super) fn accept(&mut self, token: Token) {
@@ -462,6 +463,69 @@ impl Reactor {
     pub(super) fn write_dirty(&mut self) {
         while let Some(t) = self.dirty.pop() {
             self.write_conn(t);
+        }
+    }
+
+    /// Ends a connection: status events, peering and retry bookkeeping, and then either an
+    /// immediate close or, when a drop_conn or similar is still queued, a short linger to
+    /// write it.
+    pub(super) fn close(&mut self, token: Token, why: Close) {
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
+        if c.linger.is_some() {
+            return;
+        }
+        let (addr, outbound) = (c.addr, c.outbound);
+        let (remote, _) = Self::peer_status(c);
+        let was_peered = c.remote().is_some();
+        c.linger = Some(());
+        let flush_first = !c.output_empty() && !matches!(why, Close::Lost(_));
+        if let Some(r) = remote {
+            let (lost, orphans) = self.peers.forget(token, r);
+            if lost {
+                self.stores.peer_lost(r, &mut self.effects);
+                self.apply_store_effects();
+            }
+            for t in orphans {
+                let why = "the other handshake failed".into();
+                self.close(
+                    t,
+                    Close::Failed(ErrorCode::PeerDisconnectDuringHandshake, why),
+                );
+            }
+        }
+        for ev in status::closing(&why, was_peered, outbound, remote, addr) {
+            self.emit(ev);
+        }
+        if outbound {
+            let shutting_down = self.shutting_down.is_some();
+            let retry = self
+                .peers
+                .closed(addr, token, &why, remote, was_peered, shutting_down);
+            if let Some(after) = retry {
+                self.timers.after(after, Timer::Retry(addr));
+            }
+        }
+        if flush_first && self.shutting_down.is_none() {
+            self.dirty.push(token);
+            self.timers
+                .after(Duration::from_secs(1), Timer::Linger(token));
+        } else {
+            if flush_first {
+                // Best effort during shutdown: one write, then close.
+                if let Some(c) = self.conns.get_mut(&token) {
+                    let _ = c.write_out();
+                }
+            }
+            self.drop_conn(token);
+        }
+    }
+
+    /// Deregisters and drops a connection's stream.
+    pub(super) fn drop_conn(&mut self, token: Token) {
+        if let Some(mut c) = self.conns.remove(&token) {
+            c.stream.deregister(self.poll.registry());
         }
     }
 }

@@ -1,0 +1,307 @@
+//! `brook_config`: an endpoint's options, set one by one and checked before the endpoint
+//! starts.
+
+use super::{Failure, FfiResult, arg_mut, brook_status, enum_arg, guard, guard_or, out};
+use crate::endpoint::{Config, OverflowPolicy};
+use std::time::Duration;
+
+// --- Config -----------------------------------------------------------------------------
+
+/// Options for brook_endpoint_new(): buffer sizes, overflow policies, timeouts and
+/// forwarding. A new config holds brook's defaults, which are Broker's where Broker has one.
+///
+/// Use from one thread at a time. Free with brook_config_free().
+pub struct brook_config {
+    pub(crate) inner: Config,
+}
+
+/// What a full queue does with one more message. Passed into brook as a `uint32_t`; unknown
+/// numbers give BROOK_STATUS_INVALID_ARGUMENT.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum brook_overflow_policy {
+    /// End the peering (a peer), or close the subscriber once it has taken what it holds.
+    Disconnect = 0,
+    /// Drop the message that does not fit, and count it.
+    DropNewest = 1,
+    /// Drop the oldest waiting message to make room, and count it.
+    DropOldest = 2,
+    /// Subscribers only: keep the message back until there is room, which holds up the
+    /// publishers (remote ones through TCP). Nothing is lost.
+    Block = 3,
+}
+
+/// The values of `brook_overflow_policy`.
+const POLICIES: [(u32, OverflowPolicy); 4] = [
+    (
+        brook_overflow_policy::Disconnect as u32,
+        OverflowPolicy::Disconnect,
+    ),
+    (
+        brook_overflow_policy::DropNewest as u32,
+        OverflowPolicy::DropNewest,
+    ),
+    (
+        brook_overflow_policy::DropOldest as u32,
+        OverflowPolicy::DropOldest,
+    ),
+    (brook_overflow_policy::Block as u32, OverflowPolicy::Block),
+];
+
+/// The largest queue brook allocates: queues take their whole capacity up front.
+const MAX_QUEUE: usize = 1 << 24;
+
+/// Makes a config holding the defaults.
+///
+/// Caller owns the result; free it with brook_config_free().
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `out_config` is NULL. Out-parameters are written
+/// only when the call returns BROOK_STATUS_OK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_new(out_config: *mut *mut brook_config) -> brook_status {
+    guard(|| {
+        let out_config = out(out_config, "out_config")?;
+        out_config.write(Box::into_raw(Box::new(brook_config {
+            inner: Config::default(),
+        })));
+        Ok(())
+    })
+}
+
+/// Frees a config. NULL does nothing. Endpoints made from it keep their own copy.
+///
+/// Consumes `config`: do not use or free it afterwards.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_free(config: *mut brook_config) {
+    guard_or((), || {
+        if !config.is_null() {
+            // SAFETY: `config` came from `brook_config_new`, by contract.
+            drop(unsafe { Box::from_raw(config) });
+        }
+    })
+}
+
+/// Runs a setter on a config.
+fn set(config: *mut brook_config, f: impl FnOnce(&mut Config) -> FfiResult) -> brook_status {
+    guard(|| f(&mut arg_mut(config, "config")?.inner))
+}
+
+fn queue_size(size: usize, name: &str) -> FfiResult<usize> {
+    if (1..=MAX_QUEUE).contains(&size) {
+        Ok(size)
+    } else {
+        Err(Failure::invalid(format!(
+            "{name} must be from 1 to {MAX_QUEUE}, not {size}"
+        )))
+    }
+}
+
+/// Sets how many messages a peer's send buffer holds before publishers wait (Broker's
+/// `broker.peer-buffer-size`; default 2048), from 1 to 16777216.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `size` is out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_peer_buffer_size(
+    config: *mut brook_config,
+    size: usize,
+) -> brook_status {
+    set(config, |c| {
+        c.peer_buffer_size = queue_size(size, "the peer buffer size")?;
+        Ok(())
+    })
+}
+
+/// Sets what happens to a peer whose send buffer is full and that has taken nothing for the
+/// peer stall timeout (Broker's `broker.peer-overflow-policy`): a brook_overflow_policy
+/// other than BROOK_OVERFLOW_POLICY_BLOCK. Default BROOK_OVERFLOW_POLICY_DISCONNECT.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `policy` is unknown or BROOK_OVERFLOW_POLICY_BLOCK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_peer_overflow_policy(
+    config: *mut brook_config,
+    policy: u32,
+) -> brook_status {
+    set(config, |c| {
+        let p = enum_arg(policy, &POLICIES, "policy")?;
+        // Blocking would hold up every publisher for one stuck peer; the stall timeout
+        // exists to decide that peer's fate instead.
+        if p == OverflowPolicy::Block {
+            return Err(Failure::invalid(
+                "policy: block applies to subscribers only, not to peers",
+            ));
+        }
+        c.peer_overflow_policy = p;
+        Ok(())
+    })
+}
+
+/// Sets how long (in milliseconds) a peer with a full send buffer may go without taking any
+/// bytes before its overflow policy applies. Default 10000.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_peer_stall_timeout_ms(
+    config: *mut brook_config,
+    ms: u32,
+) -> brook_status {
+    set(config, |c| {
+        c.peer_stall_timeout = Duration::from_millis(ms.into());
+        Ok(())
+    })
+}
+
+/// Sets how many messages a subscriber's queue holds (default 8192), from 1 to 16777216.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `size` is out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_subscriber_queue_size(
+    config: *mut brook_config,
+    size: usize,
+) -> brook_status {
+    set(config, |c| {
+        c.subscriber_queue_size = queue_size(size, "the subscriber queue size")?;
+        Ok(())
+    })
+}
+
+/// Sets what a full subscriber queue does with one more message: a brook_overflow_policy.
+/// Default BROOK_OVERFLOW_POLICY_BLOCK. brook_subscriber_dropped() counts what the drop
+/// policies drop.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `policy` is unknown.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_subscriber_overflow_policy(
+    config: *mut brook_config,
+    policy: u32,
+) -> brook_status {
+    set(config, |c| {
+        c.subscriber_overflow_policy = enum_arg(policy, &POLICIES, "policy")?;
+        Ok(())
+    })
+}
+
+/// With `disable` true, the endpoint does not pass messages from one peer on to another
+/// (Zeek's setting). Default false: it forwards, as Broker does.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_disable_forwarding(
+    config: *mut brook_config,
+    disable: bool,
+) -> brook_status {
+    set(config, |c| {
+        c.disable_forwarding = disable;
+        Ok(())
+    })
+}
+
+/// Sets the largest frame, in bytes, accepted from a peer; a longer one ends that peering.
+/// From 1 to 4294967295; default 16777216 (16 MiB).
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `size` is out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_max_frame_size(
+    config: *mut brook_config,
+    size: usize,
+) -> brook_status {
+    set(config, |c| {
+        // A frame's length travels as 32 bits.
+        if size == 0 || u32::try_from(size).is_err() {
+            return Err(Failure::invalid(format!(
+                "the maximum frame size must be from 1 to {}, not {size}",
+                u32::MAX
+            )));
+        }
+        c.max_frame_size = size;
+        Ok(())
+    })
+}
+
+/// Sets how long (in microseconds, at most 1000000) the reactor keeps looking for work
+/// without sleeping after it handled something. Default 50; 0 makes it always sleep when
+/// idle. It busy-polls only while that pays (new work keeps turning up within the window,
+/// as in request/response exchanges), yielding its core to other runnable threads between
+/// looks; then a round trip skips the cost of waking it (about half as long on an idle
+/// machine). Sparse or one-way traffic soon stops it, and then it tries once in a while.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `us` is over 1000000.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_busy_poll_us(
+    config: *mut brook_config,
+    us: u32,
+) -> brook_status {
+    set(config, |c| {
+        if us > 1_000_000 {
+            return Err(Failure::invalid(
+                "busy_poll must be at most 1000000 us (a second)",
+            ));
+        }
+        c.busy_poll = Duration::from_micros(us.into());
+        Ok(())
+    })
+}
+
+/// Sets how long (in milliseconds, at least 1) a new connection may take to complete
+/// Broker's handshake before it is closed. Default 10000. brook_endpoint_peer() waits up to
+/// this long plus 5 seconds.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `ms` is 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_handshake_timeout_ms(
+    config: *mut brook_config,
+    ms: u32,
+) -> brook_status {
+    set(config, |c| {
+        if ms == 0 {
+            return Err(Failure::invalid(
+                "the handshake timeout must be at least 1 ms",
+            ));
+        }
+        c.handshake_timeout = Duration::from_millis(ms.into());
+        Ok(())
+    })
+}
+
+/// Sets how long (in milliseconds) unpeering and shutdown wait for a peer to answer the
+/// goodbye before closing the connection anyway. Default 3000.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_unpeer_timeout_ms(
+    config: *mut brook_config,
+    ms: u32,
+) -> brook_status {
+    set(config, |c| {
+        c.unpeer_timeout = Duration::from_millis(ms.into());
+        Ok(())
+    })
+}
+
+/// Sets after how many malformed messages in a row from one peer that peering is ended
+/// (at least 1; default 100). Each malformed message is also reported as an error event.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `count` is 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_max_malformed_in_a_row(
+    config: *mut brook_config,
+    count: u32,
+) -> brook_status {
+    set(config, |c| {
+        if count == 0 {
+            return Err(Failure::invalid(
+                "the malformed-message limit must be at least 1",
+            ));
+        }
+        c.max_malformed_in_a_row = count;
+        Ok(())
+    })
+}
+
+// --- Endpoint ---------------------------------------------------------------------------
