@@ -33,12 +33,13 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 STATIC_DEPS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 # C tests and the arguments each one runs with.
-C_TESTS := test_data test_golden test_endpoint test_publisher test_store
+C_TESTS := test_data test_golden test_endpoint test_publisher test_store test_metrics
 ARGS_test_data :=
 ARGS_test_golden := $(VECTORS)
 ARGS_test_endpoint :=
 ARGS_test_publisher :=
 ARGS_test_store :=
+ARGS_test_metrics :=
 EXAMPLES := event_demo poll_loop ping pong store
 # Examples that end by themselves; ping and pong run together in c-examples/run-demo.sh,
 # store's master and clone in c-examples/run-store-demo.sh.

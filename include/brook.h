@@ -281,6 +281,104 @@ typedef enum {
 } brook_sqlite_failure_mode;
 
 /**
+ * The endpoint-wide counters of a `brook_metrics`. Passed into brook as a `uint32_t`;
+ * unknown numbers give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  /**
+   * Turns of the reactor loop (one poll each).
+   */
+  BROOK_ENDPOINT_COUNTER_TURNS = 0,
+  /**
+   * Turns started by an API thread waking the reactor.
+   */
+  BROOK_ENDPOINT_COUNTER_WAKEUPS = 1,
+  /**
+   * Busy-poll episodes that found new work within the window.
+   */
+  BROOK_ENDPOINT_COUNTER_BUSY_POLL_HITS = 2,
+  /**
+   * Busy-poll episodes that did not.
+   */
+  BROOK_ENDPOINT_COUNTER_BUSY_POLL_MISSES = 3,
+  /**
+   * Frames taken from the publish queue (publications and store commands).
+   */
+  BROOK_ENDPOINT_COUNTER_PUBLISHED = 4,
+  /**
+   * Messages received from peers, by envelope type.
+   */
+  BROOK_ENDPOINT_COUNTER_PROCESSED_DATA = 5,
+  BROOK_ENDPOINT_COUNTER_PROCESSED_COMMAND = 6,
+  BROOK_ENDPOINT_COUNTER_PROCESSED_ROUTING_UPDATE = 7,
+  BROOK_ENDPOINT_COUNTER_PROCESSED_PING = 8,
+  BROOK_ENDPOINT_COUNTER_PROCESSED_PONG = 9,
+  /**
+   * Connections open now (in or past their handshake).
+   */
+  BROOK_ENDPOINT_COUNTER_CONNECTIONS = 10,
+  /**
+   * Connections past their handshake.
+   */
+  BROOK_ENDPOINT_COUNTER_PEERINGS = 11,
+  /**
+   * Listening sockets.
+   */
+  BROOK_ENDPOINT_COUNTER_LISTENERS = 12,
+  /**
+   * Attached store masters and clones.
+   */
+  BROOK_ENDPOINT_COUNTER_STORES = 13,
+} brook_endpoint_counter;
+
+/**
+ * The counters of one connection in a `brook_metrics`. Passed into brook as a `uint32_t`;
+ * unknown numbers give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  BROOK_PEER_COUNTER_FRAMES_IN = 0,
+  BROOK_PEER_COUNTER_BYTES_IN = 1,
+  BROOK_PEER_COUNTER_FRAMES_OUT = 2,
+  BROOK_PEER_COUNTER_BYTES_OUT = 3,
+  /**
+   * Frames and bytes in its send buffer, not yet written.
+   */
+  BROOK_PEER_COUNTER_QUEUED_FRAMES = 4,
+  BROOK_PEER_COUNTER_QUEUED_BYTES = 5,
+  /**
+   * Messages for it that its overflow policy dropped.
+   */
+  BROOK_PEER_COUNTER_DROPPED = 6,
+  /**
+   * Milliseconds since its socket last took bytes.
+   */
+  BROOK_PEER_COUNTER_IDLE_MS = 7,
+} brook_peer_counter;
+
+/**
+ * The counters of one local subscriber in a `brook_metrics`. Passed into brook as a
+ * `uint32_t`; unknown numbers give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  /**
+   * Unique within the endpoint.
+   */
+  BROOK_SUBSCRIBER_COUNTER_ID = 0,
+  /**
+   * Messages waiting in its queue.
+   */
+  BROOK_SUBSCRIBER_COUNTER_QUEUED = 1,
+  /**
+   * Messages handed to its queue, in all.
+   */
+  BROOK_SUBSCRIBER_COUNTER_DELIVERED = 2,
+  /**
+   * Messages its overflow policy dropped.
+   */
+  BROOK_SUBSCRIBER_COUNTER_DROPPED = 3,
+} brook_subscriber_counter;
+
+/**
  * How a clone behaves while it has no master: how long it answers reads, how long writes
  * wait for a master, how often it looks for one. A new one holds brook's defaults, which
  * are Zeek's for Broker 1.x clones.
@@ -360,6 +458,15 @@ typedef struct brook_log_write brook_log_write;
  * Use from one thread at a time. Free with brook_message_free().
  */
 typedef struct brook_message brook_message;
+
+/**
+ * A snapshot of an endpoint's counters, from brook_endpoint_metrics(). Counters only grow
+ * between snapshots; gauges (queued, connections) are the values at the moment it was
+ * taken. Peers and subscribers are read by index, from 0 to the length - 1.
+ *
+ * Use from one thread at a time. Free with brook_metrics_free().
+ */
+typedef struct brook_metrics brook_metrics;
 
 /**
  * A snapshot of an endpoint's peerings, from brook_endpoint_peers(). Read it by index,
@@ -1504,6 +1611,19 @@ brook_status brook_config_set_unpeer_timeout_ms(brook_config *config, uint32_t m
 brook_status brook_config_set_max_malformed_in_a_row(brook_config *config, uint32_t count);
 
 /**
+ * Serves the endpoint's counters in Prometheus' text format on `http://ADDRESS:port/metrics`
+ * (Broker's `broker.metrics.port`): `port` 0 takes any free port
+ * (brook_endpoint_metrics_port() tells which), a negative `port` turns it off (the
+ * default). `address` is the IP to bind, such as "127.0.0.1"; NULL binds every interface,
+ * as Broker does. The environment variable BROKER_METRICS_PORT overrides the port.
+ *
+ * `address` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `port` is above 65535 or `address` is not an IP address.
+ */
+brook_status brook_config_set_metrics_port(brook_config *config, int32_t port, const char *address);
+
+/**
  * Starts an endpoint, with a fresh random ID, and its reactor thread. `config` may be NULL
  * for the defaults; the endpoint keeps a copy of it.
  *
@@ -1826,6 +1946,110 @@ brook_status brook_topic_list_get(const brook_topic_list *list,
  * Consumes `list`: do not use or free it afterwards, nor the topics borrowed from it.
  */
 void brook_topic_list_free(brook_topic_list *list);
+
+/**
+ * Takes a snapshot of the endpoint's counters.
+ *
+ * Caller owns the result; free it with brook_metrics_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_CLOSED after
+ * shutdown. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_metrics(const brook_endpoint *endpoint, brook_metrics **out_metrics);
+
+/**
+ * The port the endpoint serves its metrics on (see brook_config_set_metrics_port()), or
+ * -1 in `*out_port` when it serves none.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_metrics_port(const brook_endpoint *endpoint, int32_t *out_port);
+
+/**
+ * One endpoint-wide counter (a `brook_endpoint_counter`).
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL,
+ * BROOK_STATUS_INVALID_ARGUMENT for an unknown counter. Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_metrics_endpoint(const brook_metrics *metrics,
+                                    uint32_t counter,
+                                    uint64_t *out_value);
+
+/**
+ * The number of connections in the snapshot.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_metrics_peers_len(const brook_metrics *metrics, size_t *out_len);
+
+/**
+ * One counter (a `brook_peer_counter`) of the connection at `index`.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+ * `index` is not below brook_metrics_peers_len(), BROOK_STATUS_INVALID_ARGUMENT for an
+ * unknown counter. Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_metrics_peer(const brook_metrics *metrics,
+                                size_t index,
+                                uint32_t counter,
+                                uint64_t *out_value);
+
+/**
+ * Who the connection at `index` is: its IP as text in `*out_ip`, its TCP port in
+ * `*out_port`, its 16-byte ID in `out_id16` (all zeros until its handshake told it) and its
+ * status in `*out_status`. Every out-parameter but `out_ip` may be NULL if not wanted.
+ *
+ * Borrowed: `*out_ip` is valid until `metrics` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `metrics` or `out_ip` is NULL,
+ * BROOK_STATUS_OUT_OF_RANGE if `index` is not below brook_metrics_peers_len().
+ * Out-parameters are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_metrics_peer_address(const brook_metrics *metrics,
+                                        size_t index,
+                                        const char **out_ip,
+                                        uint16_t *out_port,
+                                        uint8_t *out_id16,
+                                        brook_peer_status *out_status);
+
+/**
+ * The number of local subscribers in the snapshot.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_metrics_subscribers_len(const brook_metrics *metrics, size_t *out_len);
+
+/**
+ * One counter (a `brook_subscriber_counter`) of the local subscriber at `index`.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_OUT_OF_RANGE if
+ * `index` is not below brook_metrics_subscribers_len(), BROOK_STATUS_INVALID_ARGUMENT for
+ * an unknown counter. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_metrics_subscriber(const brook_metrics *metrics,
+                                      size_t index,
+                                      uint32_t counter,
+                                      uint64_t *out_value);
+
+/**
+ * The snapshot in Prometheus' text format (version 0.0.4), as the metrics port serves it:
+ * `*out_text` points at NUL-terminated text.
+ *
+ * Borrowed: valid until `metrics` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_metrics_text(const brook_metrics *metrics, const char **out_text);
+
+/**
+ * Frees a snapshot. NULL does nothing.
+ *
+ * Consumes `metrics`: do not use or free it afterwards.
+ */
+void brook_metrics_free(brook_metrics *metrics);
 
 /**
  * Subscribes to the `n_topics` topic prefixes in `topics`: the subscriber receives every

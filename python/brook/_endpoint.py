@@ -25,6 +25,7 @@ _P = ctypes.c_void_p
 
 __all__ = [
     "Endpoint",
+    "Metrics",
     "Subscriber",
     "SafeSubscriber",
     "StatusSubscriber",
@@ -352,6 +353,10 @@ class Configuration:
     - ``busy_poll``: how long the reactor keeps looking for work before it sleeps, while
       that pays (request/response traffic); lower latency for some CPU; at most 1 s,
       default 50 µs, 0 turns it off
+    - ``metrics_port`` (Broker's ``broker.metrics.port``; 0: any free port, see
+      ``Endpoint.metrics_port()``) and ``metrics_address`` (default: every interface):
+      serve ``Endpoint.metrics()`` in Prometheus' text format on ``/metrics``;
+      ``BROKER_METRICS_PORT`` in the environment overrides the port, as in Broker
 
     The ``openssl_*`` settings must stay empty: brook speaks no TLS yet.
     """
@@ -374,6 +379,8 @@ class Configuration:
         self.unpeer_timeout = None
         self.max_malformed_in_a_row = None
         self.busy_poll = None
+        self.metrics_port = None
+        self.metrics_address = None
 
     def _make(self):
         """A new brook_config; the caller frees it."""
@@ -406,6 +413,10 @@ class Configuration:
             for value, setter, conv in settings:
                 if value is not None:
                     _call_setter(setter, cfg, conv(value))
+            if self.metrics_port is not None or self.metrics_address is not None:
+                port = -1 if self.metrics_port is None else _port(self.metrics_port)
+                addr = None if self.metrics_address is None else str(self.metrics_address).encode()
+                check(_lib.brook_config_set_metrics_port(cfg, port, addr))
             check(_lib.brook_config_set_disable_forwarding(cfg, bool(self.options.disable_forwarding)))
         except BaseException:
             _lib.brook_config_free(cfg)
@@ -438,6 +449,66 @@ def _port(port):
             St.INVALID_ARGUMENT, f"a port is an int from 0 to 65535, not {port!r}"
         )
     return port
+
+
+class Metrics:
+    """A snapshot of an endpoint's counters (``Endpoint.metrics()``): ``endpoint``, a dict
+    of the reactor's counters (``turns``, ``wakeups``, ``busy_poll_hits``,
+    ``busy_poll_misses``, ``published``, ``processed_data``, ``processed_command``,
+    ``processed_routing_update``, ``processed_ping``, ``processed_pong``, ``connections``,
+    ``peerings``, ``listeners``, ``stores``); ``peers``, one dict per connection (``ip``,
+    ``port``, ``id`` as an EndpointInfo, ``status``, ``frames_in``, ``bytes_in``,
+    ``frames_out``, ``bytes_out``, ``queued_frames``, ``queued_bytes``, ``dropped``,
+    ``idle_ms``); ``subscribers``, one dict per local subscriber (``id``, ``queued``,
+    ``delivered``, ``dropped``); and ``text``, all of it in Prometheus' text format."""
+
+    _ENDPOINT = ("turns", "wakeups", "busy_poll_hits", "busy_poll_misses", "published",
+                 "processed_data", "processed_command", "processed_routing_update",
+                 "processed_ping", "processed_pong", "connections", "peerings", "listeners",
+                 "stores")
+    _PEER = ("frames_in", "bytes_in", "frames_out", "bytes_out", "queued_frames",
+             "queued_bytes", "dropped", "idle_ms")
+    _SUBSCRIBER = ("id", "queued", "delivered", "dropped")
+
+    __slots__ = ("endpoint", "peers", "subscribers", "text")
+
+    @classmethod
+    def _read(cls, m):
+        self = cls.__new__(cls)
+        v = ctypes.c_uint64()
+        n = ctypes.c_size_t()
+
+        def counters(names, call, *where):
+            out = {}
+            for i, name in enumerate(names):
+                check(call(m, *where, i, _byref(v)))
+                out[name] = v.value
+            return out
+
+        self.endpoint = counters(cls._ENDPOINT, _lib.brook_metrics_endpoint)
+        self.peers = []
+        check(_lib.brook_metrics_peers_len(m, _byref(n)))
+        for i in range(n.value):
+            peer = counters(cls._PEER, _lib.brook_metrics_peer, i)
+            ip, port = ctypes.c_char_p(), ctypes.c_uint16()
+            id16, st = (ctypes.c_uint8 * 16)(), ctypes.c_int()
+            check(_lib.brook_metrics_peer_address(m, i, _byref(ip), _byref(port), id16, _byref(st)))
+            peer.update(ip=ip.value.decode(), port=port.value,
+                        id=EndpointInfo(bytes(id16), NetworkInfo(ip.value.decode(), port.value)),
+                        status=_PEER_STATUS[st.value])
+            self.peers.append(peer)
+        self.subscribers = []
+        check(_lib.brook_metrics_subscribers_len(m, _byref(n)))
+        for i in range(n.value):
+            self.subscribers.append(counters(cls._SUBSCRIBER, _lib.brook_metrics_subscriber, i))
+        text = ctypes.c_char_p()
+        check(_lib.brook_metrics_text(m, _byref(text)))
+        self.text = text.value.decode()
+        return self
+
+    def __repr__(self):
+        return (f"Metrics(peers={len(self.peers)}, subscribers={len(self.subscribers)}, "
+                f"processed_data={self.endpoint['processed_data']})")
 
 
 class Endpoint(Owned):
@@ -584,6 +655,24 @@ class Endpoint(Owned):
             return out
         finally:
             _lib.brook_peer_list_free(lst)
+
+    def metrics(self):
+        """A snapshot of the endpoint's counters, as a Metrics object."""
+        m = _P()
+        p = self._h.acquire()
+        try:
+            check(_lib.brook_endpoint_metrics(p, _byref(m)))
+        finally:
+            self._h.release()
+        try:
+            return Metrics._read(m)
+        finally:
+            _lib.brook_metrics_free(m)
+
+    def metrics_port(self):
+        """The port the Prometheus listener is bound to, or None when it does not run."""
+        port = self._h.get(_lib.brook_endpoint_metrics_port, ctypes.c_int32)
+        return None if port < 0 else port
 
     def peer_subscriptions(self):
         """The topic prefixes the peers subscribed to, sorted (a list of Topic)."""

@@ -62,6 +62,7 @@ _SCALARS = {
     "int": ctypes.c_int,
     "uint16_t": ctypes.c_uint16,
     "uint32_t": ctypes.c_uint32,
+    "int32_t": ctypes.c_int32,
     "int64_t": ctypes.c_int64,
     "uint64_t": ctypes.c_uint64,
     "size_t": ctypes.c_size_t,
@@ -275,6 +276,17 @@ brook_status brook_endpoint_peer_subscriptions(const brook_endpoint *endpoint, b
 brook_status brook_topic_list_len(const brook_topic_list *list, size_t *out_len)
 brook_status brook_topic_list_get(const brook_topic_list *list, size_t index, const uint8_t **out_buf, size_t *out_len)
 void brook_topic_list_free(brook_topic_list *list)
+brook_status brook_config_set_metrics_port(brook_config *config, int32_t port, const char *address)
+brook_status brook_endpoint_metrics(const brook_endpoint *endpoint, brook_metrics **out_metrics)
+brook_status brook_endpoint_metrics_port(const brook_endpoint *endpoint, int32_t *out_port)
+brook_status brook_metrics_endpoint(const brook_metrics *metrics, uint32_t counter, uint64_t *out_value)
+brook_status brook_metrics_peers_len(const brook_metrics *metrics, size_t *out_len)
+brook_status brook_metrics_peer(const brook_metrics *metrics, size_t index, uint32_t counter, uint64_t *out_value)
+brook_status brook_metrics_peer_address(const brook_metrics *metrics, size_t index, const char **out_ip, uint16_t *out_port, uint8_t *out_id16, brook_peer_status *out_status)
+brook_status brook_metrics_subscribers_len(const brook_metrics *metrics, size_t *out_len)
+brook_status brook_metrics_subscriber(const brook_metrics *metrics, size_t index, uint32_t counter, uint64_t *out_value)
+brook_status brook_metrics_text(const brook_metrics *metrics, const char **out_text)
+void brook_metrics_free(brook_metrics *metrics)
 brook_status brook_endpoint_forward(brook_endpoint *endpoint, const char *topic)
 brook_status brook_endpoint_publish(brook_endpoint *endpoint, const char *topic, const brook_data *value)
 brook_status brook_endpoint_try_publish(brook_endpoint *endpoint, const char *topic, const brook_data *value)

@@ -2,6 +2,7 @@
 
 use super::queue::OverflowPolicy;
 use crate::error::{Error, Result};
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Endpoint options. `Config::default()` matches Broker's defaults where Broker has one.
@@ -38,6 +39,14 @@ pub struct Config {
     /// in request/response exchanges. Sparse or one-way traffic soon stops it, and then it
     /// only tries once in a while. Zero never busy-polls. Default 50 µs; at most one second.
     pub busy_poll: Duration,
+    /// Serve the endpoint's counters in Prometheus' text format over HTTP on this port
+    /// (Broker's `broker.metrics.port`; 0: any free port, see `Endpoint::metrics_port`).
+    /// Off by default. The environment variable `BROKER_METRICS_PORT` overrides it, as in
+    /// Broker.
+    pub metrics_port: Option<u16>,
+    /// The address the metrics listener binds (Broker's `broker.metrics.address`); `None`,
+    /// the default, binds every interface, as Broker does.
+    pub metrics_address: Option<IpAddr>,
 }
 
 impl Default for Config {
@@ -54,11 +63,54 @@ impl Default for Config {
             unpeer_timeout: Duration::from_secs(3),
             max_malformed_in_a_row: 100,
             busy_poll: Duration::from_micros(50),
+            metrics_port: None,
+            metrics_address: None,
         }
     }
 }
 
 impl Config {
+    /// Sets an option by its Broker name: `broker.metrics.port`, `broker.metrics.address`,
+    /// `broker.peer-buffer-size`, `broker.peer-overflow-policy` (`disconnect`,
+    /// `drop_newest`, `drop_oldest`) or `broker.forward` (`true`/`false`). An unknown name or
+    /// a value that does not parse is an [`crate::ErrorKind::InvalidArgument`] naming it.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        let bad = || Error::invalid(format!("invalid value for {key}: {value:?}"));
+        match key {
+            "broker.metrics.port" => self.metrics_port = Some(value.parse().map_err(|_| bad())?),
+            "broker.metrics.address" => {
+                self.metrics_address = Some(value.parse().map_err(|_| bad())?)
+            }
+            "broker.peer-buffer-size" => {
+                self.peer_buffer_size = value.parse().map_err(|_| bad())?
+            }
+            "broker.peer-overflow-policy" => {
+                self.peer_overflow_policy = OverflowPolicy::from_name(value).ok_or_else(bad)?
+            }
+            "broker.forward" => {
+                self.disable_forwarding = !value.parse::<bool>().map_err(|_| bad())?
+            }
+            _ => return Err(Error::invalid(format!("unknown option {key}"))),
+        }
+        Ok(())
+    }
+
+    /// Applies what the environment overrides, as Broker does: `BROKER_METRICS_PORT`
+    /// (`value`, when the variable is set) must be a non-zero port.
+    pub(crate) fn apply_metrics_env(&mut self, value: Option<&str>) -> Result<()> {
+        if let Some(v) = value {
+            match v.trim().parse::<u16>() {
+                Ok(port) if port != 0 => self.metrics_port = Some(port),
+                _ => {
+                    return Err(Error::invalid(format!(
+                        "invalid value for BROKER_METRICS_PORT: {v} (expected a non-zero port number)"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Queue sizes are allocated up front: this is the most any may ask for.
     pub const MAX_QUEUE: usize = 1 << 24;
 
@@ -110,5 +162,43 @@ impl Config {
             return Err(Error::invalid("max_malformed_in_a_row must be at least 1"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn brokers_option_names_set_the_fields_and_bad_values_are_errors() {
+        let mut c = Config::default();
+        c.set("broker.metrics.port", "9911").unwrap();
+        c.set("broker.metrics.address", "127.0.0.1").unwrap();
+        c.set("broker.peer-overflow-policy", "drop_oldest").unwrap();
+        c.set("broker.forward", "false").unwrap();
+        assert_eq!(c.metrics_port, Some(9911));
+        assert_eq!(c.metrics_address, Some("127.0.0.1".parse().unwrap()));
+        assert_eq!(c.peer_overflow_policy, OverflowPolicy::DropOldest);
+        assert!(c.disable_forwarding);
+        let e = c.set("broker.metrics.port", "x").unwrap_err();
+        assert!(e.message.contains("broker.metrics.port"), "{e}");
+        assert!(
+            c.set("broker.nope", "1")
+                .unwrap_err()
+                .message
+                .contains("unknown")
+        );
+    }
+
+    #[test]
+    fn broker_metrics_port_in_the_environment_overrides_and_is_checked() {
+        let mut c = Config::default();
+        c.apply_metrics_env(None).unwrap();
+        assert_eq!(c.metrics_port, None);
+        c.apply_metrics_env(Some("9000")).unwrap();
+        assert_eq!(c.metrics_port, Some(9000));
+        let e = c.apply_metrics_env(Some("0")).unwrap_err();
+        assert!(e.message.contains("non-zero port"), "{e}");
+        assert!(c.apply_metrics_env(Some("http")).is_err());
     }
 }

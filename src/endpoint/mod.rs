@@ -10,6 +10,7 @@
 //! A reactor that stops (shutdown or panic) drops its receivers and closes the publish
 //! queue, so every later call returns [`ErrorKind::Closed`] instead of hanging.
 
+mod metrics;
 pub mod store;
 
 use crate::contract::command::Command;
@@ -25,6 +26,7 @@ use crate::data::zeek::Event;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reactor;
 use crate::wire::{EndpointId, envelope};
+pub use metrics::prometheus_text;
 pub use store::{Store, StoreProxy};
 
 /// Where a store master keeps its data.
@@ -69,6 +71,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Endpoint {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// The Prometheus listener, when `Config::metrics_port` is set.
+    metrics: Mutex<Option<metrics::MetricsServer>>,
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
@@ -84,13 +88,38 @@ impl Endpoint {
     /// Starts an endpoint with a fresh random ID and its reactor thread. Fails with
     /// [`ErrorKind::InvalidArgument`] for a configuration that could not work (see
     /// [`Config::validate`]).
-    pub fn new(config: Config) -> Result<Endpoint> {
+    ///
+    /// With [`Config::metrics_port`] set (or `BROKER_METRICS_PORT` in the environment,
+    /// which overrides it as in Broker), it also serves its counters over HTTP; failing to
+    /// bind that port fails the call.
+    pub fn new(mut config: Config) -> Result<Endpoint> {
+        let env = std::env::var("BROKER_METRICS_PORT").ok();
+        config.apply_metrics_env(env.as_deref())?;
         config.validate()?;
+        let metrics_at = config.metrics_port.map(|port| {
+            let ip = config
+                .metrics_address
+                .unwrap_or(std::net::Ipv4Addr::UNSPECIFIED.into());
+            SocketAddr::new(ip, port)
+        });
         let (shared, thread) = reactor::start(config, EndpointId::random())?;
-        Ok(Endpoint {
+        let ep = Endpoint {
             shared,
             thread: Mutex::new(Some(thread)),
-        })
+            metrics: Mutex::new(None),
+        };
+        if let Some(addr) = metrics_at {
+            let server = metrics::MetricsServer::start(addr, ep.shared.clone())?;
+            *ep.metrics.lock().unwrap_or_else(|e| e.into_inner()) = Some(server);
+        }
+        Ok(ep)
+    }
+
+    /// The port the Prometheus listener is bound to, if it runs (see
+    /// [`Config::metrics_port`]; useful when that was 0).
+    pub fn metrics_port(&self) -> Option<u16> {
+        let server = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
+        server.as_ref().map(metrics::MetricsServer::port)
     }
 
     /// This endpoint's ID.
@@ -437,6 +466,8 @@ impl Endpoint {
     /// queued, and stops the reactor. Idempotent; later calls on any handle return
     /// [`ErrorKind::Closed`].
     pub fn shutdown(&self) {
+        let server = self.metrics.lock().ok().and_then(|mut s| s.take());
+        drop(server);
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         let Some(thread) = thread else {
             return;

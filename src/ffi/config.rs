@@ -1,7 +1,11 @@
 //! `brook_config`: an endpoint's options, set one by one and checked before the endpoint
 //! starts.
 
-use super::{Failure, FfiResult, arg_mut, brook_status, enum_arg, guard, guard_or, out};
+use std::ffi::c_char;
+
+use super::{
+    Failure, FfiResult, arg_mut, brook_status, enum_arg, guard, guard_or, optional, out, str_arg,
+};
 use crate::endpoint::{Config, OverflowPolicy};
 use std::time::Duration;
 
@@ -300,6 +304,44 @@ pub extern "C" fn brook_config_set_max_malformed_in_a_row(
             ));
         }
         c.max_malformed_in_a_row = count;
+        Ok(())
+    })
+}
+
+/// Serves the endpoint's counters in Prometheus' text format on `http://ADDRESS:port/metrics`
+/// (Broker's `broker.metrics.port`): `port` 0 takes any free port
+/// (brook_endpoint_metrics_port() tells which), a negative `port` turns it off (the
+/// default). `address` is the IP to bind, such as "127.0.0.1"; NULL binds every interface,
+/// as Broker does. The environment variable BROKER_METRICS_PORT overrides the port.
+///
+/// `address` is only read; the caller still owns it.
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `port` is above 65535 or `address` is not an IP address.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_metrics_port(
+    config: *mut brook_config,
+    port: i32,
+    address: *const c_char,
+) -> brook_status {
+    set(config, |c| {
+        let address = match optional(address) {
+            None => None,
+            Some(_) => {
+                let text = str_arg(address, "address")?;
+                Some(text.parse().map_err(|_| {
+                    Failure::invalid(format!("address: {text:?} is not an IP address"))
+                })?)
+            }
+        };
+        let port = match port {
+            p if p < 0 => None,
+            p => Some(
+                u16::try_from(p)
+                    .map_err(|_| Failure::invalid(format!("port: {p} is above 65535")))?,
+            ),
+        };
+        c.metrics_port = port;
+        c.metrics_address = address;
         Ok(())
     })
 }

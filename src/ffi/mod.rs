@@ -37,6 +37,8 @@ pub mod endpoint;
 
 pub mod peers;
 
+pub mod metrics;
+
 pub mod subscriber;
 
 pub mod publisher;

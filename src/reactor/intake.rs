@@ -175,7 +175,7 @@ mod tests {
                 .push(false, |buf: &mut Vec<u8>| {
                     buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
                     buf.extend_from_slice(payload);
-                    Ok::<usize, crate::Error>(1)
+                    Ok::<usize, crate::error::Error>(1)
                 })
                 .ok()
                 .unwrap();

@@ -172,8 +172,8 @@ mod tests {
     #[test]
     fn errors_reach_only_the_subscribers_that_asked_for_them() {
         let mut subs = StatusSubs::default();
-        let quiet = Arc::new(Mailbox::new(8, crate::OverflowPolicy::DropNewest).unwrap());
-        let all = Arc::new(Mailbox::new(8, crate::OverflowPolicy::DropNewest).unwrap());
+        let quiet = Arc::new(Mailbox::new(8, crate::contract::OverflowPolicy::DropNewest).unwrap());
+        let all = Arc::new(Mailbox::new(8, crate::contract::OverflowPolicy::DropNewest).unwrap());
         subs.add(1, false, quiet.clone());
         subs.add(2, true, all.clone());
         subs.emit(error(ErrorCode::Unspecified, None, None, "e"));
