@@ -133,6 +133,23 @@ fn the_prometheus_listener_serves_counters_that_move() {
     let (head, _) = scrape(port, "/nothing");
     assert!(head.starts_with("HTTP/1.1 404"), "{head}");
 
+    // A client that stalls mid-request holds up nobody, and is dropped at its deadline.
+    let mut stalled = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stalled.write_all(b"GET /metr").unwrap();
+    let (head, _) = scrape(port, "/metrics");
+    assert!(head.starts_with("HTTP/1.1 200 OK"), "{head}");
+    stalled
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut rest = Vec::new();
+    stalled
+        .read_to_end(&mut rest)
+        .expect("closed by the endpoint, not timed out here");
+    assert!(rest.is_empty(), "no answer to half a request");
+    let listeners = a.metrics().unwrap().listeners;
+    let services: Vec<_> = listeners.iter().map(|l| (l.service, l.port)).collect();
+    assert!(services.contains(&("metrics", port)), "{services:?}");
+
     // Shutting down closes the listener.
     a.shutdown();
     assert!(TcpStream::connect(("127.0.0.1", port)).is_err());

@@ -13,10 +13,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// What a listener serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Service {
+    /// Broker's peering protocol.
+    Peering,
+    /// The counters, in Prometheus' text format over HTTP.
+    Metrics,
+}
+
 /// What API threads ask of the reactor.
 pub(crate) enum Command {
     Listen {
         addr: SocketAddr,
+        service: Service,
         reply: Sender<Result<u16>>,
     },
     Peer {

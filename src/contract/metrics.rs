@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A snapshot of an endpoint's counters. Counters only grow; gauges (queued, connections)
-/// are the values at the moment of the snapshot.
+/// are the values at the moment of the snapshot. [`Metrics::to_prometheus`] renders it as
+/// the metrics listener serves it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metrics {
     pub endpoint: EndpointMetrics,
@@ -21,7 +22,16 @@ pub struct Metrics {
 pub struct ListenerMetrics {
     /// The transport it accepts: `tcp`.
     pub transport: &'static str,
+    /// What it serves: `broker` (peerings) or `metrics` (Prometheus scrapes).
+    pub service: &'static str,
     pub port: u16,
+}
+
+impl Metrics {
+    /// The snapshot in Prometheus' text exposition format (version 0.0.4).
+    pub fn to_prometheus(&self) -> String {
+        super::prometheus::prometheus_text(self)
+    }
 }
 
 /// The reactor's own counters.

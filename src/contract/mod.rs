@@ -11,6 +11,7 @@ mod config;
 mod message;
 mod metrics;
 pub(crate) mod outbox;
+mod prometheus;
 pub(crate) mod queue;
 pub(crate) mod room;
 pub(crate) mod shared;

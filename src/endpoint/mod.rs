@@ -10,11 +10,10 @@
 //! A reactor that stops (shutdown or panic) drops its receivers and closes the publish
 //! queue, so every later call returns [`ErrorKind::Closed`] instead of hanging.
 
-mod metrics;
 pub mod store;
 
-use crate::contract::command::Command;
 pub use crate::contract::command::StoreResponse;
+use crate::contract::command::{Command, Service};
 use crate::contract::queue::Mailbox;
 use crate::contract::shared::Shared;
 pub use crate::contract::{
@@ -26,7 +25,6 @@ use crate::data::zeek::Event;
 use crate::error::{Error, ErrorKind, Result};
 use crate::reactor;
 use crate::wire::{EndpointId, envelope};
-pub use metrics::prometheus_text;
 pub use store::{Store, StoreProxy};
 
 /// Where a store master keeps its data.
@@ -71,8 +69,8 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Endpoint {
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
-    /// The Prometheus listener, when `Config::metrics_port` is set.
-    metrics: Mutex<Option<metrics::MetricsServer>>,
+    /// The port of the reactor's Prometheus listener, when `Config::metrics_port` is set.
+    metrics_port: Option<u16>,
 }
 
 fn resolve(host: &str, port: u16) -> Result<SocketAddr> {
@@ -103,23 +101,26 @@ impl Endpoint {
             SocketAddr::new(ip, port)
         });
         let (shared, thread) = reactor::start(config, EndpointId::random())?;
-        let ep = Endpoint {
+        let mut ep = Endpoint {
             shared,
             thread: Mutex::new(Some(thread)),
-            metrics: Mutex::new(None),
+            metrics_port: None,
         };
         if let Some(addr) = metrics_at {
-            let server = metrics::MetricsServer::start(addr, ep.shared.clone())?;
-            *ep.metrics.lock().unwrap_or_else(|e| e.into_inner()) = Some(server);
+            let listen = |reply| Command::Listen {
+                addr,
+                service: Service::Metrics,
+                reply,
+            };
+            ep.metrics_port = Some(ep.shared.ask(listen, ANSWER_TIMEOUT)??);
         }
         Ok(ep)
     }
 
-    /// The port the Prometheus listener is bound to, if it runs (see
-    /// [`Config::metrics_port`]; useful when that was 0).
+    /// The port the endpoint serves its counters on, in Prometheus' text format at
+    /// `/metrics`, if it does (see [`Config::metrics_port`]; useful when that was 0).
     pub fn metrics_port(&self) -> Option<u16> {
-        let server = self.metrics.lock().unwrap_or_else(|e| e.into_inner());
-        server.as_ref().map(metrics::MetricsServer::port)
+        self.metrics_port
     }
 
     /// This endpoint's ID.
@@ -130,8 +131,14 @@ impl Endpoint {
     /// Listens on `address:port` (port 0: any free port) and returns the bound port.
     pub fn listen(&self, address: &str, port: u16) -> Result<u16> {
         let addr = resolve(address, port)?;
-        self.shared
-            .ask(|reply| Command::Listen { addr, reply }, ANSWER_TIMEOUT)?
+        self.shared.ask(
+            |reply| Command::Listen {
+                addr,
+                service: Service::Peering,
+                reply,
+            },
+            ANSWER_TIMEOUT,
+        )?
     }
 
     /// Peers with `host:port` and waits until the handshake succeeded or failed. With a
@@ -466,8 +473,6 @@ impl Endpoint {
     /// queued, and stops the reactor. Idempotent; later calls on any handle return
     /// [`ErrorKind::Closed`].
     pub fn shutdown(&self) {
-        let server = self.metrics.lock().ok().and_then(|mut s| s.take());
-        drop(server);
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         let Some(thread) = thread else {
             return;

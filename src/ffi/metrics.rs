@@ -139,7 +139,7 @@ pub extern "C" fn brook_endpoint_metrics(
         let out_metrics = out(out_metrics, "out_metrics")?;
         let inner = ep.metrics()?;
         let ips = inner.peers.iter().map(|p| ip_text(&p.address)).collect();
-        let text = crate::endpoint::prometheus_text(&inner);
+        let text = inner.to_prometheus();
         // The exposition is ASCII and label values are escaped: no NUL byte.
         let text = CString::new(text).unwrap_or_default();
         out_metrics.write(Box::into_raw(Box::new(brook_metrics { inner, ips, text })));

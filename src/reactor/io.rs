@@ -4,10 +4,12 @@
 
 use super::conn::{Fill, Phase};
 use super::peers::Close;
+use super::scrape::{self, Progress, Scrape};
 use super::session::{self, Inbound};
 use super::timers::Timer;
 use super::{Reactor, status};
 use crate::contract::StatusCode;
+use crate::contract::command::Service;
 use crate::wire::frame::FrameReader;
 use crate::wire::handshake::{Failure, Handshaker, Peering, Role, Status, Step};
 use crate::wire::{EndpointId, ErrorCode};
@@ -18,13 +20,19 @@ impl Reactor {
     pub(super) fn accept(&mut self, token: Token) {
         loop {
             let t = self.token();
-            let Some(l) = self.listeners.get(&token) else {
+            let Some((l, service)) = self.listeners.get(&token) else {
                 return;
             };
+            let service = *service;
             match l.accept(self.poll.registry(), t) {
                 Ok(Some((mut stream, addr))) => {
                     if self.shutting_down.is_some() {
                         stream.deregister(self.poll.registry());
+                        continue;
+                    }
+                    if service == Service::Metrics {
+                        self.scrapes.insert(t, Scrape::new(stream));
+                        self.timers.after(scrape::DEADLINE, Timer::Scrape(t));
                         continue;
                     }
                     let hs =
@@ -46,6 +54,30 @@ impl Reactor {
                     return;
                 }
             }
+        }
+    }
+
+    /// A metrics connection is readable or writable.
+    pub(super) fn scrape_ready(&mut self, token: Token) {
+        let Some(s) = self.scrapes.get_mut(&token) else {
+            return;
+        };
+        let mut progress = s.on_ready();
+        if progress == Progress::Request {
+            let request = s.request().to_vec();
+            let answer = scrape::answer(&request, || self.metrics().to_prometheus());
+            if let Some(s) = self.scrapes.get_mut(&token) {
+                progress = s.respond(answer);
+            }
+        }
+        if progress == Progress::Done {
+            self.end_scrape(token);
+        }
+    }
+
+    pub(super) fn end_scrape(&mut self, token: Token) {
+        if let Some(mut s) = self.scrapes.remove(&token) {
+            s.stream.deregister(self.poll.registry());
         }
     }
 

@@ -38,6 +38,7 @@ mod io;
 mod outbound;
 mod peers;
 mod router;
+mod scrape;
 mod session;
 mod spin;
 mod status;
@@ -45,7 +46,7 @@ mod stores;
 mod timers;
 mod transport;
 
-use crate::contract::command::Command;
+use crate::contract::command::{Command, Service};
 use crate::contract::room::RoomFd;
 use crate::contract::shared::Shared;
 use crate::contract::{
@@ -144,8 +145,10 @@ pub(crate) struct Reactor {
     id: EndpointId,
     cfg: Config,
     commands: Receiver<Command>,
-    listeners: TokenMap<Listener>,
+    listeners: TokenMap<(Listener, Service)>,
     conns: TokenMap<Conn>,
+    /// Connections of the metrics listener.
+    scrapes: TokenMap<scrape::Scrape>,
     next_token: usize,
     peers: Peers,
     advertised: Advertised,
@@ -183,6 +186,7 @@ impl Reactor {
             commands,
             listeners: TokenMap::default(),
             conns: TokenMap::default(),
+            scrapes: TokenMap::default(),
             next_token: 1,
             peers: Peers::default(),
             advertised: Advertised::default(),
@@ -240,6 +244,7 @@ impl Reactor {
                 match ev.token() {
                     WAKER => self.counters.wakeups += 1,
                     t if self.listeners.contains_key(&t) => self.accept(t),
+                    t if self.scrapes.contains_key(&t) => self.scrape_ready(t),
                     t => self.conn_event(t, ev.is_readable(), ev.is_writable()),
                 }
             }
@@ -281,8 +286,12 @@ impl Reactor {
 
     fn command(&mut self, cmd: Command) {
         match cmd {
-            Command::Listen { addr, reply } => {
-                let _ = reply.send(self.listen(addr));
+            Command::Listen {
+                addr,
+                service,
+                reply,
+            } => {
+                let _ = reply.send(self.listen(addr, service));
             }
             Command::Peer { addr, retry, reply } => self.peer(addr, retry, reply),
             Command::Unpeer { addr, reply } => {
@@ -400,12 +409,17 @@ impl Reactor {
         }
     }
 
-    fn listen(&mut self, addr: SocketAddr) -> Result<u16> {
+    fn listen(&mut self, addr: SocketAddr, service: Service) -> Result<u16> {
         let token = self.token();
-        let l = Listener::bind(Kind::Tcp, addr, self.poll.registry(), token)
-            .map_err(|e| Error::new(ErrorKind::Io, format!("cannot listen on {addr}: {e}")))?;
+        let what = match service {
+            Service::Peering => "",
+            Service::Metrics => " for metrics",
+        };
+        let l = Listener::bind(Kind::Tcp, addr, self.poll.registry(), token).map_err(|e| {
+            Error::new(ErrorKind::Io, format!("cannot listen{what} on {addr}: {e}"))
+        })?;
         let port = l.local_port()?;
-        self.listeners.insert(token, l);
+        self.listeners.insert(token, (l, service));
         Ok(port)
     }
 
@@ -599,8 +613,12 @@ impl Reactor {
             listeners: self
                 .listeners
                 .values()
-                .map(|l| ListenerMetrics {
+                .map(|(l, service)| ListenerMetrics {
                     transport: l.kind().name(),
+                    service: match service {
+                        Service::Peering => "broker",
+                        Service::Metrics => "metrics",
+                    },
                     port: l.local_port().unwrap_or(0),
                 })
                 .collect(),
@@ -626,8 +644,11 @@ impl Reactor {
             }
         }
         self.intake.drained();
-        for (_, mut l) in self.listeners.drain() {
+        for (_, (mut l, _)) in self.listeners.drain() {
             l.deregister(self.poll.registry());
+        }
+        for (_, mut s) in self.scrapes.drain() {
+            s.stream.deregister(self.poll.registry());
         }
         self.peers.clear(None);
         let tokens: Vec<Token> = self.conns.keys().copied().collect();
@@ -688,6 +709,7 @@ impl Reactor {
                         self.drop_conn(token);
                     }
                 }
+                Timer::Scrape(token) => self.end_scrape(token),
                 Timer::StoreTick => {
                     if !self.stores.is_empty() {
                         self.stores.tick(&mut self.effects);

@@ -16,6 +16,8 @@ pub(super) enum Timer {
     Bye(Token),
     /// A closing connection had its chance to flush.
     Linger(Token),
+    /// A metrics scrape must be answered by now.
+    Scrape(Token),
     /// The store clock: every attached store ticks.
     StoreTick,
 }

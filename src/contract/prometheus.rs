@@ -1,5 +1,4 @@
-//! An endpoint's counters in Prometheus' text format, and the opt-in HTTP listener that
-//! serves them (`Config::metrics_port`, Broker's `broker.metrics.port`).
+//! An endpoint's counters in Prometheus' text exposition format (version 0.0.4).
 //!
 //! Broker's own names are used where Broker has the metric: `broker_connections` and
 //! `broker_processed_messages_total{type}`. Two differences: brook's `broker_connections`
@@ -7,31 +6,12 @@
 //! messages are those received from peers (Broker also counts local publications, which
 //! brook counts as `brook_published_messages_total`). Everything else Broker does not
 //! measure, and is named `brook_*`.
-//!
-//! The listener is a thread of the API side, not of the reactor: it takes one connection at
-//! a time, reads one request (at most 8 KiB, 2 s), asks the reactor for a snapshot as any
-//! API call does, answers and closes. A client that stalls costs it two seconds, never the
-//! reactor anything.
 
-use super::Shared;
-use crate::contract::Metrics;
-use crate::contract::command::Command;
-use crate::error::{Error, ErrorKind, Result};
+use super::metrics::{Metrics, PeerMetrics, SubscriberMetrics};
 use std::fmt::Write as _;
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
-use std::time::Duration;
-
-/// How long one request may take to arrive or its answer to leave.
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(2);
-/// The most a request may send before its blank line.
-const MAX_REQUEST: usize = 8 * 1024;
 
 /// Renders a snapshot in Prometheus' text exposition format (version 0.0.4).
-pub fn prometheus_text(m: &Metrics) -> String {
+pub(super) fn prometheus_text(m: &Metrics) -> String {
     let mut out = String::with_capacity(4096);
     let e = &m.endpoint;
     family(
@@ -113,7 +93,7 @@ pub fn prometheus_text(m: &Metrics) -> String {
         family(&mut out, name, kind, help);
         let _ = writeln!(out, "{name} {v}");
     }
-    type PeerValue = fn(&crate::contract::PeerMetrics) -> f64;
+    type PeerValue = fn(&PeerMetrics) -> f64;
     let peer: [(&str, &str, &str, PeerValue); 8] = [
         (
             "brook_peer_received_frames_total",
@@ -177,7 +157,7 @@ pub fn prometheus_text(m: &Metrics) -> String {
             );
         }
     }
-    type SubValue = fn(&crate::contract::SubscriberMetrics) -> u64;
+    type SubValue = fn(&SubscriberMetrics) -> u64;
     let sub: [(&str, &str, &str, SubValue); 3] = [
         (
             "brook_subscriber_queued_messages",
@@ -229,110 +209,11 @@ fn escape(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
-/// The running metrics listener of an endpoint.
-pub(crate) struct MetricsServer {
-    addr: SocketAddr,
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl MetricsServer {
-    /// Listens on `addr` (port 0: any free port) and serves `shared`'s snapshots.
-    pub(crate) fn start(addr: SocketAddr, shared: Arc<Shared>) -> Result<MetricsServer> {
-        let listener = TcpListener::bind(addr).map_err(|e| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot listen for metrics on {addr}: {e}"),
-            )
-        })?;
-        let addr = listener.local_addr()?;
-        let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
-        let thread = std::thread::Builder::new()
-            .name(format!("brook-metrics-{}", addr.port()))
-            .spawn(move || {
-                for conn in listener.incoming() {
-                    if stopped.load(Ordering::Acquire) {
-                        return;
-                    }
-                    if let Ok(conn) = conn {
-                        let _ = serve(conn, &shared);
-                    }
-                }
-            })?;
-        Ok(MetricsServer {
-            addr,
-            stop,
-            thread: Some(thread),
-        })
-    }
-
-    pub(crate) fn port(&self) -> u16 {
-        self.addr.port()
-    }
-}
-
-impl Drop for MetricsServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
-        // Wake the blocking accept with a connection of our own.
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip(match wake {
-                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
-        }
-        let _ = TcpStream::connect_timeout(&wake, CLIENT_TIMEOUT);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
-}
-
-/// Answers one HTTP request: `GET /metrics` (or `/`) with the exposition, anything else
-/// with 404 or 405.
-fn serve(mut conn: TcpStream, shared: &Shared) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(CLIENT_TIMEOUT))?;
-    conn.set_write_timeout(Some(CLIENT_TIMEOUT))?;
-    let mut req = Vec::with_capacity(512);
-    let mut buf = [0u8; 1024];
-    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = conn.read(&mut buf)?;
-        if n == 0 || req.len() + n > MAX_REQUEST {
-            break;
-        }
-        req.extend_from_slice(&buf[..n]);
-    }
-    let line = req.split(|&b| b == b'\r').next().unwrap_or_default();
-    let mut parts = line.split(|&b| b == b' ');
-    let (method, path) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    let (status, body) = match (method, path) {
-        (b"GET", b"/metrics" | b"/") => {
-            match shared.ask(|reply| Command::Metrics { reply }, CLIENT_TIMEOUT) {
-                Ok(m) => ("200 OK", prometheus_text(&m)),
-                Err(e) => ("503 Service Unavailable", format!("{e}\n")),
-            }
-        }
-        (b"GET", _) => ("404 Not Found", "the metrics are at /metrics\n".to_string()),
-        _ => ("405 Method Not Allowed", "only GET\n".to_string()),
-    };
-    let head = format!(
-        "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    conn.write_all(head.as_bytes())?;
-    conn.write_all(body.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::contract::{EndpointMetrics, PeerMetrics, PeerStatus, SubscriberMetrics};
+    use crate::contract::{EndpointMetrics, PeerStatus};
+    use std::time::Duration;
 
     #[test]
     fn the_exposition_uses_brokers_names_and_escapes_labels() {
@@ -365,7 +246,7 @@ mod tests {
                 dropped: 0,
             }],
         };
-        let text = prometheus_text(&m);
+        let text = m.to_prometheus();
         assert!(text.contains("# TYPE broker_connections gauge\nbroker_connections 1\n"));
         assert!(text.contains("broker_processed_messages_total{type=\"routing-update\"} 0\n"));
         assert!(text.contains(
