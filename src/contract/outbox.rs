@@ -12,7 +12,7 @@
 //! queue blocks publishers on a condition variable that the reactor signals after a take,
 //! or makes them report would-block. After [`Outbox::close`] every publish fails at once.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 /// Why a publication did not go into the queue.
 #[derive(Debug)]
@@ -54,9 +54,9 @@ impl Outbox {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        // The lock guards plain data that every holder leaves consistent (a failed write
-        // is truncated away), so a panic elsewhere does not poison it for us.
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        // parking_lot's lock is not poisoned by a panic elsewhere: the lock guards plain
+        // data that every holder leaves consistent (a failed write is truncated away).
+        self.state.lock()
     }
 
     fn has_room(&self, st: &State) -> bool {
@@ -82,7 +82,7 @@ impl Outbox {
                 return Err(Refused::Full);
             }
             st.waiting += 1;
-            st = self.room.wait(st).unwrap_or_else(|e| e.into_inner());
+            self.room.wait(&mut st);
             st.waiting -= 1;
         }
         let start = st.buf.len();
