@@ -30,7 +30,7 @@ C_FLAGS  := $(C_STRICT) -Iinclude
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # What the static library needs from the system: `cargo rustc --release --lib --
 # --print native-static-libs` (minus -lc, which cc adds).
-STATIC_DEPS := -lgcc_s -lutil -lrt -lpthread -lm -ldl
+STATIC_DEPS := -lssl -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 # C tests and the arguments each one runs with.
 C_TESTS := test_data test_golden test_endpoint test_publisher test_store test_metrics

@@ -1624,6 +1624,45 @@ brook_status brook_config_set_max_malformed_in_a_row(brook_config *config, uint3
 brook_status brook_config_set_metrics_port(brook_config *config, int32_t port, const char *address);
 
 /**
+ * Peers over plain TCP instead of TLS (Broker's `broker.disable-ssl`, Zeek's
+ * `Broker::disable_ssl`) when `disable` is true. TLS is on by default, as in Broker; both
+ * peers must agree.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+ */
+brook_status brook_config_set_disable_ssl(brook_config *config, bool disable);
+
+/**
+ * Sets the credentials of authenticated TLS (Broker's `broker.ssl.*`): the certificate
+ * chain and private key files (PEM), the key's passphrase, and the CA file or directory
+ * that a peer's certificate must chain to. Each may be NULL (unset); with all of them
+ * unset TLS is anonymous, as a default Broker's is. The files are read when the endpoint
+ * starts: brook_endpoint_new() fails with BROOK_STATUS_INVALID_ARGUMENT, naming the file,
+ * if one cannot be read or a key cannot be decrypted.
+ *
+ * The strings are only read; the caller still owns them.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * a string is not UTF-8 or empty.
+ */
+brook_status brook_config_set_ssl(brook_config *config,
+                                  const char *certificate,
+                                  const char *key,
+                                  const char *passphrase,
+                                  const char *cafile,
+                                  const char *capath);
+
+/**
+ * Sets an option by its Broker name, such as `broker.ssl.cafile`, `broker.disable-ssl`
+ * (`true`/`false`), `broker.peer-buffer-size` or `broker.metrics.port` (Rust's
+ * `Config::set` lists them all).
+ *
+ * The strings are only read; the caller still owns them.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * for an unknown name or a value that does not parse (the message names the option).
+ */
+brook_status brook_config_set(brook_config *config, const char *name, const char *value);
+
+/**
  * Starts an endpoint, with a fresh random ID, and its reactor thread. `config` may be NULL
  * for the defaults; the endpoint keeps a copy of it.
  *

@@ -26,7 +26,7 @@ pub mod wire;
 pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
 pub use endpoint::{
     Backend, Config, Endpoint, Message, Metrics, OverflowPolicy, PeerInfo, PeerStatus, Publisher,
-    StatusCode, StatusEvent, StatusKind, StatusSubscriber, Store, StoreProxy, StoreResponse,
-    Subscriber,
+    SslOptions, StatusCode, StatusEvent, StatusKind, StatusSubscriber, Store, StoreProxy,
+    StoreResponse, Subscriber,
 };
 pub use error::{Error, ErrorKind, Result};

@@ -56,7 +56,10 @@ impl Brook {
             .expect("brook starts");
         if let Some(input) = stdin {
             let mut pipe = child.stdin.take().unwrap();
-            pipe.write_all(input).unwrap();
+            // A child that fails at once (nobody to peer with) may be gone already.
+            if let Err(e) = pipe.write_all(input) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
             // Dropping the pipe closes it: EOF for the child.
         }
         let log = Arc::new(Mutex::new(String::new()));

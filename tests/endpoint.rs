@@ -18,6 +18,15 @@ fn endpoint() -> Endpoint {
     Endpoint::new(Config::default()).unwrap()
 }
 
+/// An endpoint without TLS, for the tests that write Broker's protocol to a raw socket.
+fn plain_endpoint() -> Endpoint {
+    Endpoint::new(Config {
+        disable_ssl: true,
+        ..Config::default()
+    })
+    .unwrap()
+}
+
 /// Waits until `f` holds, failing after five seconds.
 fn eventually(what: &str, mut f: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -414,7 +423,7 @@ impl RawPeer {
 
 #[test]
 fn malformed_messages_are_dropped_and_reported_without_ending_the_peering() {
-    let a = endpoint();
+    let a = plain_endpoint();
     let port = a.listen("127.0.0.1", 0).unwrap();
     let st = a.status_subscriber(true).unwrap();
     let sub = a.subscribe(&["/raw"]).unwrap();
@@ -460,10 +469,10 @@ fn malformed_messages_are_dropped_and_reported_without_ending_the_peering() {
 
 #[test]
 fn a_framing_violation_ends_only_that_peering() {
-    let a = endpoint();
+    let a = plain_endpoint();
     let port = a.listen("127.0.0.1", 0).unwrap();
     let st = a.status_subscriber(true).unwrap();
-    let b = endpoint();
+    let b = plain_endpoint();
     b.peer("127.0.0.1", port, Duration::ZERO).unwrap();
     let (mut raw, _) = RawPeer::connect(port, &[]);
     // A length far above the maximum frame size.
@@ -483,6 +492,7 @@ fn a_framing_violation_ends_only_that_peering() {
 fn garbage_before_the_handshake_and_silent_connections_are_closed() {
     let a = Endpoint::new(Config {
         handshake_timeout: Duration::from_millis(300),
+        disable_ssl: true,
         ..Config::default()
     })
     .unwrap();

@@ -66,10 +66,14 @@ fn counters_move_as_messages_flow() {
     assert!(ma.endpoint.turns > before.endpoint.turns);
     assert_eq!((ma.endpoint.connections, ma.endpoint.peerings), (1, 1));
     assert_eq!(ma.listeners.len(), 1);
-    assert_eq!(ma.listeners[0].transport, "tcp");
+    assert_eq!(
+        ma.listeners[0].transport, "tls",
+        "TLS by default, as in Broker"
+    );
 
     let (pa, pb) = (&ma.peers[0], &mb.peers[0]);
     assert_eq!(pa.status, PeerStatus::Peered);
+    assert_eq!((pa.transport, pb.transport), ("tls", "tls"));
     assert_eq!((pa.id, pb.id), (Some(b.id()), Some(a.id())));
     assert_eq!((pa.outbound, pb.outbound), (false, true));
     assert!(pa.frames_in >= N, "{pa:?}");

@@ -317,9 +317,9 @@ class Error(_StatusBase):
 
 
 class BrokerOptions:
-    """Broker's options. brook uses ``disable_forwarding``; brook speaks no TLS, so
-    ``disable_ssl`` changes nothing (peers must have SSL disabled), and
-    ``ignore_broker_conf`` and ``use_real_time`` have no meaning here."""
+    """Broker's options. brook uses ``disable_ssl`` (plain TCP instead of TLS; both peers
+    must agree) and ``disable_forwarding``; ``ignore_broker_conf`` and ``use_real_time``
+    have no meaning here."""
 
     def __init__(self):
         self.disable_ssl = False
@@ -358,7 +358,9 @@ class Configuration:
       serve ``Endpoint.metrics()`` in Prometheus' text format on ``/metrics``;
       ``BROKER_METRICS_PORT`` in the environment overrides the port, as in Broker
 
-    The ``openssl_*`` settings must stay empty: brook speaks no TLS yet.
+    TLS is Broker's: anonymous by default, authenticated once any of
+    ``openssl_certificate``, ``openssl_key``, ``openssl_passphrase``, ``openssl_cafile`` or
+    ``openssl_capath`` is set; ``BrokerOptions.disable_ssl`` turns it off.
     """
 
     def __init__(self, options=None):
@@ -384,12 +386,6 @@ class Configuration:
 
     def _make(self):
         """A new brook_config; the caller frees it."""
-        for name in ("cafile", "capath", "certificate", "key", "passphrase"):
-            if getattr(self, "openssl_" + name):
-                raise _errors.InvalidArgument(
-                    St.INVALID_ARGUMENT,
-                    f"openssl_{name} is set, but brook does not speak TLS yet",
-                )
         cfg = _P()
         check(_lib.brook_config_new(_byref(cfg)))
         try:
@@ -418,6 +414,13 @@ class Configuration:
                 addr = None if self.metrics_address is None else str(self.metrics_address).encode()
                 check(_lib.brook_config_set_metrics_port(cfg, port, addr))
             check(_lib.brook_config_set_disable_forwarding(cfg, bool(self.options.disable_forwarding)))
+            check(_lib.brook_config_set_disable_ssl(cfg, bool(self.options.disable_ssl)))
+            creds = [
+                str(v).encode() if v else None
+                for v in (self.openssl_certificate, self.openssl_key, self.openssl_passphrase,
+                          self.openssl_cafile, self.openssl_capath)
+            ]
+            check(_lib.brook_config_set_ssl(cfg, *creds))
         except BaseException:
             _lib.brook_config_free(cfg)
             raise

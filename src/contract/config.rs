@@ -3,6 +3,7 @@
 use super::queue::OverflowPolicy;
 use crate::error::{Error, Result};
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Endpoint options. `Config::default()` matches Broker's defaults where Broker has one.
@@ -47,6 +48,48 @@ pub struct Config {
     /// The address the metrics listener binds (Broker's `broker.metrics.address`); `None`,
     /// the default, binds every interface, as Broker does.
     pub metrics_address: Option<IpAddr>,
+    /// Peer over plain TCP instead of TLS (Broker's `broker.disable-ssl`, Zeek's
+    /// `Broker::disable_ssl`). Off by default, as in Broker: both peers must agree.
+    pub disable_ssl: bool,
+    /// Certificates for authenticated TLS (Broker's `broker.ssl.*`). With none of them set,
+    /// TLS is anonymous, as a default Broker's is.
+    pub ssl: SslOptions,
+}
+
+/// Broker's TLS credentials. Setting any of them switches TLS from anonymous to
+/// authenticated: both sides present `certificate` (a PEM chain) with `key` (PEM, decrypted
+/// with `passphrase` if it is encrypted), and accept only a peer whose certificate the CA
+/// file or directory vouches for (no host-name check, as in Broker).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SslOptions {
+    pub certificate: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub passphrase: Option<String>,
+    pub cafile: Option<PathBuf>,
+    pub capath: Option<PathBuf>,
+}
+
+impl SslOptions {
+    /// True if any credential is set: TLS with certificates, not anonymous.
+    pub fn authenticated(&self) -> bool {
+        self.certificate.is_some()
+            || self.key.is_some()
+            || self.passphrase.is_some()
+            || self.cafile.is_some()
+            || self.capath.is_some()
+    }
+}
+
+impl std::fmt::Debug for SslOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslOptions")
+            .field("certificate", &self.certificate)
+            .field("key", &self.key)
+            .field("passphrase", &self.passphrase.as_ref().map(|_| "(set)"))
+            .field("cafile", &self.cafile)
+            .field("capath", &self.capath)
+            .finish()
+    }
 }
 
 impl Default for Config {
@@ -65,18 +108,32 @@ impl Default for Config {
             busy_poll: Duration::from_micros(50),
             metrics_port: None,
             metrics_address: None,
+            disable_ssl: false,
+            ssl: SslOptions::default(),
         }
     }
 }
 
 impl Config {
-    /// Sets an option by its Broker name: `broker.metrics.port`, `broker.metrics.address`,
-    /// `broker.peer-buffer-size`, `broker.peer-overflow-policy` (`disconnect`,
-    /// `drop_newest`, `drop_oldest`) or `broker.forward` (`true`/`false`). An unknown name or
-    /// a value that does not parse is an [`crate::ErrorKind::InvalidArgument`] naming it.
+    /// Sets an option by its Broker name: `broker.disable-ssl`, `broker.ssl.certificate`,
+    /// `broker.ssl.key`, `broker.ssl.passphrase`, `broker.ssl.cafile`, `broker.ssl.capath`,
+    /// `broker.metrics.port`, `broker.metrics.address`, `broker.peer-buffer-size`,
+    /// `broker.peer-overflow-policy` (`disconnect`, `drop_newest`, `drop_oldest`),
+    /// `broker.disable-forwarding` or `broker.forward` (booleans are `true`/`false`). An
+    /// unknown name or a value that does not parse is an
+    /// [`crate::ErrorKind::InvalidArgument`] naming it.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let bad = || Error::invalid(format!("invalid value for {key}: {value:?}"));
+        let flag = || value.parse::<bool>().map_err(|_| bad());
+        let path = || Some(PathBuf::from(value));
         match key {
+            "broker.disable-ssl" => self.disable_ssl = flag()?,
+            "broker.ssl.certificate" => self.ssl.certificate = path(),
+            "broker.ssl.key" => self.ssl.key = path(),
+            "broker.ssl.passphrase" => self.ssl.passphrase = Some(value.to_string()),
+            "broker.ssl.cafile" => self.ssl.cafile = path(),
+            "broker.ssl.capath" => self.ssl.capath = path(),
+            "broker.disable-forwarding" => self.disable_forwarding = flag()?,
             "broker.metrics.port" => self.metrics_port = Some(value.parse().map_err(|_| bad())?),
             "broker.metrics.address" => {
                 self.metrics_address = Some(value.parse().map_err(|_| bad())?)
@@ -160,6 +217,26 @@ impl Config {
         }
         if self.max_malformed_in_a_row == 0 {
             return Err(Error::invalid("max_malformed_in_a_row must be at least 1"));
+        }
+        let s = &self.ssl;
+        for (name, p) in [
+            ("certificate", &s.certificate),
+            ("key", &s.key),
+            ("cafile", &s.cafile),
+            ("capath", &s.capath),
+        ] {
+            // OpenSSL takes C strings.
+            if let Some(p) = p {
+                if p.to_str().is_none_or(|t| t.is_empty() || t.contains('\0')) {
+                    return Err(Error::invalid(format!(
+                        "ssl.{name}: {} is not a usable path",
+                        p.display()
+                    )));
+                }
+            }
+        }
+        if s.passphrase.as_ref().is_some_and(|p| p.contains('\0')) {
+            return Err(Error::invalid("ssl.passphrase must not contain a NUL byte"));
         }
         Ok(())
     }

@@ -20,7 +20,7 @@ pub struct Metrics {
 /// One listening socket.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListenerMetrics {
-    /// The transport it accepts: `tcp`.
+    /// The transport it accepts: `tls` or `tcp`.
     pub transport: &'static str,
     /// What it serves: `broker` (peerings) or `metrics` (Prometheus scrapes).
     pub service: &'static str,
@@ -72,10 +72,11 @@ pub struct PeerMetrics {
     /// Known once the handshake has told us.
     pub id: Option<EndpointId>,
     pub address: SocketAddr,
-    /// The transport: `tcp`.
+    /// The transport: `tls` or `tcp`.
     pub transport: &'static str,
     pub outbound: bool,
     pub status: PeerStatus,
+    /// Frames and bytes of Broker's protocol (before TLS, if any) received and sent.
     pub frames_in: u64,
     pub bytes_in: u64,
     pub frames_out: u64,

@@ -17,7 +17,7 @@ pub(crate) mod room;
 pub(crate) mod shared;
 mod status;
 
-pub use config::Config;
+pub use config::{Config, SslOptions};
 pub use message::Message;
 pub use metrics::{
     EndpointMetrics, ListenerMetrics, Metrics, PeerMetrics, Processed, SubscriberMetrics,

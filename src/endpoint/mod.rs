@@ -18,7 +18,8 @@ use crate::contract::queue::Mailbox;
 use crate::contract::shared::Shared;
 pub use crate::contract::{
     Config, EndpointMetrics, ListenerMetrics, Message, Metrics, OverflowPolicy, PeerInfo,
-    PeerMetrics, PeerStatus, Processed, StatusCode, StatusEvent, StatusKind, SubscriberMetrics,
+    PeerMetrics, PeerStatus, Processed, SslOptions, StatusCode, StatusEvent, StatusKind,
+    SubscriberMetrics,
 };
 use crate::data::Data;
 use crate::data::zeek::Event;

@@ -346,4 +346,83 @@ pub extern "C" fn brook_config_set_metrics_port(
     })
 }
 
+/// Peers over plain TCP instead of TLS (Broker's `broker.disable-ssl`, Zeek's
+/// `Broker::disable_ssl`) when `disable` is true. TLS is on by default, as in Broker; both
+/// peers must agree.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_disable_ssl(
+    config: *mut brook_config,
+    disable: bool,
+) -> brook_status {
+    set(config, |c| {
+        c.disable_ssl = disable;
+        Ok(())
+    })
+}
+
+/// Sets the credentials of authenticated TLS (Broker's `broker.ssl.*`): the certificate
+/// chain and private key files (PEM), the key's passphrase, and the CA file or directory
+/// that a peer's certificate must chain to. Each may be NULL (unset); with all of them
+/// unset TLS is anonymous, as a default Broker's is. The files are read when the endpoint
+/// starts: brook_endpoint_new() fails with BROOK_STATUS_INVALID_ARGUMENT, naming the file,
+/// if one cannot be read or a key cannot be decrypted.
+///
+/// The strings are only read; the caller still owns them.
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// a string is not UTF-8 or empty.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_ssl(
+    config: *mut brook_config,
+    certificate: *const c_char,
+    key: *const c_char,
+    passphrase: *const c_char,
+    cafile: *const c_char,
+    capath: *const c_char,
+) -> brook_status {
+    set(config, |c| {
+        let text = |p: *const c_char, name: &str| -> FfiResult<Option<String>> {
+            match optional(p) {
+                None => Ok(None),
+                Some(_) => {
+                    let s = str_arg(p, name)?;
+                    if s.is_empty() {
+                        return Err(Failure::invalid(format!("{name} is empty")));
+                    }
+                    Ok(Some(s.to_string()))
+                }
+            }
+        };
+        let ssl = crate::endpoint::SslOptions {
+            certificate: text(certificate, "certificate")?.map(Into::into),
+            key: text(key, "key")?.map(Into::into),
+            passphrase: text(passphrase, "passphrase")?,
+            cafile: text(cafile, "cafile")?.map(Into::into),
+            capath: text(capath, "capath")?.map(Into::into),
+        };
+        c.ssl = ssl;
+        Ok(())
+    })
+}
+
+/// Sets an option by its Broker name, such as `broker.ssl.cafile`, `broker.disable-ssl`
+/// (`true`/`false`), `broker.peer-buffer-size` or `broker.metrics.port` (Rust's
+/// `Config::set` lists them all).
+///
+/// The strings are only read; the caller still owns them.
+/// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+/// for an unknown name or a value that does not parse (the message names the option).
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set(
+    config: *mut brook_config,
+    name: *const c_char,
+    value: *const c_char,
+) -> brook_status {
+    set(config, |c| {
+        let (name, value) = (str_arg(name, "name")?, str_arg(value, "value")?);
+        Ok(c.set(name, value)?)
+    })
+}
+
 // --- Endpoint ---------------------------------------------------------------------------

@@ -24,7 +24,11 @@ impl Reactor {
                 return;
             };
             let service = *service;
-            match l.accept(self.poll.registry(), t) {
+            let security = match service {
+                Service::Peering => &self.security,
+                Service::Metrics => &self.plain,
+            };
+            match l.accept(security, self.poll.registry(), t) {
                 Ok(Some((mut stream, addr))) => {
                     if self.shutting_down.is_some() {
                         stream.deregister(self.poll.registry());
@@ -35,17 +39,13 @@ impl Reactor {
                         self.timers.after(scrape::DEADLINE, Timer::Scrape(t));
                         continue;
                     }
-                    let hs =
-                        Handshaker::new(self.id, self.advertised.filter().clone(), Role::Accepting);
-                    let greeting = hs.greeting();
                     let generation = self.advertised.generation();
-                    let mut c =
-                        super::Conn::new(stream, addr, false, Phase::Handshake(hs), generation);
-                    c.send_handshake(&greeting);
+                    let c = super::Conn::new(stream, addr, false, Phase::Connecting, generation);
                     self.conns.insert(t, c);
-                    self.dirty.push(t);
                     self.timers
                         .after(self.cfg.handshake_timeout, Timer::Handshake(t));
+                    // Plain TCP is set up already; TLS starts its handshake.
+                    self.conn_event(t, false, false);
                 }
                 Ok(None) => return,
                 Err(e) => {
@@ -89,17 +89,25 @@ impl Reactor {
             match c.stream.establish() {
                 None => return, // not yet
                 Some(Err(e)) => {
-                    let addr = c.addr;
-                    self.drop_conn(token);
-                    self.attempt_failed(addr, &format!("cannot connect to {addr}: {e}"));
+                    let (addr, outbound) = (c.addr, c.outbound);
+                    let hint = mismatch_hint(&e);
+                    if outbound {
+                        self.drop_conn(token);
+                        let why = format!("cannot connect to {addr}: {e}{hint}");
+                        self.attempt_failed(addr, &why);
+                    } else {
+                        let why = format!("connection from {addr} failed: {e}{hint}");
+                        self.close(token, Close::Failed(ErrorCode::PeerInvalid, why));
+                    }
                     return;
                 }
                 Some(Ok(())) => {
-                    let hs = Handshaker::new(
-                        self.id,
-                        self.advertised.filter().clone(),
-                        Role::Connecting,
-                    );
+                    let role = if c.outbound {
+                        Role::Connecting
+                    } else {
+                        Role::Accepting
+                    };
+                    let hs = Handshaker::new(self.id, self.advertised.filter().clone(), role);
                     c.filter_generation = self.advertised.generation();
                     c.send_handshake(&hs.greeting());
                     c.phase = Phase::Handshake(hs);
@@ -177,8 +185,21 @@ impl Reactor {
             let reader = FrameReader::handshake().with_max_payload(self.cfg.max_frame_size);
             match reader.next_frame(c.unread()) {
                 Err(e) => {
-                    let why = format!("framing violation: {e}");
-                    self.close(token, Close::Failed(ErrorCode::InvalidMessage, why));
+                    let tls = looks_like_tls(c.unread());
+                    let why = if tls {
+                        format!(
+                            "the peer speaks TLS, this endpoint plain TCP: disable_ssl must be \
+                             set on both sides or neither ({e})"
+                        )
+                    } else {
+                        format!("framing violation: {e}")
+                    };
+                    let code = if tls {
+                        ErrorCode::PeerUnavailable
+                    } else {
+                        ErrorCode::InvalidMessage
+                    };
+                    self.close(token, Close::Failed(code, why));
                     break;
                 }
                 Ok((None, consumed)) => {
@@ -559,5 +580,28 @@ impl Reactor {
         if let Some(mut c) = self.conns.remove(&token) {
             c.stream.deregister(self.poll.registry());
         }
+    }
+}
+
+/// True if `input` starts like a TLS record (handshake or alert, version 3.x): what a TLS
+/// peer sends a plain-TCP one.
+fn looks_like_tls(input: &[u8]) -> bool {
+    matches!(input, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
+}
+
+/// Words for a TLS failure that is most likely a plain-TCP peer.
+fn mismatch_hint(e: &std::io::Error) -> &'static str {
+    let text = e.to_string();
+    if [
+        "wrong version number",
+        "packet length too long",
+        "record layer failure",
+    ]
+    .iter()
+    .any(|s| text.contains(s))
+    {
+        " (the peer does not speak TLS: disable_ssl must be set on both sides or neither)"
+    } else {
+        ""
     }
 }

@@ -73,7 +73,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 use stores::{Effect, Stores};
 use timers::{Timer, Timers};
-use transport::{Kind, Listener, Stream};
+use transport::{Kind, Listener, Security, Stream};
 
 const WAKER: Token = Token(0);
 
@@ -111,12 +111,13 @@ pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, Join
     let waker = Waker::new(poll.registry(), WAKER)?;
     let (cmd_tx, cmd_rx) = unbounded();
     let room = RoomFd::new()?;
+    let security = Security::new(&config)?;
     let shared = Arc::new(Shared::new(config, id, cmd_tx, waker, room));
     let theirs = shared.clone();
     let thread = std::thread::Builder::new()
         .name(format!("brook-{id}"))
         .spawn(move || {
-            let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx);
+            let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx, security);
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| reactor.run())) {
                 let text = panic
                     .downcast_ref::<&str>()
@@ -145,6 +146,9 @@ pub(crate) struct Reactor {
     id: EndpointId,
     cfg: Config,
     commands: Receiver<Command>,
+    /// TLS or plain TCP for peerings, and plain TCP for the metrics listener.
+    security: Security,
+    plain: Security,
     listeners: TokenMap<(Listener, Service)>,
     conns: TokenMap<Conn>,
     /// Connections of the metrics listener.
@@ -175,10 +179,17 @@ pub(crate) struct Reactor {
 }
 
 impl Reactor {
-    fn new(poll: Poll, shared: Arc<Shared>, commands: Receiver<Command>) -> Reactor {
+    fn new(
+        poll: Poll,
+        shared: Arc<Shared>,
+        commands: Receiver<Command>,
+        security: Security,
+    ) -> Reactor {
         let busy_poll = shared.config.busy_poll;
         Reactor {
             poll,
+            security,
+            plain: Security::plain(),
             id: shared.id,
             cfg: shared.config.clone(),
             stores: Stores::new(shared.id),
@@ -411,11 +422,11 @@ impl Reactor {
 
     fn listen(&mut self, addr: SocketAddr, service: Service) -> Result<u16> {
         let token = self.token();
-        let what = match service {
-            Service::Peering => "",
-            Service::Metrics => " for metrics",
+        let (what, kind) = match service {
+            Service::Peering => ("", self.security.kind()),
+            Service::Metrics => (" for metrics", Kind::Tcp),
         };
-        let l = Listener::bind(Kind::Tcp, addr, self.poll.registry(), token).map_err(|e| {
+        let l = Listener::bind(kind, addr, self.poll.registry(), token).map_err(|e| {
             Error::new(ErrorKind::Io, format!("cannot listen{what} on {addr}: {e}"))
         })?;
         let port = l.local_port()?;
@@ -447,7 +458,7 @@ impl Reactor {
 
     fn connect(&mut self, addr: SocketAddr) {
         let token = self.token();
-        match Stream::connect(Kind::Tcp, addr, self.poll.registry(), token) {
+        match Stream::connect(&self.security, addr, self.poll.registry(), token) {
             Ok(stream) => {
                 let generation = self.advertised.generation();
                 let c = Conn::new(stream, addr, true, Phase::Connecting, generation);

@@ -1,18 +1,32 @@
-//! The transport seam: the only module of the crate that names a socket type.
+//! The transport seam: the only module of the crate that names a socket type, and the only
+//! one that knows TLS.
 //!
 //! A [`Listener`] accepts [`Stream`]s and [`Stream::connect`] opens one; both carry their
 //! [`Kind`]. Everything above this module (connections, sessions, routing, delivery,
 //! stores) sees a stream only as something that is established or not yet, reads and
-//! writes bytes without blocking, and registers with the reactor's poll. A new kind of
-//! transport (TLS, WebSocket) is a new [`Kind`] and new arms here: a stream whose own
-//! handshake is still running reports "not yet established" from [`Stream::establish`],
-//! and reads or writes that would block report `WouldBlock`, as plain TCP does.
+//! writes bytes without blocking, and registers with the reactor's poll. A stream whose
+//! own setup is still running (a TCP connect, a TLS handshake) reports "not yet" from
+//! [`Stream::establish`]; reads and writes that would block report `WouldBlock`.
+//!
+//! TLS is Broker's (spec §1.2), through OpenSSL: the connecting side is the TLS client,
+//! the accepting side the server, and the Broker handshake starts once TLS is up. Without
+//! credentials it is anonymous (TLS ≥ 1.2, `AECDH-AES256-SHA@SECLEVEL=0`, P-384 only, no
+//! verification), with any credential authenticated (`HIGH:!aNULL:!MD5`, certificates on
+//! both sides, the peer's verified against the CA file or directory, no host-name check).
 //!
 //! Invariant: every socket is non-blocking and registered edge-triggered for reading and
 //! writing; callers read and write until `WouldBlock`.
 
+use crate::contract::{Config, SslOptions};
+use crate::error::{Error, Result};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Interest, Registry, Token};
+use openssl::pkey::PKey;
+use openssl::ssl::{
+    ErrorCode, HandshakeError, MidHandshakeSslStream, Ssl, SslContext, SslContextBuilder,
+    SslMethod, SslMode, SslStream, SslVerifyMode, SslVersion,
+};
+use openssl::x509::X509VerifyResult;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
 
@@ -21,6 +35,8 @@ use std::net::SocketAddr;
 pub(crate) enum Kind {
     /// Plain TCP: Broker's protocol with TLS disabled.
     Tcp,
+    /// TLS over TCP, Broker's default.
+    Tls,
 }
 
 impl Kind {
@@ -28,8 +44,103 @@ impl Kind {
     pub(crate) fn name(self) -> &'static str {
         match self {
             Kind::Tcp => "tcp",
+            Kind::Tls => "tls",
         }
     }
+}
+
+/// How an endpoint's peerings are carried: plain TCP, or TLS with its context (built once,
+/// when the endpoint starts, so that unusable credentials fail `Endpoint::new`, as they
+/// fail a Broker endpoint's start).
+pub(super) struct Security {
+    tls: Option<SslContext>,
+}
+
+impl Security {
+    pub(super) fn new(config: &Config) -> Result<Security> {
+        if config.disable_ssl {
+            return Ok(Security { tls: None });
+        }
+        let ctx = tls_context(&config.ssl).map_err(Error::invalid)?;
+        Ok(Security { tls: Some(ctx) })
+    }
+
+    /// Plain TCP, for listeners that do not speak Broker's protocol (metrics).
+    pub(super) fn plain() -> Security {
+        Security { tls: None }
+    }
+
+    pub(super) fn kind(&self) -> Kind {
+        if self.tls.is_some() {
+            Kind::Tls
+        } else {
+            Kind::Tcp
+        }
+    }
+
+    fn session(&self) -> io::Result<Option<Ssl>> {
+        self.tls
+            .as_ref()
+            .map(|ctx| Ssl::new(ctx).map_err(io::Error::other))
+            .transpose()
+    }
+}
+
+/// Broker's TLS context for both roles.
+fn tls_context(ssl: &SslOptions) -> std::result::Result<SslContext, String> {
+    let fail = |what: &str, e: openssl::error::ErrorStack| format!("TLS: {what}: {e}");
+    let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(|e| fail("no context", e))?;
+    // A write may take part of the buffer, and the rest may move before it is retried.
+    b.set_mode(SslMode::ENABLE_PARTIAL_WRITE | SslMode::ACCEPT_MOVING_WRITE_BUFFER);
+    if ssl.authenticated() {
+        if let Some(cert) = &ssl.certificate {
+            b.set_certificate_chain_file(cert).map_err(|e| {
+                fail(
+                    &format!("cannot load the certificate {}", cert.display()),
+                    e,
+                )
+            })?;
+        }
+        if let Some(path) = &ssl.key {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("TLS: cannot read the private key {}: {e}", path.display()))?;
+            let key = match &ssl.passphrase {
+                Some(p) => PKey::private_key_from_pem_passphrase(&pem, p.as_bytes()),
+                // Never let OpenSSL ask a terminal for a passphrase.
+                None => PKey::private_key_from_pem_callback(&pem, |_| Ok(0)),
+            }
+            .map_err(|e| {
+                let why = if ssl.passphrase.is_some() {
+                    "cannot decrypt the private key (wrong passphrase?)"
+                } else {
+                    "cannot load the private key (encrypted without a passphrase?)"
+                };
+                fail(&format!("{why} {}", path.display()), e)
+            })?;
+            b.set_private_key(&key)
+                .map_err(|e| fail("cannot use the private key", e))?;
+            if ssl.certificate.is_some() {
+                b.check_private_key()
+                    .map_err(|e| fail("the private key does not match the certificate", e))?;
+            }
+        }
+        if ssl.cafile.is_some() || ssl.capath.is_some() {
+            b.load_verify_locations(ssl.cafile.as_deref(), ssl.capath.as_deref())
+                .map_err(|e| fail("cannot load the trusted CA certificates", e))?;
+        }
+        b.set_verify(SslVerifyMode::PEER | SslVerifyMode::FAIL_IF_NO_PEER_CERT);
+        b.set_cipher_list("HIGH:!aNULL:!MD5")
+            .map_err(|e| fail("cipher list", e))?;
+    } else {
+        b.set_verify(SslVerifyMode::NONE);
+        b.set_groups_list("P-384")
+            .map_err(|e| fail("the P-384 group", e))?;
+        b.set_cipher_list("AECDH-AES256-SHA@SECLEVEL=0")
+            .map_err(|e| fail("the anonymous cipher", e))?;
+    }
+    b.set_min_proto_version(Some(SslVersion::TLS1_2))
+        .map_err(|e| fail("minimum version", e))?;
+    Ok(b.build())
 }
 
 /// A listening socket of one kind.
@@ -59,10 +170,12 @@ impl Listener {
         Ok(self.socket.local_addr()?.port())
     }
 
-    /// Accepts one pending connection, registered under `token`. `Ok(None)` when none is
-    /// pending (the listener is drained).
+    /// Accepts one pending connection, registered under `token`; its TLS (if `security`
+    /// has it) is the server side. `Ok(None)` when none is pending (the listener is
+    /// drained).
     pub(super) fn accept(
         &self,
+        security: &Security,
         registry: &Registry,
         token: Token,
     ) -> io::Result<Option<(Stream, SocketAddr)>> {
@@ -74,9 +187,17 @@ impl Listener {
                         continue; // dropped: the peer sees the connection closed
                     }
                     let _ = socket.set_nodelay(true);
+                    let io = match security.session()? {
+                        None => Io::Tcp(socket),
+                        Some(ssl) => Io::TlsStart {
+                            socket,
+                            ssl,
+                            client: false,
+                        },
+                    };
                     let stream = Stream {
-                        kind: self.kind,
-                        socket,
+                        kind: security.kind(),
+                        io,
                         connected: true,
                     };
                     return Ok(Some((stream, addr)));
@@ -93,27 +214,50 @@ impl Listener {
     }
 }
 
+enum Io {
+    Tcp(TcpStream),
+    /// TLS not started yet (the TCP connect may still be in flight).
+    TlsStart {
+        socket: TcpStream,
+        ssl: Ssl,
+        client: bool,
+    },
+    TlsHandshake(MidHandshakeSslStream<TcpStream>),
+    Tls(Box<SslStream<TcpStream>>),
+    /// The TLS handshake failed; the socket is gone.
+    Broken,
+}
+
 /// One connection's byte stream.
 pub(super) struct Stream {
     kind: Kind,
-    socket: TcpStream,
-    /// The transport's own setup (a TCP connect) has completed.
+    io: Io,
+    /// The TCP connect has completed.
     connected: bool,
 }
 
 impl Stream {
-    /// Starts a non-blocking connect to `addr`, registered under `token`.
+    /// Starts a non-blocking connect to `addr`, registered under `token`; its TLS (if
+    /// `security` has it) is the client side.
     pub(super) fn connect(
-        kind: Kind,
+        security: &Security,
         addr: SocketAddr,
         registry: &Registry,
         token: Token,
     ) -> io::Result<Stream> {
         let mut socket = TcpStream::connect(addr)?;
         registry.register(&mut socket, token, Interest::READABLE | Interest::WRITABLE)?;
+        let io = match security.session()? {
+            None => Io::Tcp(socket),
+            Some(ssl) => Io::TlsStart {
+                socket,
+                ssl,
+                client: true,
+            },
+        };
         Ok(Stream {
-            kind,
-            socket,
+            kind: security.kind(),
+            io,
             connected: false,
         })
     }
@@ -122,38 +266,112 @@ impl Stream {
         self.kind
     }
 
-    /// Moves the transport's own setup on: `None` while it is still running, then its
-    /// outcome once. A stream is usable for the peer protocol after `Some(Ok(()))`.
-    pub(super) fn establish(&mut self) -> Option<io::Result<()>> {
-        if self.connected {
-            return Some(Ok(()));
-        }
-        match self.socket.take_error() {
-            Ok(Some(e)) | Err(e) => return Some(Err(e)),
-            Ok(None) => {}
-        }
-        match self.socket.peer_addr() {
-            Ok(_) => {
-                self.connected = true;
-                let _ = self.socket.set_nodelay(true);
-                Some(Ok(()))
-            }
-            Err(e) if e.kind() == ErrorKind::NotConnected => None,
-            Err(e) => Some(Err(e)),
+    fn socket(&mut self) -> Option<&mut TcpStream> {
+        match &mut self.io {
+            Io::Tcp(s) | Io::TlsStart { socket: s, .. } => Some(s),
+            Io::TlsHandshake(m) => Some(m.get_mut()),
+            Io::Tls(s) => Some(s.get_mut()),
+            Io::Broken => None,
         }
     }
 
-    /// Reads what is available; `WouldBlock` when nothing is.
+    /// Moves the transport's own setup on (the TCP connect, then the TLS handshake):
+    /// `None` while it is still running, then its outcome. A stream is usable for the
+    /// peer protocol after `Some(Ok(()))`.
+    pub(super) fn establish(&mut self) -> Option<io::Result<()>> {
+        if !self.connected {
+            let s = self.socket()?;
+            match s.take_error() {
+                Ok(Some(e)) | Err(e) => return Some(Err(e)),
+                Ok(None) => {}
+            }
+            match s.peer_addr() {
+                Ok(_) => {
+                    let _ = s.set_nodelay(true);
+                    self.connected = true;
+                }
+                Err(e) if e.kind() == ErrorKind::NotConnected => return None,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        let step = match std::mem::replace(&mut self.io, Io::Broken) {
+            io @ (Io::Tcp(_) | Io::Tls(_)) => {
+                self.io = io;
+                return Some(Ok(()));
+            }
+            Io::Broken => return Some(Err(io::Error::other("the TLS handshake failed"))),
+            Io::TlsStart {
+                socket,
+                ssl,
+                client: true,
+            } => ssl.connect(socket),
+            Io::TlsStart { socket, ssl, .. } => ssl.accept(socket),
+            Io::TlsHandshake(mid) => mid.handshake(),
+        };
+        match step {
+            Ok(s) => {
+                self.io = Io::Tls(Box::new(s));
+                Some(Ok(()))
+            }
+            Err(HandshakeError::WouldBlock(mid)) => {
+                self.io = Io::TlsHandshake(mid);
+                None
+            }
+            Err(HandshakeError::Failure(mid)) => Some(Err(handshake_failure(&mid))),
+            Err(HandshakeError::SetupFailure(e)) => Some(Err(io::Error::other(e))),
+        }
+    }
+
+    /// Reads what is available; `WouldBlock` when nothing is (or the transport's own setup
+    /// is still running).
     pub(super) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.socket.read(buf)
+        match &mut self.io {
+            Io::Tcp(s) => s.read(buf),
+            Io::Tls(s) => tls_io(s.ssl_read(buf)),
+            Io::Broken => Ok(0),
+            _ => Err(ErrorKind::WouldBlock.into()),
+        }
     }
 
     /// Writes what the transport takes now; `WouldBlock` when it takes nothing.
     pub(super) fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.socket.write(buf)
+        match &mut self.io {
+            Io::Tcp(s) => s.write(buf),
+            Io::Tls(s) => tls_io(s.ssl_write(buf)),
+            Io::Broken => Err(ErrorKind::BrokenPipe.into()),
+            _ => Err(ErrorKind::WouldBlock.into()),
+        }
     }
 
     pub(super) fn deregister(&mut self, registry: &Registry) {
-        let _ = registry.deregister(&mut self.socket);
+        if let Some(s) = self.socket() {
+            let _ = registry.deregister(s);
+        }
     }
+}
+
+/// A TLS read or write as `io`'s: `WouldBlock` when TLS waits for the socket, `Ok(0)` at
+/// the peer's close_notify.
+fn tls_io(r: std::result::Result<usize, openssl::ssl::Error>) -> io::Result<usize> {
+    match r {
+        Ok(n) => Ok(n),
+        Err(e) => match e.code() {
+            ErrorCode::WANT_READ | ErrorCode::WANT_WRITE => Err(ErrorKind::WouldBlock.into()),
+            ErrorCode::ZERO_RETURN => Ok(0),
+            _ => Err(e
+                .into_io_error()
+                .unwrap_or_else(|e| io::Error::other(format!("TLS: {e}")))),
+        },
+    }
+}
+
+/// Why a TLS handshake failed, in words: OpenSSL's reason and, if it was the peer's
+/// certificate, the verification's.
+fn handshake_failure(mid: &MidHandshakeSslStream<TcpStream>) -> io::Error {
+    let mut why = format!("TLS handshake failed: {}", mid.error());
+    let verify = mid.ssl().verify_result();
+    if verify != X509VerifyResult::OK {
+        why.push_str(&format!(" (peer certificate: {})", verify.error_string()));
+    }
+    io::Error::new(ErrorKind::InvalidData, why)
 }

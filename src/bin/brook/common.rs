@@ -1,7 +1,7 @@
 //! What the subcommands share: Broker-style option lists and peer addresses, listening and
 //! peering with messages on stderr, waiting for a subscriber, pacing, and a SIGINT flag.
 
-use brook::{Endpoint, StatusEvent, StatusKind};
+use brook::{Config, Endpoint, StatusEvent, StatusKind};
 use std::error::Error;
 use std::fmt::Display;
 use std::io::Write;
@@ -10,6 +10,53 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// The endpoint options every subcommand takes: TLS as Broker's tools do (on unless
+/// `--disable-ssl`), and Broker's options by their long names.
+#[derive(clap::Args, Debug, Default)]
+pub struct EndpointArgs {
+    /// Peer over plain TCP instead of TLS (Broker's broker.disable-ssl); both sides must
+    /// agree.
+    #[arg(long, alias = "broker.disable-ssl")]
+    disable_ssl: bool,
+    /// TLS certificate chain (PEM) for authenticated TLS.
+    #[arg(long = "broker.ssl.certificate", value_name = "PATH")]
+    certificate: Option<String>,
+    /// TLS private key (PEM).
+    #[arg(long = "broker.ssl.key", value_name = "PATH")]
+    key: Option<String>,
+    /// Passphrase of an encrypted private key.
+    #[arg(long = "broker.ssl.passphrase", value_name = "TEXT")]
+    passphrase: Option<String>,
+    /// CA certificates (PEM) that a peer's certificate must chain to.
+    #[arg(long = "broker.ssl.cafile", value_name = "PATH")]
+    cafile: Option<String>,
+    /// Directory of CA certificates (hashed names, as OpenSSL reads them).
+    #[arg(long = "broker.ssl.capath", value_name = "PATH")]
+    capath: Option<String>,
+}
+
+impl EndpointArgs {
+    /// The endpoint's configuration.
+    pub fn config(&self) -> Result<Config> {
+        let mut c = Config {
+            disable_ssl: self.disable_ssl,
+            ..Config::default()
+        };
+        for (key, v) in [
+            ("broker.ssl.certificate", &self.certificate),
+            ("broker.ssl.key", &self.key),
+            ("broker.ssl.passphrase", &self.passphrase),
+            ("broker.ssl.cafile", &self.cafile),
+            ("broker.ssl.capath", &self.capath),
+        ] {
+            if let Some(v) = v {
+                c.set(key, v)?;
+            }
+        }
+        Ok(c)
+    }
+}
 
 /// How long a peering lost after it was established waits between reconnects (Broker's
 /// tools retry every second).

@@ -14,7 +14,7 @@
 use crate::common::{self, Result};
 use brook::data::text;
 use brook::data::zeek::Event;
-use brook::{Config, Data, Endpoint, Message, Subscriber};
+use brook::{Data, Endpoint, Message, Subscriber};
 use clap::ValueEnum;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -56,6 +56,8 @@ pub struct Args {
     /// Name shown in verbose output (default: the mode).
     #[arg(short = 'N', long)]
     name: Option<String>,
+    #[command(flatten)]
+    endpoint: common::EndpointArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
@@ -145,7 +147,7 @@ pub fn run(args: Args) -> Result<()> {
             let _ = std::io::stderr().write_all(format!("{name}: {what}\n").as_bytes());
         }
     };
-    let ep = Endpoint::new(Config::default())?;
+    let ep = Endpoint::new(args.endpoint.config()?)?;
     if args.verbose {
         common::print_status_events(&ep)?;
     }

@@ -6,7 +6,7 @@
 
 use crate::common::{self, Pacer, Result};
 use brook::data::text;
-use brook::{Config, Data, Endpoint, Subscriber};
+use brook::{Data, Endpoint, Subscriber};
 use clap::ValueEnum;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -50,6 +50,8 @@ pub struct Args {
     /// anyway (0: do not wait).
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = common::seconds)]
     wait: Duration,
+    #[command(flatten)]
+    endpoint: common::EndpointArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -66,7 +68,7 @@ enum Impl {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let ep = Endpoint::new(Config::default())?;
+    let ep = Endpoint::new(args.endpoint.config()?)?;
     common::print_status_events(&ep)?;
     let peers = common::split_list(&args.peers);
     // Subscribe before peering, so that the first routing update already carries the filter.

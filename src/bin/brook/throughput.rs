@@ -11,8 +11,7 @@ use crate::common::{self, Pacer, Result};
 use brook::data::zeek::{Event, Message as ZeekMessage};
 use brook::data::{Set, Table, bin};
 use brook::{
-    Address, Config, Data, Endpoint, Message, Port, Protocol, StatusCode, StatusKind, Timespan,
-    Timestamp,
+    Address, Data, Endpoint, Message, Port, Protocol, StatusCode, StatusKind, Timespan, Timestamp,
 };
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
@@ -58,11 +57,13 @@ pub struct Args {
     /// localhost (client) or every interface (server); an empty port means 9999.
     #[arg(value_name = "HOST:PORT")]
     address: String,
+    #[command(flatten)]
+    endpoint: common::EndpointArgs,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let (host, port) = split_address(&args.address)?;
-    let ep = Endpoint::new(Config::default())?;
+    let ep = Endpoint::new(args.endpoint.config()?)?;
     common::catch_interrupts();
     if args.server {
         if args.verbose {
