@@ -33,13 +33,14 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 STATIC_DEPS := -lssl -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 # C tests and the arguments each one runs with.
-C_TESTS := test_data test_golden test_endpoint test_publisher test_store test_metrics
+C_TESTS := test_data test_golden test_endpoint test_publisher test_store test_metrics test_tls
 ARGS_test_data :=
 ARGS_test_golden := $(VECTORS)
 ARGS_test_endpoint :=
 ARGS_test_publisher :=
 ARGS_test_store :=
 ARGS_test_metrics :=
+ARGS_test_tls :=
 EXAMPLES := event_demo poll_loop ping pong store
 # Examples that end by themselves; ping and pong run together in c-examples/run-demo.sh,
 # store's master and clone in c-examples/run-store-demo.sh.
@@ -119,8 +120,11 @@ examples: lib
 run-examples: examples
 	$(foreach e,$(RUN_EXAMPLES),$(TIMEOUT) $(BUILD)/examples/$(e) > $(BUILD)/examples/$(e).out &&) true
 	$(TIMEOUT) c-examples/run-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-demo.out
+	$(TIMEOUT) c-examples/run-demo.sh $(BUILD)/examples 3 --set broker.disable-ssl=true \
+	  > $(BUILD)/examples/run-demo-plain.out
+	$(TIMEOUT) c-examples/run-tls-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-tls-demo.out
 	$(TIMEOUT) c-examples/run-store-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-store-demo.out
-	@echo "examples ran: $(RUN_EXAMPLES), ping against pong, store master and clone"
+	@echo "examples ran: $(RUN_EXAMPLES), ping against pong (anonymous TLS, plain TCP, certificates), store master and clone"
 
 # ping against pong: two processes peering over 127.0.0.1.
 demo: examples
@@ -190,11 +194,16 @@ bench:
 	$(CARGO) bench --bench store
 	$(MAKE) --no-print-directory python-bench
 
-# Checks against a real Broker through its Python bindings; skips when `import broker`
-# fails. See tests/interop/README.md (e.g. PYTHONPATH=<broker build>/python).
+# Checks against a real Broker through its Python bindings (skipped when `import broker`
+# fails) and a real Zeek (skipped without $(ZEEK)), both at their defaults (TLS);
+# INTEROP_ARGS=--plain runs both with TLS disabled. See tests/interop/README.md (e.g.
+# PYTHONPATH=<broker build>/python).
+ZEEK ?= ../peers/zeek/bin/zeek
 interop:
 	$(CARGO) build --release
-	python3 tests/interop/broker_interop.py
+	$(CARGO) build --release --example store_node
+	python3 tests/interop/broker_interop.py $(INTEROP_ARGS)
+	ZEEK=$(ZEEK) python3 tests/interop/zeek_interop.py $(INTEROP_ARGS)
 
 fuzz:
 	./fuzz/run.sh

@@ -3,9 +3,11 @@
  * that answers ping(n) with pong(n)), sends the Zeek events ping(1) to ping(N) on
  * /brook/ping, waits for each pong on /brook/pong and prints its round-trip time.
  *
- *   ping [--host HOST] [--port PORT] [--count N]
+ *   ping [--host HOST] [--port PORT] [--count N] [--set NAME=VALUE]...
  *
- * HOST is 127.0.0.1, PORT 9999 and N 5 unless given. Exits with status 1 if a pong is
+ * HOST is 127.0.0.1, PORT 9999 and N 5 unless given. --set sets a Broker option by name,
+ * such as broker.disable-ssl=true or broker.ssl.cafile=ca.pem (TLS is on by default, as in
+ * Broker; c-examples/run-tls-demo.sh runs the demo with certificates). Exits with status 1 if a pong is
  * missing or wrong.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -38,7 +40,7 @@ static int64_t now_us(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: ping [--host HOST] [--port PORT] [--count N]\n");
+  fprintf(stderr, "usage: ping [--host HOST] [--port PORT] [--count N] [--set NAME=VALUE]...\n");
   exit(2);
 }
 
@@ -120,7 +122,9 @@ int main(int argc, char **argv) {
   brook_subscriber *sub = NULL;
   uint8_t peer_id[16];
   char *peer_text = NULL;
+  brook_config *cfg = NULL;
 
+  TRY(brook_config_new(&cfg));
   for (int i = 1; i < argc; i++) {
     if (i + 1 == argc) {
       usage();
@@ -130,6 +134,13 @@ int main(int argc, char **argv) {
       port = strtoul(argv[++i], NULL, 10);
     } else if (strcmp(argv[i], "--count") == 0) {
       count = strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--set") == 0) {
+      char *name = argv[++i], *eq = strchr(name, '=');
+      if (eq == NULL) {
+        usage();
+      }
+      *eq = '\0';
+      TRY(brook_config_set(cfg, name, eq + 1));
     } else {
       usage();
     }
@@ -138,7 +149,8 @@ int main(int argc, char **argv) {
     usage();
   }
 
-  TRY(brook_endpoint_new(NULL, &ep));
+  TRY(brook_endpoint_new(cfg, &ep));
+  brook_config_free(cfg);
   TRY(brook_endpoint_subscribe(ep, topics, 1, &sub));
   /* Blocks until the handshake is done; no retries. */
   TRY(brook_endpoint_peer(ep, host, (uint16_t)port, 0, peer_id));

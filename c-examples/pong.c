@@ -3,11 +3,12 @@
  * to /brook/ping and answers each Zeek event ping(n) with pong(n) on /brook/pong. Its
  * partner is ping.c, or Zeek itself:
  *
- *   pong [--address ADDR] [--port PORT] [--count N]
+ *   pong [--address ADDR] [--port PORT] [--count N] [--set NAME=VALUE]...
  *
  * ADDR is 127.0.0.1 and PORT 9999 unless given; with PORT 0 the system picks a free port.
  * Either way the first line of output is "listening on <port>". pong stops after N pings
- * (0, the default, means never) or on SIGINT or SIGTERM.
+ * (0, the default, means never) or on SIGINT or SIGTERM. --set sets a Broker option by
+ * name, as in ping.c.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -37,7 +38,7 @@ static void on_signal(int sig) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: pong [--address ADDR] [--port PORT] [--count N]\n");
+  fprintf(stderr, "usage: pong [--address ADDR] [--port PORT] [--count N] [--set NAME=VALUE]...\n");
   exit(2);
 }
 
@@ -85,7 +86,9 @@ int main(int argc, char **argv) {
   brook_subscriber *sub = NULL;
   uint16_t port = 0;
   struct sigaction sa;
+  brook_config *cfg = NULL;
 
+  TRY(brook_config_new(&cfg));
   for (int i = 1; i < argc; i++) {
     if (i + 1 == argc) {
       usage();
@@ -95,6 +98,13 @@ int main(int argc, char **argv) {
       port_arg = strtoul(argv[++i], NULL, 10);
     } else if (strcmp(argv[i], "--count") == 0) {
       count = strtoul(argv[++i], NULL, 10);
+    } else if (strcmp(argv[i], "--set") == 0) {
+      char *name = argv[++i], *eq = strchr(name, '=');
+      if (eq == NULL) {
+        usage();
+      }
+      *eq = '\0';
+      TRY(brook_config_set(cfg, name, eq + 1));
     } else {
       usage();
     }
@@ -110,7 +120,8 @@ int main(int argc, char **argv) {
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
 
-  TRY(brook_endpoint_new(NULL, &ep));
+  TRY(brook_endpoint_new(cfg, &ep));
+  brook_config_free(cfg);
   /* Subscribe first: peers then learn the topic in the handshake. */
   TRY(brook_endpoint_subscribe(ep, topics, 1, &sub));
   TRY(brook_endpoint_listen(ep, address, (uint16_t)port_arg, &port));

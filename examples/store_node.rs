@@ -27,7 +27,7 @@ use std::time::Duration;
 
 fn usage() -> ! {
     eprintln!(
-        "usage: store_node master|clone NAME [--listen PORT] [--peer HOST:PORT]... [--sqlite PATH]"
+        "usage: store_node master|clone NAME [--listen PORT] [--peer HOST:PORT]... [--sqlite PATH] [--disable-ssl true]"
     );
     std::process::exit(2)
 }
@@ -233,6 +233,7 @@ fn main() {
     let master = args[0] == "master";
     let name = &args[1];
     let (mut listen, mut peers, mut sqlite) = (None, Vec::new(), None);
+    let mut config = Config::default();
     let mut it = args[2..].iter();
     while let Some(a) = it.next() {
         let v = it.next().unwrap_or_else(|| usage());
@@ -243,6 +244,7 @@ fn main() {
                 peers.push((h.to_string(), p.parse::<u16>().unwrap_or_else(|_| usage())));
             }
             "--sqlite" => sqlite = Some(v.clone()),
+            "--disable-ssl" => config.disable_ssl = v.parse().unwrap_or_else(|_| usage()),
             _ => usage(),
         }
     }
@@ -250,7 +252,7 @@ fn main() {
         eprintln!("store_node: {what}: {e}");
         std::process::exit(1)
     };
-    let ep = Endpoint::new(Config::default()).unwrap_or_else(|e| fail("endpoint", e));
+    let ep = Endpoint::new(config).unwrap_or_else(|e| fail("endpoint", e));
     let backend = match sqlite {
         Some(p) => Backend::Sqlite(brook::store::SqliteOptions::new(p)),
         None => Backend::Memory,

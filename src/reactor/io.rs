@@ -156,15 +156,34 @@ impl Reactor {
                 Ok(Fill::Data) => self.process_input(token),
                 Ok(Fill::WouldBlock) => return,
                 Ok(Fill::Eof) => {
+                    let hint = self.refused_plain_hint(token);
                     self.process_input(token);
-                    self.close(token, Close::Lost("connection closed by peer".into()));
+                    let why = format!("connection closed by peer{hint}");
+                    self.close(token, Close::Lost(why));
                     return;
                 }
                 Err(e) => {
-                    self.close(token, Close::Lost(format!("read failed: {e}")));
+                    let hint = self.refused_plain_hint(token);
+                    self.close(token, Close::Lost(format!("read failed: {e}{hint}")));
                     return;
                 }
             }
+        }
+    }
+
+    /// Words for a plain-TCP connection of ours that the peer ended before saying anything:
+    /// what a TLS peer does with one.
+    fn refused_plain_hint(&self, token: Token) -> &'static str {
+        match self.conns.get(&token) {
+            Some(c)
+                if c.outbound
+                    && c.traffic.bytes_in == 0
+                    && c.stream.kind() == super::transport::Kind::Tcp =>
+            {
+                " before the handshake (a peer that expects TLS does this: disable_ssl must be \
+                 set on both sides or neither)"
+            }
+            _ => "",
         }
     }
 

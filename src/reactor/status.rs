@@ -128,6 +128,13 @@ pub(super) fn closing(
             Some(addr),
             msg.clone(),
         )],
+        // Our attempt ended before the peering was made (as a failed connect does).
+        Close::Lost(msg) => vec![error(
+            ErrorCode::PeerUnavailable,
+            remote,
+            Some(addr),
+            format!("cannot peer with {addr}: {msg}"),
+        )],
         _ => Vec::new(),
     }
 }
@@ -160,8 +167,13 @@ mod tests {
         let ev = closing(&failed, false, true, None, a);
         assert_eq!(kinds(&ev), [StatusKind::Error(ErrorCode::PeerIncompatible)]);
         assert_eq!(ev[0].message, "version 2");
-        // An outgoing attempt that failed before peering is reported by the attempt.
-        assert!(closing(&lost, false, true, None, a).is_empty());
+        // An outgoing attempt lost before peering is peer_unavailable, as a failed connect.
+        let attempt = closing(&lost, false, true, None, a);
+        assert_eq!(
+            kinds(&attempt),
+            [StatusKind::Error(ErrorCode::PeerUnavailable)]
+        );
+        assert!(attempt[0].message.contains("reset"));
         assert_eq!(
             kinds(&closing(&lost, false, false, None, a)),
             [StatusKind::Error(ErrorCode::PeerDisconnectDuringHandshake)]

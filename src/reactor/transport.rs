@@ -117,8 +117,12 @@ fn tls_context(ssl: &SslOptions) -> std::result::Result<SslContext, String> {
                 };
                 fail(&format!("{why} {}", path.display()), e)
             })?;
-            b.set_private_key(&key)
-                .map_err(|e| fail("cannot use the private key", e))?;
+            b.set_private_key(&key).map_err(|e| {
+                fail(
+                    "cannot use the private key (does it match the certificate?)",
+                    e,
+                )
+            })?;
             if ssl.certificate.is_some() {
                 b.check_private_key()
                     .map_err(|e| fail("the private key does not match the certificate", e))?;

@@ -65,6 +65,10 @@ VERBOSE = "-v" in sys.argv[1:]
 # store part: --only "store loss").
 ONLY = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv[1:-1] else None
 HOST = "127.0.0.1"
+# --plain: both sides with TLS disabled (Broker's disable_ssl, brook's --disable-ssl).
+# Without it both sides run with their defaults: TLS.
+PLAIN = "--plain" in sys.argv[1:]
+PLAIN_FLAG = ["--disable-ssl"] if PLAIN else []
 
 PASSED = 0
 FAILED = 0
@@ -101,9 +105,11 @@ def free_port():
 # -- Broker side ---------------------------------------------------------------------
 
 
-def broker_endpoint():
+def broker_endpoint(plain=False):
+    """A Broker endpoint; `plain` disables TLS whatever the mode (the drop proxy reads
+    frames, so its peers speak plain TCP)."""
     opts = broker.BrokerOptions()
-    opts.disable_ssl = True
+    opts.disable_ssl = PLAIN or plain
     opts.ignore_broker_conf = True
     return broker.Endpoint(broker.Configuration(opts))
 
@@ -269,6 +275,7 @@ class Brook:
             "brook_config_new": (ctypes.c_int, [pvp]),
             "brook_config_free": (None, [vp]),
             "brook_config_set_unpeer_timeout_ms": (ctypes.c_int, [vp, ctypes.c_uint32]),
+            "brook_config_set_disable_ssl": (ctypes.c_int, [vp, ctypes.c_bool]),
             "brook_endpoint_new": (ctypes.c_int, [vp, pvp]),
             "brook_endpoint_shutdown": (ctypes.c_int, [vp]),
             "brook_endpoint_free": (None, [vp]),
@@ -387,6 +394,7 @@ class BrookEndpoint:
         cfg = ctypes.c_void_p()
         lib.ok(L.brook_config_new(ctypes.byref(cfg)), "config")
         lib.ok(L.brook_config_set_unpeer_timeout_ms(cfg, unpeer_timeout_ms), "config")
+        lib.ok(L.brook_config_set_disable_ssl(cfg, PLAIN), "config")
         self.ep = ctypes.c_void_p()
         lib.ok(L.brook_endpoint_new(cfg, ctypes.byref(self.ep)), "endpoint_new")
         L.brook_config_free(cfg)
@@ -586,7 +594,8 @@ class Proc:
 
 
 def brook_cli(*args, stdin_text=None):
-    return Proc([BROOK_BIN] + [str(a) for a in args], stdin_text=stdin_text)
+    cmd, *rest = [str(a) for a in args]
+    return Proc([BROOK_BIN, cmd, *PLAIN_FLAG, *rest], stdin_text=stdin_text)
 
 
 # -- the checks ------------------------------------------------------------------------
@@ -1004,7 +1013,7 @@ def _check_broker_pipe_all_types(lib, bpipe, tmp):
     port = free_port()
     topic = "/interop/tools/types"
     n = len(VALUES)
-    sub = broker_tool(bpipe, "--disable-ssl", "-m", "subscribe", "-t", topic, "-l", port,
+    sub = broker_tool(bpipe, *PLAIN_FLAG, "-m", "subscribe", "-t", topic, "-l", port,
                       "-c", n, cwd=tmp)
     bep = BrookEndpoint(lib)
     try:
@@ -1043,7 +1052,7 @@ def _check_broker_pipe(bpipe, tmp):
     # broker-pipe subscribe listens; brook pipe publish peers.
     port = free_port()
     topic = "/interop/tools/k2b"
-    sub = broker_tool(bpipe, "--disable-ssl", "-m", "subscribe", "-t", topic, "-l", port,
+    sub = broker_tool(bpipe, *PLAIN_FLAG, "-m", "subscribe", "-t", topic, "-l", port,
                       "-c", len(lines), cwd=tmp)
     time.sleep(0.5)
     pub = brook_cli("pipe", "-m", "publish", "-t", topic, "-p", f"{HOST}:{port}",
@@ -1058,7 +1067,7 @@ def _check_broker_pipe(bpipe, tmp):
     topic = "/interop/tools/b2k"
     bsub = brook_cli("pipe", "-m", "subscribe", "-t", topic, "-l", "0", "-c", len(lines))
     port = bsub.listening_port()
-    pub = broker_tool(bpipe, "--disable-ssl", "-m", "publish", "-t", topic,
+    pub = broker_tool(bpipe, *PLAIN_FLAG, "-m", "publish", "-t", topic,
                       f'--peers=["{HOST}:{port}"]', stdin_text="\n".join(lines) + "\n", cwd=tmp)
     rc_pub = pub.wait(20)
     rc_sub = bsub.wait(10)
@@ -1076,7 +1085,7 @@ def _rates(lines):
 def _check_broker_throughput(bthr, tmp):
     # brook throughput client -> broker-throughput server (Broker counts messages).
     port = free_port()
-    srv = broker_tool(bthr, "--disable-ssl", "--verbose", "--server", f"{HOST}:{port}", cwd=tmp)
+    srv = broker_tool(bthr, *PLAIN_FLAG, "--verbose", "--server", f"{HOST}:{port}", cwd=tmp)
     time.sleep(0.7)
     cli = brook_cli("throughput", "-t", 2, "-r", 0, "--duration", 3, f"{HOST}:{port}")
     rc = cli.wait(15)
@@ -1093,7 +1102,7 @@ def _check_broker_throughput(bthr, tmp):
     port = free_port()
     srv = brook_cli("throughput", "--server", f"{HOST}:{port}")
     time.sleep(0.7)
-    cli = broker_tool(bthr, "--disable-ssl", "-t", 3, "-r", 50, "-s", 10, f"{HOST}:{port}", cwd=tmp)
+    cli = broker_tool(bthr, *PLAIN_FLAG, "-t", 3, "-r", 50, "-s", 10, f"{HOST}:{port}", cwd=tmp)
     time.sleep(3.5)
     cli.kill()
     time.sleep(1.2)
@@ -1112,14 +1121,14 @@ def _check_broker_node(bnode, tmp):
         if ponger == "brook":
             pong = brook_cli("node", "-m", "pong", "-t", topic, "-p", port)
         else:
-            pong = broker_tool(bnode, "--disable-ssl", "-m", "pong", f'--topics=["{topic}"]', "-p", f"{port}/tcp",
+            pong = broker_tool(bnode, *PLAIN_FLAG, "-m", "pong", f'--topics=["{topic}"]', "-p", f"{port}/tcp",
                                cwd=tmp)
         time.sleep(0.7)
         if pinger == "brook":
             ping = brook_cli("node", "-m", "ping", "-t", topic, "--peers", f"{HOST}:{port}",
                              "-n", n, "-s", 100)
         else:
-            ping = broker_tool(bnode, "--disable-ssl", "-m", "ping", f'--topics=["{topic}"]',
+            ping = broker_tool(bnode, *PLAIN_FLAG, "-m", "ping", f'--topics=["{topic}"]',
                                f"--peers=[<tcp://{HOST}:{port}>]", "-n", n, "-s", 100, cwd=tmp)
         rc = ping.wait(30)
         pong.kill()
@@ -1173,8 +1182,9 @@ def build_store_node():
 class StoreNode:
     """A running examples/store_node: one brook endpoint with a master or clone."""
 
-    def __init__(self, role, name, listen=False, peers=(), sqlite=None, allow_error=False):
-        args = [STORE_NODE, role, name]
+    def __init__(self, role, name, listen=False, peers=(), sqlite=None, allow_error=False,
+                 plain=False):
+        args = [STORE_NODE, role, name, "--disable-ssl", "true" if PLAIN or plain else "false"]
         if sqlite:
             args += ["--sqlite", sqlite]
         if listen:
@@ -1429,14 +1439,14 @@ class RefStore:
         self.ep.shutdown()
 
 
-def broker_master(name):
-    bk = broker_endpoint()
+def broker_master(name, plain=False):
+    bk = broker_endpoint(plain)
     store = bk.attach_master(name, broker.Backend.Memory)
     return bk, store
 
 
-def broker_clone(name, port):
-    bk = broker_endpoint()
+def broker_clone(name, port, plain=False):
+    bk = broker_endpoint(plain)
     log = StatusLog(bk)
     bk.peer(HOST, port, 0)
     log.wait("peer_added", 5)
@@ -2092,12 +2102,12 @@ def check_store_lost_unique_result(lib):
     (as the lost put above) and must then answer as the master decided (inserted)."""
     role = "store loss of put_unique_result, Broker master -> brook clone"
     name = "interop/store/loss/unique"
-    bk, store = broker_master(name)
+    bk, store = broker_master(name, plain=True)
     st = store._store
     px = node = None
     try:
         px = DropProxy(bk.listen(HOST, 0), "s2c", "#2")
-        node = StoreNode("clone", name, peers=[px.port])
+        node = StoreNode("clone", name, peers=[px.port], plain=True)
         st.put(B("ready"), B(C(1)), _expiry(None))
         wait_until(lambda: node.value('get "ready"') == "1", 15)
         a = node.cmd('put_unique "u" 1')
@@ -2168,7 +2178,8 @@ class DropProxy:
 
 def check_store_loss(lib):
     """A store command lost on the way (dropped by a proxy between the peers) is recovered
-    through the channel's nack and retransmission, in each of the four channels."""
+    through the channel's nack and retransmission, in each of the four channels. The proxy
+    reads frames: its peers speak plain TCP in every mode."""
     key = "drop-me"
     # (which side listens, the proxy's direction of the drop, what is dropped)
     for case in ("Broker master -> brook clone", "brook master -> Broker clone",
@@ -2179,10 +2190,10 @@ def check_store_loss(lib):
         try:
             brook_master = case.startswith("brook master") or case.endswith("brook master")
             if brook_master:
-                node = StoreNode("master", name, listen=True)
+                node = StoreNode("master", name, listen=True, plain=True)
                 upstream = node.port
             else:
-                mbk, mstore = broker_master(name)
+                mbk, mstore = broker_master(name, plain=True)
                 mst = mstore._store
                 upstream = mbk.listen(HOST, 0)
             # The clone connects through the proxy: c2s is clone -> master.
@@ -2192,14 +2203,14 @@ def check_store_loss(lib):
                 check(f"{role}: the proxy starts", False, str(px.proc.err))
                 continue
             if brook_master:
-                bk, store = broker_clone(name, px.port)
+                bk, store = broker_clone(name, px.port, plain=True)
                 st = store._store
                 node.cmd('put "ready" 1')
                 ok = wait_until(lambda: bget(st, B("ready")) == "1", 15)
                 at_master = lambda k: node.value(f'get "{k}"')
                 at_clone = lambda k: bget(st, B(k))
             else:
-                node = StoreNode("clone", name, peers=[px.port])
+                node = StoreNode("clone", name, peers=[px.port], plain=True)
                 st = None
                 mst.put(B("ready"), B(C(1)), _expiry(None))
                 ok = wait_until(lambda: node.value('get "ready"') == "1", 15)
