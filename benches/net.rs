@@ -4,7 +4,12 @@
 //! throughput, (d) a publisher flooding a slow subscriber for `BROOK_BENCH_FLOOD_SECS`
 //! (default 30): disconnects, losses and the subscriber's RSS.
 //!
-//! The binary runs itself as the second process (`BROOK_BENCH_CHILD` says which role).
+//! (a) to (c) run three times: over plain TCP, anonymous TLS (Broker's default) and TLS with
+//! certificates (made here, in a scratch directory); `BROOK_BENCH_TLS=plain,anon,certs`
+//! picks some. (d) runs with Broker's default, anonymous TLS.
+//!
+//! The binary runs itself as the second process (`BROOK_BENCH_CHILD` says which role,
+//! `BROOK_BENCH_MODE` which transport).
 
 use brook::data::zeek::Event;
 use brook::data::{Data, bin};
@@ -28,6 +33,74 @@ fn kib_string() -> Data {
     Data::String(vec![b'x'; 1024])
 }
 
+// ---- the transports ----
+
+/// The transport of this run: `plain`, `anon` or `certs` (whose files are in
+/// `BROOK_BENCH_CERTS`).
+static MODE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+fn mode() -> String {
+    let m = MODE.lock().unwrap().clone();
+    if m.is_empty() {
+        std::env::var("BROOK_BENCH_MODE").unwrap_or_else(|_| "anon".into())
+    } else {
+        m
+    }
+}
+
+/// The endpoints' configuration for the transport of this run.
+fn config() -> Config {
+    let mut c = Config::default();
+    match mode().as_str() {
+        "plain" => c.disable_ssl = true,
+        "certs" => {
+            let dir = std::path::PathBuf::from(std::env::var("BROOK_BENCH_CERTS").unwrap());
+            c.ssl.certificate = Some(dir.join("cert.pem"));
+            c.ssl.key = Some(dir.join("key.pem"));
+            c.ssl.cafile = Some(dir.join("cert.pem"));
+        }
+        _ => {}
+    }
+    c
+}
+
+/// A self-signed certificate that trusts itself, for the `certs` runs; its directory.
+fn make_certs() -> std::path::PathBuf {
+    use openssl::{asn1::Asn1Time, hash::MessageDigest, pkey::PKey, rsa::Rsa, x509};
+    let dir = std::env::temp_dir().join(format!("brook-bench-certs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = PKey::from_rsa(Rsa::generate(2048).unwrap()).unwrap();
+    let mut name = x509::X509NameBuilder::new().unwrap();
+    name.append_entry_by_text("CN", "brook bench").unwrap();
+    let name = name.build();
+    let mut c = x509::X509::builder().unwrap();
+    c.set_version(2).unwrap();
+    c.set_subject_name(&name).unwrap();
+    c.set_issuer_name(&name).unwrap();
+    c.set_pubkey(&key).unwrap();
+    c.set_not_before(&Asn1Time::days_from_now(0).unwrap())
+        .unwrap();
+    c.set_not_after(&Asn1Time::days_from_now(1).unwrap())
+        .unwrap();
+    c.append_extension(
+        x509::extension::BasicConstraints::new()
+            .ca()
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    c.sign(&key, MessageDigest::sha256()).unwrap();
+    std::fs::write(dir.join("cert.pem"), c.build().to_pem().unwrap()).unwrap();
+    std::fs::write(dir.join("key.pem"), key.private_key_to_pem_pkcs8().unwrap()).unwrap();
+    dir
+}
+
+const MODES: [(&str, &str); 3] = [
+    ("plain", "plain TCP"),
+    ("anon", "anonymous TLS"),
+    ("certs", "TLS with certificates"),
+];
+
 // ---- the child process ----
 
 fn child(role: &str) {
@@ -37,7 +110,7 @@ fn child(role: &str) {
         // Counts N messages, then prints the seconds from the first to the last.
         "brook-sink" => {
             let n: u64 = std::env::var("N").unwrap().parse().unwrap();
-            let ep = Endpoint::new(Config::default()).unwrap();
+            let ep = Endpoint::new(config()).unwrap();
             let sub = ep.subscribe(&["/bench"]).unwrap();
             let port = ep.listen("127.0.0.1", 0).unwrap();
             writeln!(out, "{port}").unwrap();
@@ -110,7 +183,7 @@ fn child(role: &str) {
         }
         // A subscriber that reads slowly and reports its progress and RSS every second.
         "slow-sink" => {
-            let ep = Endpoint::new(Config::default()).unwrap();
+            let ep = Endpoint::new(config()).unwrap();
             let sub = ep.subscribe(&["/bench"]).unwrap();
             let port = ep.listen("127.0.0.1", 0).unwrap();
             writeln!(out, "{port}").unwrap();
@@ -175,6 +248,7 @@ impl ChildProc {
     fn start(role: &str, n: u64) -> (ChildProc, u16) {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .env("BROOK_BENCH_CHILD", role)
+            .env("BROOK_BENCH_MODE", mode())
             .env("N", n.to_string())
             .stdout(Stdio::piped())
             .spawn()
@@ -207,7 +281,7 @@ impl Drop for ChildProc {
 /// the CPU time both processes spent per message.
 fn brook_throughput(n: u64, mut publish: impl FnMut(&Endpoint, u64)) -> (f64, f64) {
     let (mut sink, port) = ChildProc::start("brook-sink", n);
-    let ep = Endpoint::new(Config::default()).unwrap();
+    let ep = Endpoint::new(config()).unwrap();
     ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
     while !ep
         .peer_subscriptions()
@@ -253,7 +327,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 /// The round-trip endpoints' configuration: brook's default, or `busy_poll` from
 /// `BROOK_BENCH_BUSY_POLL_US` (0 turns it off).
 fn rtt_config() -> Config {
-    let mut config = Config::default();
+    let mut config = config();
     if let Some(us) = std::env::var("BROOK_BENCH_BUSY_POLL_US")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -320,7 +394,7 @@ fn tcp_rtt() -> (Duration, Duration) {
 
 fn flood(secs: u64) {
     let (mut sink, port) = ChildProc::start("slow-sink", 0);
-    let ep = Endpoint::new(Config::default()).unwrap();
+    let ep = Endpoint::new(config()).unwrap();
     let st = ep.status_subscriber(true).unwrap();
     ep.peer("127.0.0.1", port, Duration::ZERO).unwrap();
     while !ep
@@ -393,54 +467,81 @@ fn main() {
     let only = std::env::var("BROOK_BENCH_ONLY").unwrap_or_else(|_| "abcd".into());
     let run = |c: char| only.contains(c);
 
+    let modes: Vec<(&str, &str)> = {
+        let want = std::env::var("BROOK_BENCH_TLS").unwrap_or_else(|_| "plain,anon,certs".into());
+        MODES
+            .into_iter()
+            .filter(|(m, _)| want.contains(m))
+            .collect()
+    };
+    let certs = make_certs();
+    // SAFETY: set before any other thread of this process runs.
+    unsafe { std::env::set_var("BROOK_BENCH_CERTS", &certs) };
+    let each_mode = |f: &mut dyn FnMut(&str)| {
+        for (m, label) in &modes {
+            *MODE.lock().unwrap() = m.to_string();
+            f(label);
+        }
+    };
+
     if run('a') {
-        // One event, its argument set for each publish (as a high-rate producer would do):
-        // this measures brook, not the allocator.
-        let mut ev = Event::new("bench_event", vec![Data::Count(0)]);
-        let (b, bc) = brook_throughput(EVENTS, |ep, i| {
-            ev.args[0] = Data::Count(i);
-            ep.publish_event("/bench", &ev).unwrap()
-        });
         let (t, tc) = tcp_throughput(EVENTS, small_event);
         println!(
-            "(a) small events: brook {:.2} M/s, bare TCP {:.2} M/s (ratio {:.2}); \
-             CPU per event: brook {:.0} ns, bare TCP {:.0} ns",
-            b / 1e6,
-            t / 1e6,
-            b / t,
-            bc,
-            tc
+            "(a) small events: bare TCP {:.2} M/s, CPU per event {tc:.0} ns",
+            t / 1e6
         );
+        each_mode(&mut |label| {
+            // One event, its argument set for each publish (as a high-rate producer would
+            // do): this measures brook, not the allocator.
+            let mut ev = Event::new("bench_event", vec![Data::Count(0)]);
+            let (b, bc) = brook_throughput(EVENTS, |ep, i| {
+                ev.args[0] = Data::Count(i);
+                ep.publish_event("/bench", &ev).unwrap()
+            });
+            println!(
+                "    brook, {label}: {:.2} M/s (ratio {:.2}), CPU per event {bc:.0} ns",
+                b / 1e6,
+                b / t
+            );
+        });
     }
 
     if run('b') {
-        let (p50, p99) = brook_rtt();
         let (t50, t99) = tcp_rtt();
         println!(
-            "(b) round trip: brook p50 {:.1} us p99 {:.1} us; bare TCP p50 {:.1} us p99 {:.1} us \
-         (p50 ratio {:.2})",
-            p50.as_secs_f64() * 1e6,
-            p99.as_secs_f64() * 1e6,
+            "(b) round trip: bare TCP p50 {:.1} us p99 {:.1} us",
             t50.as_secs_f64() * 1e6,
-            t99.as_secs_f64() * 1e6,
-            p50.as_secs_f64() / t50.as_secs_f64()
+            t99.as_secs_f64() * 1e6
         );
+        each_mode(&mut |label| {
+            let (p50, p99) = brook_rtt();
+            println!(
+                "    brook, {label}: p50 {:.1} us p99 {:.1} us (p50 ratio {:.2})",
+                p50.as_secs_f64() * 1e6,
+                p99.as_secs_f64() * 1e6,
+                p50.as_secs_f64() / t50.as_secs_f64()
+            );
+        });
     }
 
     if run('c') {
         let s = kib_string();
-        let (b, bc) = brook_throughput(STRINGS, |ep, _| ep.publish("/bench", &s).unwrap());
         let (t, tc) = tcp_throughput(STRINGS, |_| s.clone());
         println!(
-            "(c) 1 KiB strings: brook {:.2} GB/s, bare TCP {:.2} GB/s (ratio {:.2}); \
-             CPU per message: brook {:.0} ns, bare TCP {:.0} ns",
-            b * 1024.0 / 1e9,
-            t * 1024.0 / 1e9,
-            b / t,
-            bc,
-            tc
+            "(c) 1 KiB strings: bare TCP {:.2} GB/s, CPU per message {tc:.0} ns",
+            t * 1024.0 / 1e9
         );
+        each_mode(&mut |label| {
+            let (b, bc) = brook_throughput(STRINGS, |ep, _| ep.publish("/bench", &s).unwrap());
+            println!(
+                "    brook, {label}: {:.2} GB/s (ratio {:.2}), CPU per message {bc:.0} ns",
+                b * 1024.0 / 1e9,
+                b / t
+            );
+        });
     }
+    *MODE.lock().unwrap() = "anon".into();
+    let _ = std::fs::remove_dir_all(&certs);
 
     if !run('d') {
         return;

@@ -1663,6 +1663,22 @@ brook_status brook_config_set_ssl(brook_config *config,
 brook_status brook_config_set(brook_config *config, const char *name, const char *value);
 
 /**
+ * Applies the settings of a configuration file in Broker's syntax (`broker.conf`: groups
+ * in braces, `key = value`, `#` comments), each as brook_config_set() would. Keys brook does
+ * not know are skipped: `*out_warnings` (which may be NULL if not wanted) receives one line
+ * per skipped key, or NULL if there were none.
+ *
+ * `path` is only read; the caller still owns it. Caller owns `*out_warnings`; free it
+ * with brook_string_free().
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` or `path` is NULL,
+ * BROOK_STATUS_INVALID_ARGUMENT if the file cannot be read, is not in this syntax, or has
+ * a value that does not parse (the message names the file, the line and the key); the
+ * config is then partly updated. Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_config_read_file(brook_config *config, const char *path, char **out_warnings);
+
+/**
  * Starts an endpoint, with a fresh random ID, and its reactor thread. `config` may be NULL
  * for the defaults; the endpoint keeps a copy of it.
  *

@@ -181,6 +181,91 @@ fn pipe_carries_stdin_lines_to_a_subscriber() {
 }
 
 #[test]
+fn pipe_takes_disable_ssl_and_a_config_file_and_says_when_they_do_not_match() {
+    let dir = std::env::temp_dir().join(format!("brook-cli-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("plain.conf");
+    std::fs::write(
+        &conf,
+        "broker {\n  disable-ssl = true\n  unheard-of = 1\n}\n",
+    )
+    .unwrap();
+    let conf_arg = format!("--config-file={}", conf.display());
+    let mut sub = Brook::start(
+        &[
+            "pipe",
+            "--disable-ssl",
+            "-m",
+            "subscribe",
+            "-t",
+            "/cli/plain",
+            "-l",
+            "0",
+            "-c",
+            "1",
+        ],
+        None,
+    );
+    let peer = format!("127.0.0.1:{}", sub.port());
+    // Plain TCP from the file: the peering works, and the unknown key is reported.
+    let mut publisher = Brook::start(
+        &[
+            "pipe",
+            &conf_arg,
+            "-m",
+            "publish",
+            "-t",
+            "/cli/plain/x",
+            "-p",
+            &peer,
+        ],
+        Some(b"over plain TCP\n"),
+    );
+    let (status, _) = publisher.finish();
+    assert!(status.success(), "{}", publisher.context());
+    assert!(
+        publisher
+            .log
+            .lock()
+            .unwrap()
+            .contains("unknown option broker.unheard-of"),
+        "{}",
+        publisher.context()
+    );
+    let (status, out) = sub.finish();
+    assert!(status.success(), "{}", sub.context());
+    assert_eq!(out, ["data(/cli/plain/x, over plain TCP)"]);
+    // TLS (the default) against the plain listener: refused, naming disable_ssl.
+    let sub = Brook::start(
+        &[
+            "pipe",
+            "--disable-ssl",
+            "-m",
+            "subscribe",
+            "-t",
+            "/cli/plain",
+            "-l",
+            "0",
+        ],
+        None,
+    );
+    let peer = format!("127.0.0.1:{}", sub.port());
+    let mut tls = Brook::start(
+        &["pipe", "-m", "publish", "-t", "/cli/plain/x", "-p", &peer],
+        Some(b"lost\n"),
+    );
+    let (status, _) = tls.finish();
+    assert_eq!(status.code(), Some(1), "{}", tls.context());
+    assert!(
+        tls.log.lock().unwrap().contains("disable_ssl"),
+        "{}",
+        tls.context()
+    );
+    drop(sub);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn throughput_server_reports_the_clients_rate() {
     let server = Brook::start(&["throughput", "--server", "127.0.0.1:0"], None);
     let address = format!("127.0.0.1:{}", server.port());

@@ -3,12 +3,14 @@ shape of Broker's Python binding."""
 
 import asyncio
 import ctypes
+import os
 import enum
 import gc
 import select
 import threading
 import time
 import uuid
+import warnings as _warnings
 import weakref
 
 from . import _codec, _errors, _ffi
@@ -389,6 +391,16 @@ class Configuration:
         cfg = _P()
         check(_lib.brook_config_new(_byref(cfg)))
         try:
+            # Broker's order: the options, then ./broker.conf over them, then the settings.
+            check(_lib.brook_config_set_disable_forwarding(cfg, bool(self.options.disable_forwarding)))
+            check(_lib.brook_config_set_disable_ssl(cfg, bool(self.options.disable_ssl)))
+            if not self.options.ignore_broker_conf and os.path.isfile("broker.conf"):
+                warn = _P()
+                check(_lib.brook_config_read_file(cfg, b"broker.conf", _byref(warn)))
+                if warn.value:
+                    text = ctypes.string_at(warn.value).decode()
+                    _lib.brook_string_free(warn)
+                    _warnings.warn(f"broker.conf: {text}", stacklevel=3)
             ms = lambda s: int(round(s * 1000))  # noqa: E731
             settings = [
                 (self.peer_buffer_size, _lib.brook_config_set_peer_buffer_size, int),
@@ -413,14 +425,13 @@ class Configuration:
                 port = -1 if self.metrics_port is None else _port(self.metrics_port)
                 addr = None if self.metrics_address is None else str(self.metrics_address).encode()
                 check(_lib.brook_config_set_metrics_port(cfg, port, addr))
-            check(_lib.brook_config_set_disable_forwarding(cfg, bool(self.options.disable_forwarding)))
-            check(_lib.brook_config_set_disable_ssl(cfg, bool(self.options.disable_ssl)))
             creds = [
                 str(v).encode() if v else None
                 for v in (self.openssl_certificate, self.openssl_key, self.openssl_passphrase,
                           self.openssl_cafile, self.openssl_capath)
             ]
-            check(_lib.brook_config_set_ssl(cfg, *creds))
+            if any(creds):
+                check(_lib.brook_config_set_ssl(cfg, *creds))
         except BaseException:
             _lib.brook_config_free(cfg)
             raise

@@ -258,6 +258,7 @@ brook_status brook_config_set_max_malformed_in_a_row(brook_config *config, uint3
 brook_status brook_config_set_disable_ssl(brook_config *config, bool disable)
 brook_status brook_config_set_ssl(brook_config *config, const char *certificate, const char *key, const char *passphrase, const char *cafile, const char *capath)
 brook_status brook_config_set(brook_config *config, const char *name, const char *value)
+brook_status brook_config_read_file(brook_config *config, const char *path, char **out_warnings)
 brook_status brook_endpoint_new(const brook_config *config, brook_endpoint **out_endpoint)
 brook_status brook_endpoint_shutdown(brook_endpoint *endpoint)
 void brook_endpoint_free(brook_endpoint *endpoint)

@@ -115,3 +115,26 @@ def test_a_wrong_passphrase_fails_the_endpoint_naming_the_key(certs):
     cfg.openssl_passphrase = "WRONG PASSWORD"
     with pytest.raises(brook.InvalidArgument, match="passphrase"):
         brook.Endpoint(cfg)
+
+
+def _transport(cfg_a, cfg_b):
+    with brook.Endpoint(cfg_a) as a, brook.Endpoint(cfg_b) as b:
+        port = a.listen("127.0.0.1", 0)
+        if not b.peer("127.0.0.1", port, 0):
+            return None
+        return "tcp" if 'transport="tcp"' in b.metrics().text else "tls"
+
+
+def test_broker_conf_in_the_working_directory_is_read_unless_ignored(tmp_path, monkeypatch):
+    (tmp_path / "broker.conf").write_text(
+        "# as Broker reads it\nbroker {\n  disable-ssl = true\n  nonsense = 1\n}\n")
+    monkeypatch.chdir(tmp_path)
+    plain = brook.Configuration(brook.BrokerOptions())
+    with pytest.warns(UserWarning, match="broker.nonsense"):
+        assert _transport(plain, plain) == "tcp"
+    opts = brook.BrokerOptions()
+    opts.ignore_broker_conf = True
+    assert _transport(brook.Configuration(opts), brook.Configuration(opts)) == "tls"
+    (tmp_path / "broker.conf").write_text("broker { peer-buffer-size = many }\n")
+    with pytest.raises(brook.InvalidArgument, match="broker.peer-buffer-size"):
+        brook.Endpoint(brook.Configuration(brook.BrokerOptions()))

@@ -119,7 +119,8 @@ impl Config {
     /// `broker.ssl.key`, `broker.ssl.passphrase`, `broker.ssl.cafile`, `broker.ssl.capath`,
     /// `broker.metrics.port`, `broker.metrics.address`, `broker.peer-buffer-size`,
     /// `broker.peer-overflow-policy` (`disconnect`, `drop_newest`, `drop_oldest`),
-    /// `broker.disable-forwarding` or `broker.forward` (booleans are `true`/`false`). An
+    /// `broker.disable-forwarding`, `broker.forward` (booleans are `true`/`false`) or
+    /// `broker.ttl` (checked, without effect: Broker enforces none either). An
     /// unknown name or a value that does not parse is an
     /// [`crate::ErrorKind::InvalidArgument`] naming it.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
@@ -134,6 +135,11 @@ impl Config {
             "broker.ssl.cafile" => self.ssl.cafile = path(),
             "broker.ssl.capath" => self.ssl.capath = path(),
             "broker.disable-forwarding" => self.disable_forwarding = flag()?,
+            // Carried for Broker's files; like current Broker, brook writes 16 on every
+            // envelope and enforces nothing (spec §4.4).
+            "broker.ttl" => {
+                value.parse::<u16>().map_err(|_| bad())?;
+            }
             "broker.metrics.port" => self.metrics_port = Some(value.parse().map_err(|_| bad())?),
             "broker.metrics.address" => {
                 self.metrics_address = Some(value.parse().map_err(|_| bad())?)

@@ -7,6 +7,7 @@
 //! that hand data between threads without blocking the reactor.
 
 pub(crate) mod command;
+mod conf;
 mod config;
 mod message;
 mod metrics;

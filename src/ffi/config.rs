@@ -4,7 +4,8 @@
 use std::ffi::c_char;
 
 use super::{
-    Failure, FfiResult, arg_mut, brook_status, enum_arg, guard, guard_or, optional, out, str_arg,
+    Failure, FfiResult, arg_mut, brook_status, enum_arg, guard, guard_or, optional, optional_out,
+    out, str_arg,
 };
 use crate::endpoint::{Config, OverflowPolicy};
 use std::time::Duration;
@@ -422,6 +423,40 @@ pub extern "C" fn brook_config_set(
     set(config, |c| {
         let (name, value) = (str_arg(name, "name")?, str_arg(value, "value")?);
         Ok(c.set(name, value)?)
+    })
+}
+
+/// Applies the settings of a configuration file in Broker's syntax (`broker.conf`: groups
+/// in braces, `key = value`, `#` comments), each as brook_config_set() would. Keys brook does
+/// not know are skipped: `*out_warnings` (which may be NULL if not wanted) receives one line
+/// per skipped key, or NULL if there were none.
+///
+/// `path` is only read; the caller still owns it. Caller owns `*out_warnings`; free it
+/// with brook_string_free().
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` or `path` is NULL,
+/// BROOK_STATUS_INVALID_ARGUMENT if the file cannot be read, is not in this syntax, or has
+/// a value that does not parse (the message names the file, the line and the key); the
+/// config is then partly updated. Out-parameters are written only when the call returns
+/// BROOK_STATUS_OK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_read_file(
+    config: *mut brook_config,
+    path: *const c_char,
+    out_warnings: *mut *mut c_char,
+) -> brook_status {
+    guard(|| {
+        let c = arg_mut(config, "config")?;
+        let path = str_arg(path, "path")?;
+        let out_warnings = optional_out(out_warnings);
+        let warnings = c.inner.read_file(path)?;
+        if let Some(o) = out_warnings {
+            o.write(if warnings.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                super::memory::string_into_raw(warnings.join("\n").as_bytes())
+            });
+        }
+        Ok(())
     })
 }
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -102,8 +103,40 @@ static void test_credentials_and_setters(void) {
   brook_config_free(cfg);
 }
 
+static void test_config_file(void) {
+  char path[] = "/tmp/brook-test-conf-XXXXXX";
+  const char *text = "# Broker's syntax\nbroker {\n  disable-ssl = true\n  odd-one = 1\n}\n";
+  brook_config *cfg = NULL;
+  brook_endpoint *a = NULL, *b = NULL;
+  char *warnings = NULL;
+  int fd = mkstemp(path);
+  if (!CHECK(fd >= 0) || !CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text))) {
+    return;
+  }
+  close(fd);
+  if (CHECK_OK(brook_config_new(&cfg)) &&
+      CHECK_OK(brook_config_read_file(cfg, path, &warnings))) {
+    CHECK(warnings != NULL && strstr(warnings, "broker.odd-one") != NULL);
+    /* The file made it plain TCP: it peers with a plain endpoint, not with a TLS one. */
+    if (CHECK_OK(brook_endpoint_new(cfg, &a))) {
+      b = endpoint_with("broker.disable-ssl", "true");
+      CHECK_OK(try_peer(a, b));
+    }
+  }
+  brook_string_free(warnings);
+  CHECK_STATUS(brook_config_read_file(cfg, "/nonexistent/broker.conf", NULL),
+               BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_ERROR_HAS("/nonexistent/broker.conf");
+  CHECK_STATUS(brook_config_read_file(cfg, NULL, NULL), BROOK_STATUS_NULL_ARGUMENT);
+  brook_endpoint_free(a);
+  brook_endpoint_free(b);
+  brook_config_free(cfg);
+  unlink(path);
+}
+
 int main(void) {
   test_modes();
   test_credentials_and_setters();
+  test_config_file();
   return harness_finish();
 }

@@ -276,6 +276,7 @@ class Brook:
             "brook_config_free": (None, [vp]),
             "brook_config_set_unpeer_timeout_ms": (ctypes.c_int, [vp, ctypes.c_uint32]),
             "brook_config_set_disable_ssl": (ctypes.c_int, [vp, ctypes.c_bool]),
+            "brook_config_set_ssl": (ctypes.c_int, [vp] + [ctypes.c_char_p] * 5),
             "brook_endpoint_new": (ctypes.c_int, [vp, pvp]),
             "brook_endpoint_shutdown": (ctypes.c_int, [vp]),
             "brook_endpoint_free": (None, [vp]),
@@ -389,12 +390,16 @@ class Brook:
 
 
 class BrookEndpoint:
-    def __init__(self, lib, unpeer_timeout_ms=10000):
+    def __init__(self, lib, unpeer_timeout_ms=10000, certs=None):
         self.lib, L = lib, lib.L
         cfg = ctypes.c_void_p()
         lib.ok(L.brook_config_new(ctypes.byref(cfg)), "config")
         lib.ok(L.brook_config_set_unpeer_timeout_ms(cfg, unpeer_timeout_ms), "config")
         lib.ok(L.brook_config_set_disable_ssl(cfg, PLAIN), "config")
+        if certs:
+            c = lambda k: certs[k].encode() if certs.get(k) else None  # noqa: E731
+            lib.ok(L.brook_config_set_ssl(cfg, c("certificate"), c("key"), None, c("cafile"),
+                                          None), "config ssl")
         self.ep = ctypes.c_void_p()
         lib.ok(L.brook_endpoint_new(cfg, ctypes.byref(self.ep)), "endpoint_new")
         L.brook_config_free(cfg)
@@ -772,6 +777,72 @@ def check_broker_to_brook_lib(role, bk, bep, bsub, topic):
         check(f"{role}: Broker's binary encoding = brook's: {name}", payload == mine,
               f"Broker sent {payload.hex() if payload else payload}, brook encodes {mine.hex()}")
     bep.lib.L.brook_subscriber_free(bsub)
+
+
+def make_certs(d):
+    """A CA and a certificate it signed, made with the openssl command in `d`."""
+    def ssl(*args):
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
+        "-days", "1", "-subj", "/CN=interop CA")
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "node.csr",
+        "-subj", "/CN=node")
+    ssl("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "cert.pem", "-days", "1")
+    return {k: os.path.join(d, f) for k, f in
+            (("certificate", "cert.pem"), ("key", "key.pem"), ("cafile", "ca.pem"))}
+
+
+def check_certificates(lib):
+    """TLS with certificates from one CA on both sides, in both roles: every value Broker
+    sends reaches brook's library as Broker encodes it; and a side without certificates is
+    refused."""
+    if PLAIN or shutil.which("openssl") is None:
+        return
+    tmp = tempfile.mkdtemp(prefix="interop-certs-")
+    try:
+        certs = make_certs(tmp)
+
+        def broker_with_certs():
+            opts = broker.BrokerOptions()
+            opts.ignore_broker_conf = True
+            cfg = broker.Configuration(opts)
+            cfg.openssl_certificate = certs["certificate"]
+            cfg.openssl_key = certs["key"]
+            cfg.openssl_cafile = certs["cafile"]
+            return broker.Endpoint(cfg)
+
+        for broker_listens in (True, False):
+            role = "certificates, " + ("Broker listens" if broker_listens else "brook listens")
+            bk, bep = broker_with_certs(), BrookEndpoint(lib, certs=certs)
+            try:
+                log = StatusLog(bk)
+                bsub = bep.subscribe("/interop/certs")
+                if broker_listens:
+                    port = bk.listen(HOST, 0)
+                    bep.peer(port)
+                else:
+                    port = bep.listen()
+                    check(f"{role}: Broker peers brook", bk.peer(HOST, port, 0))
+                check(f"{role}: peered", log.wait("peer_added", 5) is not None,
+                      str(log.seen))
+                check_broker_to_brook_lib(role, bk, bep, bsub, "/interop/certs")
+            finally:
+                bep.close()
+                bk.shutdown()
+        # Broker with certificates, brook anonymous: refused.
+        bk, bep = broker_with_certs(), BrookEndpoint(lib)
+        try:
+            port = bk.listen(HOST, 0)
+            status = bep.lib.L.brook_endpoint_peer(bep.ep, HOST.encode(), port, 0, None)
+            check("certificates: Broker refuses brook without one", status != 0,
+                  f"brook_endpoint_peer returned {status}")
+        finally:
+            bep.close()
+            bk.shutdown()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def direction_brook_listens(lib):
@@ -2299,6 +2370,7 @@ def main():
                      ("event metadata", check_event_metadata),
                      ("large values", check_large_values),
                      ("forwarding", check_forwarding),
+                     ("certificates", check_certificates),
                      ("Broker's tools", check_broker_tools),
                      ("stores", check_stores)):
         if ONLY and ONLY not in name and not (name == "stores" and ONLY.startswith("store")):

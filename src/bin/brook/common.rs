@@ -15,6 +15,11 @@ pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
 /// `--disable-ssl`), and Broker's options by their long names.
 #[derive(clap::Args, Debug, Default)]
 pub struct EndpointArgs {
+    /// Read Broker's options from this file (Broker's broker.conf syntax); without it,
+    /// ./broker.conf is read if there is one, as Broker's tools do. Options given here on
+    /// the command line win.
+    #[arg(long = "config-file", value_name = "PATH")]
+    config_file: Option<String>,
     /// Peer over plain TCP instead of TLS (Broker's broker.disable-ssl); both sides must
     /// agree.
     #[arg(long, alias = "broker.disable-ssl")]
@@ -39,10 +44,21 @@ pub struct EndpointArgs {
 impl EndpointArgs {
     /// The endpoint's configuration.
     pub fn config(&self) -> Result<Config> {
-        let mut c = Config {
-            disable_ssl: self.disable_ssl,
-            ..Config::default()
+        let mut c = Config::default();
+        let file = match &self.config_file {
+            Some(path) => Some(path.as_str()),
+            None => std::path::Path::new("broker.conf")
+                .is_file()
+                .then_some("broker.conf"),
         };
+        if let Some(path) = file {
+            for w in c.read_file(path)? {
+                note(format_args!("{path}: {w}"));
+            }
+        }
+        if self.disable_ssl {
+            c.disable_ssl = true;
+        }
         for (key, v) in [
             ("broker.ssl.certificate", &self.certificate),
             ("broker.ssl.key", &self.key),
