@@ -43,8 +43,14 @@ fn read_lines(
 
 impl Brook {
     fn start(args: &[&str], stdin: Option<&[u8]>) -> Brook {
+        Brook::start_env(args, stdin, &[])
+    }
+
+    /// Like `start`, with `env` added to the environment.
+    fn start_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Brook {
         let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
             .args(args)
+            .envs(env.iter().copied())
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {

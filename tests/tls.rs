@@ -3,6 +3,8 @@
 //! missing certificate, TLS meeting plain TCP, unusable credentials, a silent client).
 //! The certificates are made here, in a scratch directory.
 
+mod common;
+
 use brook::{Config, Data, Endpoint, ErrorKind, SslOptions, StatusKind};
 use openssl::asn1::Asn1Time;
 use openssl::bn::{BigNum, MsbOption};
@@ -12,8 +14,8 @@ use openssl::rsa::Rsa;
 use openssl::symm::Cipher;
 use openssl::x509::extension::BasicConstraints;
 use openssl::x509::{X509, X509NameBuilder};
-use std::io::Read;
-use std::net::TcpStream;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -367,4 +369,134 @@ fn a_silent_tls_client_is_dropped_at_the_handshake_timeout_and_harms_nobody() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(a.peers().unwrap().len(), 1, "only the real peer is left");
+}
+
+// ---- the hello messages against a default Broker's (captures/tls-default.pcap) ----
+
+/// What a TLS ClientHello or ServerHello says, as far as compatibility goes.
+#[derive(Debug, PartialEq)]
+struct Hello {
+    /// The offered suites (ClientHello) or the chosen one (ServerHello).
+    suites: Vec<u16>,
+    /// `supported_groups`, `supported_versions` (offered, or chosen), extension types.
+    groups: Vec<u16>,
+    versions: Vec<u16>,
+    extensions: Vec<u16>,
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    u16::from_be_bytes([b[at], b[at + 1]])
+}
+
+fn u16s(b: &[u8]) -> Vec<u16> {
+    b.chunks(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect()
+}
+
+/// Parses the handshake message that opens TLS record `rec` (type 1 or 2).
+fn hello(rec: &[u8]) -> Hello {
+    assert_eq!(rec[0], 0x16, "a handshake record");
+    let msg = &rec[5..];
+    let client = msg[0] == 1;
+    // type, length(3), version(2), random(32), session id
+    let mut at = 4 + 2 + 32;
+    at += 1 + msg[at] as usize;
+    let suites = if client {
+        let n = u16_at(msg, at) as usize;
+        at += 2 + n;
+        u16s(&msg[at - n..at])
+    } else {
+        at += 2;
+        vec![u16_at(msg, at - 2)]
+    };
+    // compression methods: a list in a ClientHello, one byte in a ServerHello
+    at += if client { 1 + msg[at] as usize } else { 1 };
+    let end = at + 2 + u16_at(msg, at) as usize;
+    at += 2;
+    let (mut groups, mut versions, mut extensions) = (Vec::new(), Vec::new(), Vec::new());
+    while at < end {
+        let (kind, len) = (u16_at(msg, at), u16_at(msg, at + 2) as usize);
+        let body = &msg[at + 4..at + 4 + len];
+        extensions.push(kind);
+        match kind {
+            10 => groups = u16s(&body[2..]),
+            43 if client => versions = u16s(&body[1..]),
+            43 => versions = u16s(body),
+            _ => {}
+        }
+        at += 4 + len;
+    }
+    extensions.sort();
+    Hello {
+        suites,
+        groups,
+        versions,
+        extensions,
+    }
+}
+
+/// The TCP payloads of a pcap (Ethernet, IPv4), in order, that start a TLS handshake record
+/// of message type `kind`.
+fn captured(kind: u8) -> Vec<Vec<u8>> {
+    let pcap = std::fs::read(common::golden_dir().join("captures/tls-default.pcap")).unwrap();
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let len = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        let pkt = &pcap[at + 16..at + 16 + len];
+        at += 16 + len;
+        let ip = &pkt[14..];
+        let tcp = &ip[((ip[0] & 0xf) as usize) * 4..];
+        let data = &tcp[((tcp[12] >> 4) as usize) * 4..];
+        if data.len() > 5 && data[0] == 0x16 && data[5] == kind {
+            out.push(data.to_vec());
+        }
+    }
+    out
+}
+
+/// Reads one whole TLS record from `s`.
+fn record(s: &mut TcpStream) -> Vec<u8> {
+    let mut head = [0u8; 5];
+    s.read_exact(&mut head).unwrap();
+    let mut rec = head.to_vec();
+    rec.resize(5 + u16_at(&head, 3) as usize, 0);
+    s.read_exact(&mut rec[5..]).unwrap();
+    rec
+}
+
+#[test]
+fn brooks_client_hello_offers_what_a_default_brokers_does() {
+    let broker = hello(&captured(1)[0]);
+    assert_eq!(broker.suites, [0x1302, 0x1303, 0x1301, 0xc019, 0x00ff]);
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let ep = Endpoint::new(Config::default()).unwrap();
+    ep.peer_nosync("127.0.0.1", l.local_addr().unwrap().port(), Duration::ZERO)
+        .unwrap();
+    let (mut s, _) = l.accept().unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let ours = hello(&record(&mut s));
+    assert_eq!(ours.suites, broker.suites);
+    assert_eq!(ours.groups, [0x0018], "secp384r1 only");
+    assert_eq!(ours.groups, broker.groups);
+    assert_eq!(ours.versions, broker.versions, "TLS 1.3 and 1.2");
+}
+
+#[test]
+fn brooks_server_answers_a_brokers_client_hello_as_a_default_broker_does() {
+    let broker = hello(&captured(2)[0]);
+    assert_eq!(broker.suites, [0xc019]);
+    let ep = Endpoint::new(Config::default()).unwrap();
+    let port = ep.listen("127.0.0.1", 0).unwrap();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Broker's own ClientHello, replayed.
+    s.write_all(&captured(1)[0]).unwrap();
+    let ours = hello(&record(&mut s));
+    assert_eq!(ours.suites, [0xc019], "TLS_ECDH_anon_WITH_AES_256_CBC_SHA");
+    assert_eq!(
+        ours.extensions, broker.extensions,
+        "{ours:?} against {broker:?}"
+    );
 }

@@ -22,7 +22,9 @@ use std::process::ExitCode;
 #[command(
     name = "brook",
     version,
-    about = "Zeek Broker tools: pipe, throughput, node"
+    about = "Zeek Broker tools: pipe, throughput, node",
+    after_help = "Every subcommand also takes Broker's options in their long form, such as \
+                  --broker.ssl.cafile=PATH or --broker.peer-buffer-size=4096."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,7 +42,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Err(e) = common::take_broker_options(&mut args) {
+        eprintln!("brook: {e}");
+        return ExitCode::FAILURE;
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version print to stdout and succeed; usage errors fail with 1,

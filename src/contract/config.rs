@@ -54,6 +54,37 @@ pub struct Config {
     /// Certificates for authenticated TLS (Broker's `broker.ssl.*`). With none of them set,
     /// TLS is anonymous, as a default Broker's is.
     pub ssl: SslOptions,
+    /// Which status and error events are also printed on stderr (Broker's
+    /// `caf.logger.console.verbosity` and `BROKER_CONSOLE_VERBOSITY`): none by default.
+    pub console_verbosity: Verbosity,
+}
+
+/// How much goes to the console: Broker's levels. brook prints its status events at `info`
+/// and above, its error events at `error` and above.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    #[default]
+    Quiet,
+    Error,
+    Warning,
+    Info,
+    Debug,
+    Trace,
+}
+
+impl Verbosity {
+    /// Broker's name for a level: `quiet`, `error`, `warning`, `info`, `debug`, `trace`.
+    pub fn from_name(s: &str) -> Option<Verbosity> {
+        Some(match s {
+            "quiet" => Verbosity::Quiet,
+            "error" => Verbosity::Error,
+            "warning" => Verbosity::Warning,
+            "info" => Verbosity::Info,
+            "debug" => Verbosity::Debug,
+            "trace" => Verbosity::Trace,
+            _ => return None,
+        })
+    }
 }
 
 /// Broker's TLS credentials. Setting any of them switches TLS from anonymous to
@@ -110,6 +141,7 @@ impl Default for Config {
             metrics_address: None,
             disable_ssl: false,
             ssl: SslOptions::default(),
+            console_verbosity: Verbosity::Quiet,
         }
     }
 }
@@ -135,6 +167,9 @@ impl Config {
             "broker.ssl.cafile" => self.ssl.cafile = path(),
             "broker.ssl.capath" => self.ssl.capath = path(),
             "broker.disable-forwarding" => self.disable_forwarding = flag()?,
+            "caf.logger.console.verbosity" => {
+                self.console_verbosity = Verbosity::from_name(value).ok_or_else(bad)?
+            }
             // Carried for Broker's files; like current Broker, brook writes 16 on every
             // envelope and enforces nothing (spec §4.4).
             "broker.ttl" => {
@@ -158,10 +193,11 @@ impl Config {
         Ok(())
     }
 
-    /// Applies what the environment overrides, as Broker does: `BROKER_METRICS_PORT`
-    /// (`value`, when the variable is set) must be a non-zero port.
-    pub(crate) fn apply_metrics_env(&mut self, value: Option<&str>) -> Result<()> {
-        if let Some(v) = value {
+    /// Applies what the environment overrides, as Broker does (`env` looks a variable up):
+    /// `BROKER_METRICS_PORT` must be a non-zero port, `BROKER_CONSOLE_VERBOSITY` one of
+    /// Broker's levels.
+    pub(crate) fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<()> {
+        if let Some(v) = env("BROKER_METRICS_PORT") {
             match v.trim().parse::<u16>() {
                 Ok(port) if port != 0 => self.metrics_port = Some(port),
                 _ => {
@@ -170,6 +206,14 @@ impl Config {
                     )));
                 }
             }
+        }
+        if let Some(v) = env("BROKER_CONSOLE_VERBOSITY") {
+            self.console_verbosity = Verbosity::from_name(v.trim()).ok_or_else(|| {
+                Error::invalid(format!(
+                    "illegal value for environment variable BROKER_CONSOLE_VERBOSITY: '{v}' \
+                     (legal values: 'trace', 'debug', 'info', 'warning', 'error', 'quiet')"
+                ))
+            })?;
         }
         Ok(())
     }
@@ -274,14 +318,41 @@ mod tests {
     }
 
     #[test]
-    fn broker_metrics_port_in_the_environment_overrides_and_is_checked() {
+    fn brokers_environment_variables_override_and_are_checked() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
         let mut c = Config::default();
-        c.apply_metrics_env(None).unwrap();
-        assert_eq!(c.metrics_port, None);
-        c.apply_metrics_env(Some("9000")).unwrap();
-        assert_eq!(c.metrics_port, Some(9000));
-        let e = c.apply_metrics_env(Some("0")).unwrap_err();
+        c.apply_env(env(&[])).unwrap();
+        assert_eq!(
+            (c.metrics_port, c.console_verbosity),
+            (None, Verbosity::Quiet)
+        );
+        c.apply_env(env(&[
+            ("BROKER_METRICS_PORT", "9000"),
+            ("BROKER_CONSOLE_VERBOSITY", "info"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            (c.metrics_port, c.console_verbosity),
+            (Some(9000), Verbosity::Info)
+        );
+        let e = c
+            .apply_env(env(&[("BROKER_METRICS_PORT", "0")]))
+            .unwrap_err();
         assert!(e.message.contains("non-zero port"), "{e}");
-        assert!(c.apply_metrics_env(Some("http")).is_err());
+        assert!(
+            c.apply_env(env(&[("BROKER_METRICS_PORT", "http")]))
+                .is_err()
+        );
+        let e = c
+            .apply_env(env(&[("BROKER_CONSOLE_VERBOSITY", "loud")]))
+            .unwrap_err();
+        assert!(e.message.contains("legal values"), "{e}");
     }
 }

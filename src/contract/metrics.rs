@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 /// A snapshot of an endpoint's counters. Counters only grow; gauges (queued, connections)
-/// are the values at the moment of the snapshot. [`Metrics::to_prometheus`] renders it as
-/// the metrics listener serves it.
+/// are the values at the moment of the snapshot. `Metrics::to_prometheus` (in
+/// `prometheus.rs`) renders it as the metrics listener serves it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Metrics {
     pub endpoint: EndpointMetrics,
@@ -25,13 +25,6 @@ pub struct ListenerMetrics {
     /// What it serves: `broker` (peerings) or `metrics` (Prometheus scrapes).
     pub service: &'static str,
     pub port: u16,
-}
-
-impl Metrics {
-    /// The snapshot in Prometheus' text exposition format (version 0.0.4).
-    pub fn to_prometheus(&self) -> String {
-        super::prometheus::prometheus_text(self)
-    }
 }
 
 /// The reactor's own counters.

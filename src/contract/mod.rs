@@ -18,7 +18,7 @@ pub(crate) mod room;
 pub(crate) mod shared;
 mod status;
 
-pub use config::{Config, SslOptions};
+pub use config::{Config, SslOptions, Verbosity};
 pub use message::Message;
 pub use metrics::{
     EndpointMetrics, ListenerMetrics, Metrics, PeerMetrics, Processed, SubscriberMetrics,

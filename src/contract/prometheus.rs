@@ -11,7 +11,14 @@ use super::metrics::{Metrics, PeerMetrics, SubscriberMetrics};
 use std::fmt::Write as _;
 
 /// Renders a snapshot in Prometheus' text exposition format (version 0.0.4).
-pub(super) fn prometheus_text(m: &Metrics) -> String {
+impl Metrics {
+    /// The snapshot in Prometheus' text exposition format (version 0.0.4).
+    pub fn to_prometheus(&self) -> String {
+        prometheus_text(self)
+    }
+}
+
+fn prometheus_text(m: &Metrics) -> String {
     let mut out = String::with_capacity(4096);
     let e = &m.endpoint;
     family(

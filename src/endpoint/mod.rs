@@ -19,7 +19,7 @@ use crate::contract::shared::Shared;
 pub use crate::contract::{
     Config, EndpointMetrics, ListenerMetrics, Message, Metrics, OverflowPolicy, PeerInfo,
     PeerMetrics, PeerStatus, Processed, SslOptions, StatusCode, StatusEvent, StatusKind,
-    SubscriberMetrics,
+    SubscriberMetrics, Verbosity,
 };
 use crate::data::Data;
 use crate::data::zeek::Event;
@@ -92,8 +92,7 @@ impl Endpoint {
     /// which overrides it as in Broker), it also serves its counters over HTTP; failing to
     /// bind that port fails the call.
     pub fn new(mut config: Config) -> Result<Endpoint> {
-        let env = std::env::var("BROKER_METRICS_PORT").ok();
-        config.apply_metrics_env(env.as_deref())?;
+        config.apply_env(|name| std::env::var(name).ok())?;
         config.validate()?;
         let metrics_at = config.metrics_port.map(|port| {
             let ip = config

@@ -186,6 +186,10 @@ impl Reactor {
         security: Security,
     ) -> Reactor {
         let busy_poll = shared.config.busy_poll;
+        let status = StatusSubs::new(
+            shared.config.console_verbosity,
+            format!("brook[{}]", shared.id),
+        );
         Reactor {
             poll,
             security,
@@ -203,7 +207,7 @@ impl Reactor {
             advertised: Advertised::default(),
             delivery: Delivery::default(),
             intake: Intake::default(),
-            status: StatusSubs::default(),
+            status,
             timers: Timers::default(),
             dirty: Vec::new(),
             sent_waiters: Vec::new(),

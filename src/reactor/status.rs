@@ -1,9 +1,11 @@
-//! Status and error events for the status subscribers, with Broker's codes and texts.
+//! Status and error events for the status subscribers (and, at the configured verbosity,
+//! the console), with Broker's codes and texts.
 
 use super::peers::Close;
 use crate::contract::queue::Mailbox;
-use crate::contract::{StatusCode, StatusEvent, StatusKind, push_status};
+use crate::contract::{StatusCode, StatusEvent, StatusKind, Verbosity, push_status};
 use crate::wire::{EndpointId, ErrorCode};
+use crossbeam_channel::{Sender, TrySendError, bounded};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -16,9 +18,71 @@ struct StatusSub {
 #[derive(Default)]
 pub(super) struct StatusSubs {
     subs: Vec<StatusSub>,
+    console: Option<Console>,
+}
+
+/// Lines for stderr, written by a thread of their own so that a stalled terminal or pipe
+/// never stalls the reactor: a line that does not fit its queue is dropped and counted.
+struct Console {
+    verbosity: Verbosity,
+    prefix: String,
+    lines: Sender<String>,
+    dropped: u64,
+}
+
+impl Console {
+    fn start(verbosity: Verbosity, prefix: String) -> Option<Console> {
+        let (lines, rx) = bounded::<String>(1024);
+        std::thread::Builder::new()
+            .name("brook-console".into())
+            .spawn(move || {
+                use std::io::Write;
+                for line in rx {
+                    let _ = writeln!(std::io::stderr(), "{line}");
+                }
+            })
+            .ok()?;
+        Some(Console {
+            verbosity,
+            prefix,
+            lines,
+            dropped: 0,
+        })
+    }
+
+    fn print(&mut self, ev: &StatusEvent) {
+        let (level, name) = match ev.kind {
+            StatusKind::Error(code) => (Verbosity::Error, code.name()),
+            StatusKind::Status(code) => (Verbosity::Info, code.name()),
+        };
+        if self.verbosity < level {
+            return;
+        }
+        let who = ev.endpoint.map(|id| format!(" {id}")).unwrap_or_default();
+        let at = ev.address.map(|a| format!(" at {a}")).unwrap_or_default();
+        let mut line = format!("{} {name}{who}{at}: {}", self.prefix, ev.message);
+        if self.dropped > 0 {
+            line.push_str(&format!(" ({} earlier lines dropped)", self.dropped));
+        }
+        match self.lines.try_send(line) {
+            Ok(()) => self.dropped = 0,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => self.dropped += 1,
+        }
+    }
 }
 
 impl StatusSubs {
+    /// Status subscribers, and the console at `verbosity` (nothing for quiet), its lines
+    /// starting with `prefix`.
+    pub(super) fn new(verbosity: Verbosity, prefix: String) -> StatusSubs {
+        StatusSubs {
+            subs: Vec::new(),
+            console: (verbosity > Verbosity::Quiet)
+                .then(|| Console::start(verbosity, prefix))
+                .flatten(),
+        }
+    }
+
     pub(super) fn add(&mut self, id: u64, errors: bool, mailbox: Arc<Mailbox<StatusEvent>>) {
         self.subs.push(StatusSub {
             id,
@@ -34,6 +98,9 @@ impl StatusSubs {
     /// Hands `ev` to every subscriber that wants it (errors only to those that asked), and
     /// forgets subscribers that are gone.
     pub(super) fn emit(&mut self, ev: StatusEvent) {
+        if let Some(c) = &mut self.console {
+            c.print(&ev);
+        }
         let is_error = matches!(ev.kind, StatusKind::Error(_));
         self.subs
             .retain(|s| (is_error && !s.errors) || push_status(&s.mailbox, ev.clone()));

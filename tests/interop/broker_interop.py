@@ -55,6 +55,8 @@ import tempfile
 import threading
 import time
 
+from certs import make_certs
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BROOK_BIN = os.environ.get("BROOK_BIN", os.path.join(REPO, "target", "release", "brook"))
 BROOK_LIB = os.environ.get(
@@ -777,21 +779,6 @@ def check_broker_to_brook_lib(role, bk, bep, bsub, topic):
         check(f"{role}: Broker's binary encoding = brook's: {name}", payload == mine,
               f"Broker sent {payload.hex() if payload else payload}, brook encodes {mine.hex()}")
     bep.lib.L.brook_subscriber_free(bsub)
-
-
-def make_certs(d):
-    """A CA and a certificate it signed, made with the openssl command in `d`."""
-    def ssl(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "1", "-subj", "/CN=interop CA")
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "node.csr",
-        "-subj", "/CN=node")
-    ssl("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "cert.pem", "-days", "1")
-    return {k: os.path.join(d, f) for k, f in
-            (("certificate", "cert.pem"), ("key", "key.pem"), ("cafile", "ca.pem"))}
 
 
 def check_certificates(lib):

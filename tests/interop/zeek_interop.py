@@ -21,8 +21,12 @@ import sys
 import tempfile
 import time
 
+from certs import make_certs
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ZEEK = os.environ.get("ZEEK", os.path.join(os.path.dirname(REPO), "peers", "zeek", "bin", "zeek"))
+ZEEK = os.path.abspath(
+    os.environ.get("ZEEK", os.path.join(os.path.dirname(REPO), "peers", "zeek", "bin", "zeek"))
+)
 PLAIN = "--plain" in sys.argv[1:]
 CERTS = "--certs" in sys.argv[1:]
 sys.path.insert(0, os.path.join(REPO, "python"))
@@ -81,20 +85,6 @@ event ping(n: count)
 	                double_to_time(1700000000.5), 2.5sec, set("a", "b"), table(["x"] = n));
 	}}
 """
-
-
-def make_certs(d):
-    def ssl(*args):
-        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
-
-    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem",
-        "-days", "1", "-subj", "/CN=interop CA")
-    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "key.pem", "-out", "node.csr",
-        "-subj", "/CN=node")
-    ssl("x509", "-req", "-in", "node.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-out", "cert.pem", "-days", "1")
-    return {name: os.path.join(d, f) for name, f in
-            (("certificate", "cert.pem"), ("key", "key.pem"), ("cafile", "ca.pem"))}
 
 
 def run_zeek(tmp, start, certs=None):

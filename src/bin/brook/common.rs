@@ -12,37 +12,57 @@ use std::time::{Duration, Instant};
 pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// The endpoint options every subcommand takes: TLS as Broker's tools do (on unless
-/// `--disable-ssl`), and Broker's options by their long names.
+/// `--disable-ssl`), a configuration file, and any Broker option in Broker's long form
+/// (`--broker.ssl.cafile=PATH`, taken out of the command line by [`take_broker_options`]).
 #[derive(clap::Args, Debug, Default)]
 pub struct EndpointArgs {
     /// Read Broker's options from this file (Broker's broker.conf syntax); without it,
-    /// ./broker.conf is read if there is one, as Broker's tools do. Options given here on
-    /// the command line win.
+    /// ./broker.conf is read if there is one, as Broker's tools do. Options given on the
+    /// command line win.
     #[arg(long = "config-file", value_name = "PATH")]
     config_file: Option<String>,
     /// Peer over plain TCP instead of TLS (Broker's broker.disable-ssl); both sides must
     /// agree.
-    #[arg(long, alias = "broker.disable-ssl")]
+    #[arg(long)]
     disable_ssl: bool,
-    /// TLS certificate chain (PEM) for authenticated TLS.
-    #[arg(long = "broker.ssl.certificate", value_name = "PATH")]
-    certificate: Option<String>,
-    /// TLS private key (PEM).
-    #[arg(long = "broker.ssl.key", value_name = "PATH")]
-    key: Option<String>,
-    /// Passphrase of an encrypted private key.
-    #[arg(long = "broker.ssl.passphrase", value_name = "TEXT")]
-    passphrase: Option<String>,
-    /// CA certificates (PEM) that a peer's certificate must chain to.
-    #[arg(long = "broker.ssl.cafile", value_name = "PATH")]
-    cafile: Option<String>,
-    /// Directory of CA certificates (hashed names, as OpenSSL reads them).
-    #[arg(long = "broker.ssl.capath", value_name = "PATH")]
-    capath: Option<String>,
+}
+
+/// Broker options given as `--broker.NAME=VALUE` or `--broker.NAME VALUE` (also `caf.`),
+/// in their order on the command line.
+static BROKER_OPTIONS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
+
+/// Takes Broker's long-form options out of `args` (which clap then parses) and keeps them
+/// for [`EndpointArgs::config`]. A name without a value is an error.
+pub fn take_broker_options(args: &mut Vec<std::ffi::OsString>) -> Result<()> {
+    let mut options = Vec::new();
+    let mut i = 1;
+    while i < args.len() {
+        let text = args[i].to_str().unwrap_or_default();
+        if !["--broker.", "--caf."].iter().any(|p| text.starts_with(p)) {
+            i += 1;
+            continue;
+        }
+        let arg = args.remove(i).to_string_lossy().into_owned();
+        let (name, value) = match arg[2..].split_once('=') {
+            Some((n, v)) => (n.to_string(), v.to_string()),
+            None if i < args.len() => {
+                let value = args.remove(i);
+                let value = value
+                    .to_str()
+                    .ok_or_else(|| format!("the value of {arg} is not UTF-8"))?;
+                (arg[2..].to_string(), value.to_string())
+            }
+            None => return Err(format!("{arg} needs a value").into()),
+        };
+        options.push((name, value));
+    }
+    let _ = BROKER_OPTIONS.set(options);
+    Ok(())
 }
 
 impl EndpointArgs {
-    /// The endpoint's configuration.
+    /// The endpoint's configuration: the file, then `--disable-ssl` and the long-form
+    /// options.
     pub fn config(&self) -> Result<Config> {
         let mut c = Config::default();
         let file = match &self.config_file {
@@ -59,16 +79,8 @@ impl EndpointArgs {
         if self.disable_ssl {
             c.disable_ssl = true;
         }
-        for (key, v) in [
-            ("broker.ssl.certificate", &self.certificate),
-            ("broker.ssl.key", &self.key),
-            ("broker.ssl.passphrase", &self.passphrase),
-            ("broker.ssl.cafile", &self.cafile),
-            ("broker.ssl.capath", &self.capath),
-        ] {
-            if let Some(v) = v {
-                c.set(key, v)?;
-            }
+        for (name, value) in BROKER_OPTIONS.get().into_iter().flatten() {
+            c.set(name, value)?;
         }
         Ok(c)
     }
