@@ -9,6 +9,11 @@ use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 
+/// How far past the written part a write in flight may have taken bytes: a TLS stream that
+/// would block keeps one record (at most 16 KiB of plaintext) it has encrypted but not sent,
+/// and the retry must offer the same bytes.
+const IN_FLIGHT: usize = 16 * 1024;
+
 /// How much one read asks the kernel for.
 const READ_CHUNK: usize = 256 * 1024;
 /// Written output is moved out of the buffer's front once this much has accumulated.
@@ -124,19 +129,10 @@ impl Conn {
         }
     }
 
-    /// Drops up to `n` of the oldest queued frames, never the first (it may be partly
-    /// written); returns how many went.
+    /// Drops up to `n` of the oldest queued frames that no write can have begun; returns
+    /// how many went.
     pub fn drop_oldest(&mut self, n: usize) -> usize {
-        let n = n.min(self.frame_ends.len().saturating_sub(1));
-        if n == 0 {
-            return 0;
-        }
-        let (from, to) = (self.frame_ends[0], self.frame_ends[n]);
-        self.output.drain(from..to);
-        self.frame_ends.drain(1..=n);
-        let gone = to - from;
-        self.frame_ends.iter_mut().skip(1).for_each(|e| *e -= gone);
-        n
+        drop_oldest(&mut self.output, &mut self.frame_ends, self.out_pos, n)
     }
 
     /// The peer's id once peered.
@@ -275,5 +271,65 @@ impl Conn {
             self.out_pos = 0;
         }
         Ok(())
+    }
+}
+
+/// Drops up to `n` of the oldest frames of `output` (their ends in `frame_ends`) that start
+/// at least [`IN_FLIGHT`] bytes past `written`, so that neither a partly written frame nor
+/// one a TLS record in flight holds changes; returns how many went.
+fn drop_oldest(
+    output: &mut Vec<u8>,
+    frame_ends: &mut VecDeque<usize>,
+    written: usize,
+    n: usize,
+) -> usize {
+    let keep_before = written + IN_FLIGHT;
+    // Frame i + 1 starts where frame i ends; the first is always kept.
+    let kept = 1 + frame_ends
+        .iter()
+        .take(frame_ends.len().saturating_sub(1))
+        .take_while(|&&end| end < keep_before)
+        .count();
+    let n = n.min(frame_ends.len().saturating_sub(kept));
+    if n == 0 {
+        return 0;
+    }
+    let (from, to) = (frame_ends[kept - 1], frame_ends[kept - 1 + n]);
+    output.drain(from..to);
+    frame_ends.drain(kept..kept + n);
+    let gone = to - from;
+    frame_ends.iter_mut().skip(kept).for_each(|e| *e -= gone);
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Frames of `sizes` bytes, each filled with its index.
+    fn queue(sizes: &[usize]) -> (Vec<u8>, VecDeque<usize>) {
+        let (mut out, mut ends) = (Vec::new(), VecDeque::new());
+        for (i, &n) in sizes.iter().enumerate() {
+            out.extend(std::iter::repeat_n(i as u8, n));
+            ends.push_back(out.len());
+        }
+        (out, ends)
+    }
+
+    #[test]
+    fn dropping_keeps_the_frames_a_write_in_flight_may_hold() {
+        // Four small frames within the in-flight window, then three more.
+        let (mut out, mut ends) = queue(&[100, 100, 100, IN_FLIGHT, 50, 50, 50]);
+        let dropped = drop_oldest(&mut out, &mut ends, 10, 2);
+        assert_eq!(dropped, 2);
+        // Frames 0-3 start within 10 + IN_FLIGHT; 4 and 5 went, 6 is left.
+        let firsts: Vec<u8> = ends.iter().map(|&e| out[e - 1]).collect();
+        assert_eq!(firsts, [0, 1, 2, 3, 6]);
+        assert_eq!(*ends.back().unwrap(), out.len());
+        assert_eq!(out.len(), 300 + IN_FLIGHT + 50);
+        // Nothing more may go: the rest is within the window or the last kept.
+        let (mut out, mut ends) = queue(&[100, 100]);
+        assert_eq!(drop_oldest(&mut out, &mut ends, 0, 5), 0);
+        assert_eq!(out.len(), 200);
     }
 }

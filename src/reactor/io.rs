@@ -597,7 +597,7 @@ impl Reactor {
     /// Deregisters and drops a connection's stream.
     pub(super) fn drop_conn(&mut self, token: Token) {
         if let Some(mut c) = self.conns.remove(&token) {
-            c.stream.deregister(self.poll.registry());
+            c.stream.close(self.poll.registry());
         }
     }
 }

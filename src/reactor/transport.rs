@@ -24,7 +24,7 @@ use mio::{Interest, Registry, Token};
 use openssl::pkey::PKey;
 use openssl::ssl::{
     ErrorCode, HandshakeError, MidHandshakeSslStream, Ssl, SslContext, SslContextBuilder,
-    SslMethod, SslMode, SslStream, SslVerifyMode, SslVersion,
+    SslMethod, SslMode, SslOptions as TlsOptions, SslStream, SslVerifyMode, SslVersion,
 };
 use openssl::x509::X509VerifyResult;
 use std::io::{self, ErrorKind, Read, Write};
@@ -92,6 +92,9 @@ fn tls_context(ssl: &SslOptions) -> std::result::Result<SslContext, String> {
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(|e| fail("no context", e))?;
     // A write may take part of the buffer, and the rest may move before it is retried.
     b.set_mode(SslMode::ENABLE_PARTIAL_WRITE | SslMode::ACCEPT_MOVING_WRITE_BUFFER);
+    // A peer that closes without close_notify (as a crashed or killed one does) is an end
+    // of stream, as over plain TCP, not a TLS error.
+    b.set_options(TlsOptions::IGNORE_UNEXPECTED_EOF);
     if ssl.authenticated() {
         if let Some(cert) = &ssl.certificate {
             b.set_certificate_chain_file(cert).map_err(|e| {
@@ -345,6 +348,15 @@ impl Stream {
             Io::Broken => Err(ErrorKind::BrokenPipe.into()),
             _ => Err(ErrorKind::WouldBlock.into()),
         }
+    }
+
+    /// Ends the stream: TLS says close_notify if the socket takes it now (never waiting),
+    /// and the socket leaves the poll.
+    pub(super) fn close(&mut self, registry: &Registry) {
+        if let Io::Tls(s) = &mut self.io {
+            let _ = s.shutdown();
+        }
+        self.deregister(registry);
     }
 
     pub(super) fn deregister(&mut self, registry: &Registry) {
