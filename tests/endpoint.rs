@@ -782,17 +782,21 @@ fn the_publisher_fd_is_writable_exactly_while_the_queue_has_room() {
 /// A peer that stops reading, under `policy`: after the stall timeout the publisher goes
 /// on, the peer's messages are dropped, counted and reported, and what arrives once the
 /// peer reads again is every message not dropped, in order. Returns the numbers received.
-fn a_stalled_peer_under(policy: brook::OverflowPolicy) -> (Vec<u64>, u64) {
+/// A peer that reads nothing for a while, over plain TCP or TLS. Over TLS the send buffer
+/// is larger: what a blocked TLS write holds (up to 256 KiB) cannot be dropped any more.
+fn a_stalled_peer_under(policy: brook::OverflowPolicy, tls: bool) -> (Vec<u64>, u64) {
     let a = Endpoint::new(Config {
-        peer_buffer_size: 64,
+        peer_buffer_size: if tls { 1024 } else { 64 },
         peer_overflow_policy: policy,
         peer_stall_timeout: Duration::from_millis(200),
+        disable_ssl: !tls,
         ..Config::default()
     })
     .unwrap();
     // B reads nothing while its one small subscriber is full (policy Block), so TCP fills.
     let b = Endpoint::new(Config {
         subscriber_queue_size: 16,
+        disable_ssl: !tls,
         ..Config::default()
     })
     .unwrap();
@@ -854,15 +858,23 @@ fn a_stalled_peer_under(policy: brook::OverflowPolicy) -> (Vec<u64>, u64) {
 
 #[test]
 fn drop_newest_keeps_a_stalled_peers_oldest_messages_and_reports_the_drops() {
-    let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropNewest);
-    assert_eq!(got[0], 0, "the first messages were kept");
-    assert!(*got.last().unwrap() < 29_999, "the last ones were dropped");
+    for tls in [false, true] {
+        let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropNewest, tls);
+        assert_eq!(got[0], 0, "the first messages were kept");
+        assert!(*got.last().unwrap() < 29_999, "the last ones were dropped");
+    }
 }
 
 #[test]
 fn drop_oldest_keeps_a_stalled_peers_newest_messages_and_reports_the_drops() {
-    let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropOldest);
-    assert_eq!(*got.last().unwrap(), 29_999, "the last message was kept");
+    for tls in [false, true] {
+        let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropOldest, tls);
+        assert_eq!(
+            *got.last().unwrap(),
+            29_999,
+            "the last message was kept (tls {tls})"
+        );
+    }
 }
 
 #[test]

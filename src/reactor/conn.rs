@@ -9,11 +9,6 @@ use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 
-/// How far past the written part a write in flight may have taken bytes: a TLS stream that
-/// would block keeps one record (at most 16 KiB of plaintext) it has encrypted but not sent,
-/// and the retry must offer the same bytes.
-const IN_FLIGHT: usize = 16 * 1024;
-
 /// How much one read asks the kernel for.
 const READ_CHUNK: usize = 256 * 1024;
 /// Written output is moved out of the buffer's front once this much has accumulated.
@@ -79,6 +74,9 @@ pub(super) struct Conn {
     /// When the socket last took bytes (or the connection started).
     pub last_progress: std::time::Instant,
     pub traffic: Traffic,
+    /// Bytes past the written part that the stream may hold for a write it has not
+    /// finished (TLS records encrypted but not sent): a retry must offer them unchanged.
+    in_flight: usize,
 }
 
 impl Conn {
@@ -111,6 +109,7 @@ impl Conn {
             read_paused: false,
             last_progress: std::time::Instant::now(),
             traffic: Traffic::default(),
+            in_flight: 0,
         }
     }
 
@@ -132,7 +131,8 @@ impl Conn {
     /// Drops up to `n` of the oldest queued frames that no write can have begun; returns
     /// how many went.
     pub fn drop_oldest(&mut self, n: usize) -> usize {
-        drop_oldest(&mut self.output, &mut self.frame_ends, self.out_pos, n)
+        let keep_before = self.out_pos + self.in_flight;
+        drop_oldest(&mut self.output, &mut self.frame_ends, keep_before, n)
     }
 
     /// The peer's id once peered.
@@ -246,11 +246,16 @@ impl Conn {
                 Ok(0) => return Err(ErrorKind::WriteZero.into()),
                 Ok(n) => {
                     self.out_pos += n;
+                    self.in_flight = 0;
                     self.traffic.bytes_out += n as u64;
                     self.last_progress = std::time::Instant::now();
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    let offered = self.output.len() - self.out_pos;
+                    self.in_flight = self.stream.in_flight(offered);
+                    break;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -275,15 +280,14 @@ impl Conn {
 }
 
 /// Drops up to `n` of the oldest frames of `output` (their ends in `frame_ends`) that start
-/// at least [`IN_FLIGHT`] bytes past `written`, so that neither a partly written frame nor
-/// one a TLS record in flight holds changes; returns how many went.
+/// at `keep_before` or later, and never the first (it may be partly written), so that no
+/// byte a write in flight holds changes; returns how many went.
 fn drop_oldest(
     output: &mut Vec<u8>,
     frame_ends: &mut VecDeque<usize>,
-    written: usize,
+    keep_before: usize,
     n: usize,
 ) -> usize {
-    let keep_before = written + IN_FLIGHT;
     // Frame i + 1 starts where frame i ends; the first is always kept.
     let kept = 1 + frame_ends
         .iter()
@@ -318,18 +322,22 @@ mod tests {
 
     #[test]
     fn dropping_keeps_the_frames_a_write_in_flight_may_hold() {
-        // Four small frames within the in-flight window, then three more.
-        let (mut out, mut ends) = queue(&[100, 100, 100, IN_FLIGHT, 50, 50, 50]);
-        let dropped = drop_oldest(&mut out, &mut ends, 10, 2);
+        // Four frames start before byte 350 (held by a write in flight), three after.
+        let (mut out, mut ends) = queue(&[100, 100, 100, 1000, 50, 50, 50]);
+        let dropped = drop_oldest(&mut out, &mut ends, 350, 2);
         assert_eq!(dropped, 2);
-        // Frames 0-3 start within 10 + IN_FLIGHT; 4 and 5 went, 6 is left.
+        // Frames 0-3 are kept; 4 and 5 went, 6 is left.
         let firsts: Vec<u8> = ends.iter().map(|&e| out[e - 1]).collect();
         assert_eq!(firsts, [0, 1, 2, 3, 6]);
         assert_eq!(*ends.back().unwrap(), out.len());
-        assert_eq!(out.len(), 300 + IN_FLIGHT + 50);
-        // Nothing more may go: the rest is within the window or the last kept.
+        assert_eq!(out.len(), 1300 + 50);
+        // With nothing in flight only the first, perhaps partly written, frame stays.
+        let (mut out, mut ends) = queue(&[100, 100, 100]);
+        assert_eq!(drop_oldest(&mut out, &mut ends, 0, 5), 2);
+        assert_eq!(out, vec![0u8; 100]);
+        // Nothing may go when every frame is held.
         let (mut out, mut ends) = queue(&[100, 100]);
-        assert_eq!(drop_oldest(&mut out, &mut ends, 0, 5), 0);
+        assert_eq!(drop_oldest(&mut out, &mut ends, 1000, 5), 0);
         assert_eq!(out.len(), 200);
     }
 }

@@ -174,15 +174,18 @@ impl Reactor {
     /// Words for a plain-TCP connection of ours that the peer ended before saying anything:
     /// what a TLS peer does with one.
     fn refused_plain_hint(&self, token: Token) -> &'static str {
+        use super::transport::Kind;
         match self.conns.get(&token) {
-            Some(c)
-                if c.outbound
-                    && c.traffic.bytes_in == 0
-                    && c.stream.kind() == super::transport::Kind::Tcp =>
-            {
-                " before the handshake (a peer that expects TLS does this: disable_ssl must be \
-                 set on both sides or neither)"
-            }
+            Some(c) if c.outbound && c.traffic.bytes_in == 0 => match c.stream.kind() {
+                Kind::Tcp => {
+                    " before the handshake (a peer that expects TLS does this: disable_ssl \
+                     must be set on both sides or neither)"
+                }
+                Kind::Tls => {
+                    " right after TLS was set up (a TLS peer that refuses this endpoint's \
+                     credentials does this: does it require a certificate?)"
+                }
+            },
             _ => "",
         }
     }
@@ -515,7 +518,8 @@ impl Reactor {
         };
         c.in_dirty = false;
         if let Err(e) = c.write_out() {
-            self.close(token, Close::Lost(format!("write failed: {e}")));
+            let hint = self.refused_plain_hint(token);
+            self.close(token, Close::Lost(format!("write failed: {e}{hint}")));
             return;
         }
         if c.linger.is_some() && c.output_empty() {
