@@ -26,9 +26,13 @@ pub(super) enum Phase {
     },
 }
 
-/// What one read brought.
+/// What one fill brought.
 pub(super) enum Fill {
-    Data,
+    /// Bytes; `drained` if the stream then had nothing more (no need to ask again before
+    /// the next readiness event).
+    Data {
+        drained: bool,
+    },
     WouldBlock,
     Eof,
 }
@@ -157,7 +161,10 @@ impl Conn {
         self.out_pos == self.output.len()
     }
 
-    /// Reads once from the socket into the input buffer.
+    /// Reads from the stream into the input buffer until the stream has nothing more or the
+    /// buffer is nearly full (a TLS stream hands over one record, 16 KiB, per read: this
+    /// gathers them, so that frames are handled in large batches over TLS as over TCP).
+    /// An end of stream or an error after some bytes is reported by the next call.
     ///
     /// The buffer keeps its length (zeroed once, when it grows); `in_end` marks the filled
     /// part, so a read costs no memset.
@@ -173,16 +180,28 @@ impl Conn {
                 self.input.resize(grown, 0);
             }
         }
+        let mut got = false;
         loop {
+            if got && self.input.len() - self.in_end < READ_CHUNK / 4 {
+                return Ok(Fill::Data { drained: false });
+            }
             match self.stream.read(&mut self.input[self.in_end..]) {
+                Ok(0) if got => return Ok(Fill::Data { drained: false }),
                 Ok(0) => return Ok(Fill::Eof),
                 Ok(n) => {
                     self.in_end += n;
                     self.traffic.bytes_in += n as u64;
-                    return Ok(Fill::Data);
+                    got = true;
                 }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(Fill::WouldBlock),
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    return Ok(if got {
+                        Fill::Data { drained: true }
+                    } else {
+                        Fill::WouldBlock
+                    });
+                }
+                Err(_) if got => return Ok(Fill::Data { drained: false }),
                 Err(e) => return Err(e),
             }
         }

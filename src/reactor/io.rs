@@ -153,7 +153,12 @@ impl Reactor {
                 return;
             }
             match c.fill() {
-                Ok(Fill::Data) => self.process_input(token),
+                Ok(Fill::Data { drained }) => {
+                    self.process_input(token);
+                    if drained {
+                        return;
+                    }
+                }
                 Ok(Fill::WouldBlock) => return,
                 Ok(Fill::Eof) => {
                     let hint = self.refused_plain_hint(token);
