@@ -102,6 +102,9 @@ fn tls_context(ssl: &SslOptions) -> std::result::Result<SslContext, String> {
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(|e| fail("no context", e))?;
     // A write may take part of the buffer, and the rest may move before it is retried.
     b.set_mode(SslMode::ENABLE_PARTIAL_WRITE | SslMode::ACCEPT_MOVING_WRITE_BUFFER);
+    // Read as much as the socket has, not one record header and then its body: two read
+    // calls per 16 KiB record otherwise.
+    b.set_read_ahead(true);
     // A peer that closes without close_notify (as a crashed or killed one does) is an end
     // of stream, as over plain TCP, not a TLS error.
     b.set_options(TlsOptions::IGNORE_UNEXPECTED_EOF);
