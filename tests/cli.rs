@@ -3,6 +3,7 @@
 //! killed, so a hang fails the test instead of blocking the run.
 
 use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::sync::{Arc, Mutex};
@@ -48,7 +49,20 @@ impl Brook {
 
     /// Like `start`, with `env` added to the environment.
     fn start_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Brook {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_brook"))
+        Brook::spawn(Command::new(env!("CARGO_BIN_EXE_brook")), args, stdin, env)
+    }
+
+    /// Like `start`, allowed at most `nofile` open file descriptors (`ulimit -n`).
+    fn start_limited(args: &[&str], nofile: u32) -> Brook {
+        let mut sh = Command::new("sh");
+        sh.arg("-c")
+            .arg(format!("ulimit -n {nofile} && exec \"$0\" \"$@\""))
+            .arg(env!("CARGO_BIN_EXE_brook"));
+        Brook::spawn(sh, args, None, &[])
+    }
+
+    fn spawn(mut cmd: Command, args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Brook {
+        let mut child = cmd
             .args(args)
             .envs(env.iter().copied())
             .stdin(if stdin.is_some() {
@@ -269,6 +283,59 @@ fn pipe_takes_disable_ssl_and_a_config_file_and_says_when_they_do_not_match() {
     );
     drop(sub);
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_listener_out_of_file_descriptors_accepts_again_once_some_are_free() {
+    let mut sub = Brook::start_limited(
+        &[
+            "pipe",
+            "--disable-ssl",
+            "-m",
+            "subscribe",
+            "-t",
+            "/fd",
+            "-l",
+            "0",
+            "-c",
+            "1",
+        ],
+        40,
+    );
+    let port = sub.port();
+    // More connections than the subscriber has descriptors left: it accepts until it has
+    // none, and the rest wait in the listen queue.
+    let storm: Vec<TcpStream> = (0..60)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(storm);
+    // Their descriptors come back as the subscriber sees them close; then a real peer is
+    // accepted (before the fix the listener stayed deaf).
+    let peer = format!("127.0.0.1:{port}");
+    let mut publisher = Brook::start(
+        &[
+            "pipe",
+            "--disable-ssl",
+            "-m",
+            "publish",
+            "-t",
+            "/fd/x",
+            "-p",
+            &peer,
+        ],
+        Some(b"heard\n"),
+    );
+    let (status, _) = publisher.finish();
+    assert!(status.success(), "{}", publisher.context());
+    let (status, out) = sub.finish();
+    assert!(status.success(), "{}", sub.context());
+    assert_eq!(out, ["data(/fd/x, heard)"]);
+    assert!(
+        sub.log.lock().unwrap().contains("accept failed"),
+        "the subscriber ran out of descriptors: {}",
+        sub.context()
+    );
 }
 
 #[test]

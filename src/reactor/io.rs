@@ -16,6 +16,9 @@ use crate::wire::{EndpointId, ErrorCode};
 use mio::Token;
 use std::time::Duration;
 
+/// How soon a listener whose accept failed tries again.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
 impl Reactor {
     pub(super) fn accept(&mut self, token: Token) {
         loop {
@@ -28,7 +31,12 @@ impl Reactor {
                 Service::Peering => &self.security,
                 Service::Metrics => &self.plain,
             };
-            match l.accept(security, self.poll.registry(), t) {
+            let accepted = l.accept(security, self.poll.registry(), t);
+            if accepted.is_ok() && self.accept_failing.remove(&token).is_some() {
+                let msg = "accepting connections again";
+                self.emit(status::error(ErrorCode::Unspecified, None, None, msg));
+            }
+            match accepted {
                 Ok(Some((mut stream, addr))) => {
                     if self.shutting_down.is_some() {
                         stream.deregister(self.poll.registry());
@@ -49,8 +57,17 @@ impl Reactor {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    let msg = format!("accept failed: {e}");
-                    self.emit(status::error(ErrorCode::Unspecified, None, None, msg));
+                    // The pending connections stay queued, and no new readiness event will
+                    // come for them: look again soon (reported once per run of failures).
+                    if !self.accept_failing.contains_key(&token) {
+                        let msg = format!("accept failed: {e}; trying again every 100 ms");
+                        self.emit(status::error(ErrorCode::Unspecified, None, None, msg));
+                    }
+                    let scheduled = self.accept_failing.entry(token).or_insert(false);
+                    if !*scheduled {
+                        *scheduled = true;
+                        self.timers.after(ACCEPT_RETRY, Timer::Accept(token));
+                    }
                     return;
                 }
             }

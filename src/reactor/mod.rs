@@ -153,6 +153,9 @@ pub(crate) struct Reactor {
     conns: TokenMap<Conn>,
     /// Connections of the metrics listener.
     scrapes: TokenMap<scrape::Scrape>,
+    /// Listeners whose accepts fail, and whether a retry is scheduled (edge-triggered
+    /// readiness would not tell them when to look again).
+    accept_failing: TokenMap<bool>,
     next_token: usize,
     peers: Peers,
     advertised: Advertised,
@@ -202,6 +205,7 @@ impl Reactor {
             listeners: TokenMap::default(),
             conns: TokenMap::default(),
             scrapes: TokenMap::default(),
+            accept_failing: TokenMap::default(),
             next_token: 1,
             peers: Peers::default(),
             advertised: Advertised::default(),
@@ -725,6 +729,12 @@ impl Reactor {
                     }
                 }
                 Timer::Scrape(token) => self.end_scrape(token),
+                Timer::Accept(token) => {
+                    if let Some(scheduled) = self.accept_failing.get_mut(&token) {
+                        *scheduled = false;
+                        self.accept(token);
+                    }
+                }
                 Timer::StoreTick => {
                     if !self.stores.is_empty() {
                         self.stores.tick(&mut self.effects);

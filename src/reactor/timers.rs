@@ -18,6 +18,8 @@ pub(super) enum Timer {
     Linger(Token),
     /// A metrics scrape must be answered by now.
     Scrape(Token),
+    /// A listener whose accept failed (out of file descriptors, say) tries again.
+    Accept(Token),
     /// The store clock: every attached store ticks.
     StoreTick,
 }
