@@ -422,6 +422,41 @@ impl RawPeer {
 }
 
 #[test]
+fn empty_frames_after_the_handshake_are_skipped_as_broker_does() {
+    let a = plain_endpoint();
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    let st = a.status_subscriber(true).unwrap();
+    let sub = a.subscribe(&["/raw"]).unwrap();
+    let (mut raw, _) = RawPeer::connect(port, &[]);
+    let mut msgs = Vec::new();
+    for i in 0..3u64 {
+        envelope::write_data(
+            &mut msgs,
+            raw.id,
+            EndpointId::nil(),
+            b"/raw/e",
+            &Data::Count(i),
+        )
+        .unwrap();
+        // Empty frames before, between and (for the last) after the messages, in one write.
+        msgs.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0, 0]);
+    }
+    raw.send_raw(&[0, 0, 0, 0]);
+    raw.send_raw(&msgs);
+    for i in 0..3u64 {
+        let m = sub.get(T).unwrap().expect("every message arrives");
+        assert_eq!(m.data().unwrap(), Data::Count(i));
+    }
+    // Nothing was reported: no malformed message, no framing violation.
+    assert!(
+        st.poll(100)
+            .iter()
+            .all(|e| !matches!(e.kind, StatusKind::Error(_)))
+    );
+    assert_eq!(a.peers().unwrap()[0].status, PeerStatus::Peered);
+}
+
+#[test]
 fn malformed_messages_are_dropped_and_reported_without_ending_the_peering() {
     let a = plain_endpoint();
     let port = a.listen("127.0.0.1", 0).unwrap();

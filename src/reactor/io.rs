@@ -283,14 +283,19 @@ impl Reactor {
         let reader = FrameReader::phase3().with_max_payload(self.cfg.max_frame_size);
         let mut violation = None;
         loop {
-            let len = match reader.next_frame(&input[pos..end]) {
+            // Empty frames before a frame are skipped, as Broker ignores them (spec §1.3).
+            let (len, skipped) = match reader.next_frame(&input[pos..end]) {
                 Err(e) => {
                     violation = Some(e);
                     break;
                 }
-                Ok((None, _)) => break,
-                Ok((Some(payload), _)) => payload.len(),
+                Ok((None, skipped)) => {
+                    pos += skipped;
+                    break;
+                }
+                Ok((Some(payload), consumed)) => (payload.len(), consumed - 4 - payload.len()),
             };
+            pos += skipped;
             let frame = &mut input[pos..pos + 4 + len];
             if !self.phase3_frame(token, frame) {
                 // A full local subscriber: keep the frame, stop reading.
