@@ -329,6 +329,10 @@ typedef enum {
    * Attached store masters and clones.
    */
   BROOK_ENDPOINT_COUNTER_STORES = 13,
+  /**
+   * Messages queued for peers whose connections ended before they were written.
+   */
+  BROOK_ENDPOINT_COUNTER_DISCARDED = 14,
 } brook_endpoint_counter;
 
 /**

@@ -892,6 +892,42 @@ fn a_stalled_peer_under(policy: brook::OverflowPolicy, tls: bool) -> (Vec<u64>, 
 }
 
 #[test]
+fn disconnecting_a_stalled_peer_reports_what_was_discarded() {
+    let a = Endpoint::new(Config {
+        peer_buffer_size: 64,
+        peer_stall_timeout: Duration::from_millis(200),
+        ..Config::default()
+    })
+    .unwrap();
+    let b = Endpoint::new(Config {
+        subscriber_queue_size: 16,
+        ..Config::default()
+    })
+    .unwrap();
+    let port = b.listen("127.0.0.1", 0).unwrap();
+    let _sub = b.subscribe(&["/stall"]).unwrap();
+    let st = a.status_subscriber(true).unwrap();
+    a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    wait_peer_subscribed(&a, b"/stall");
+    let payload = Data::from("y".repeat(1000).as_str());
+    for _ in 0..20_000 {
+        a.publish("/stall", &payload).unwrap();
+        if a.peers().unwrap().is_empty() {
+            break;
+        }
+    }
+    let ev = next_status(&st, StatusKind::Error(ErrorCode::Unspecified));
+    assert!(
+        ev.message.contains("were discarded (send buffer overflow)"),
+        "{}",
+        ev.message
+    );
+    let n: u64 = ev.message.split(' ').next().unwrap().parse().unwrap();
+    assert!(n > 0);
+    assert_eq!(a.metrics().unwrap().endpoint.discarded, n);
+}
+
+#[test]
 fn drop_newest_keeps_a_stalled_peers_oldest_messages_and_reports_the_drops() {
     for tls in [false, true] {
         let (got, _) = a_stalled_peer_under(brook::OverflowPolicy::DropNewest, tls);

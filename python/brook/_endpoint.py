@@ -470,7 +470,7 @@ class Metrics:
     of the reactor's counters (``turns``, ``wakeups``, ``busy_poll_hits``,
     ``busy_poll_misses``, ``published``, ``processed_data``, ``processed_command``,
     ``processed_routing_update``, ``processed_ping``, ``processed_pong``, ``connections``,
-    ``peerings``, ``listeners``, ``stores``); ``peers``, one dict per connection (``ip``,
+    ``peerings``, ``listeners``, ``stores``, ``discarded``); ``peers``, one dict per connection (``ip``,
     ``port``, ``id`` as an EndpointInfo, ``status``, ``frames_in``, ``bytes_in``,
     ``frames_out``, ``bytes_out``, ``queued_frames``, ``queued_bytes``, ``dropped``,
     ``idle_ms``); ``subscribers``, one dict per local subscriber (``id``, ``queued``,
@@ -479,7 +479,7 @@ class Metrics:
     _ENDPOINT = ("turns", "wakeups", "busy_poll_hits", "busy_poll_misses", "published",
                  "processed_data", "processed_command", "processed_routing_update",
                  "processed_ping", "processed_pong", "connections", "peerings", "listeners",
-                 "stores")
+                 "stores", "discarded")
     _PEER = ("frames_in", "bytes_in", "frames_out", "bytes_out", "queued_frames",
              "queued_bytes", "dropped", "idle_ms")
     _SUBSCRIBER = ("id", "queued", "delivered", "dropped")

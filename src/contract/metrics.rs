@@ -39,6 +39,10 @@ pub struct EndpointMetrics {
     pub busy_poll_misses: u64,
     /// Frames taken from the publish queue (local publications and store commands sent).
     pub published: u64,
+    /// Messages queued for peers whose connections ended before they were written (a
+    /// peer cut off by its overflow policy, a lost connection): each such loss is also an
+    /// error event.
+    pub discarded: u64,
     /// Messages received from peers, by envelope type (Broker's
     /// `broker_processed_messages_total`, which counts the same five types).
     pub processed: Processed,

@@ -39,9 +39,11 @@ pub enum brook_endpoint_counter {
     Listeners = 12,
     /// Attached store masters and clones.
     Stores = 13,
+    /// Messages queued for peers whose connections ended before they were written.
+    Discarded = 14,
 }
 
-const ENDPOINT_COUNTERS: [(u32, brook_endpoint_counter); 14] = {
+const ENDPOINT_COUNTERS: [(u32, brook_endpoint_counter); 15] = {
     use brook_endpoint_counter::*;
     [
         (0, Turns),
@@ -58,6 +60,7 @@ const ENDPOINT_COUNTERS: [(u32, brook_endpoint_counter); 14] = {
         (11, Peerings),
         (12, Listeners),
         (13, Stores),
+        (14, Discarded),
     ]
 };
 
@@ -197,6 +200,7 @@ pub extern "C" fn brook_metrics_endpoint(
             Peerings => e.peerings as u64,
             Listeners => arg(metrics, "metrics")?.inner.listeners.len() as u64,
             Stores => e.stores as u64,
+            Discarded => e.discarded,
         });
         Ok(())
     })

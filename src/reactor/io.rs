@@ -584,6 +584,28 @@ impl Reactor {
         let was_peered = c.remote().is_some();
         c.linger = Some(());
         let flush_first = !c.output_empty() && !matches!(why, Close::Lost(_));
+        // What was queued for a peering that ends without writing it is lost: say so.
+        let discarded = if was_peered && !flush_first {
+            c.queued_frames() as u64
+        } else {
+            0
+        };
+        if discarded > 0 {
+            self.counters.discarded += discarded;
+            let who = remote.map_or_else(|| addr.to_string(), |id| format!("{id} at {addr}"));
+            let cause = match &why {
+                Close::Lost(m) | Close::Failed(_, m) => m.as_str(),
+                _ => "the connection ended",
+            };
+            let msg =
+                format!("{discarded} messages queued for peer {who} were discarded ({cause})");
+            self.emit(status::error(
+                ErrorCode::Unspecified,
+                remote,
+                Some(addr),
+                msg,
+            ));
+        }
         if let Some(r) = remote {
             let (lost, orphans) = self.peers.forget(token, r);
             if lost {

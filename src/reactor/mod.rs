@@ -138,6 +138,8 @@ struct Counters {
     turns: u64,
     wakeups: u64,
     processed: Processed,
+    /// Messages queued for peerings that ended before they were written.
+    discarded: u64,
 }
 
 pub(crate) struct Reactor {
@@ -621,6 +623,7 @@ impl Reactor {
                 busy_poll_hits: self.spin.hits,
                 busy_poll_misses: self.spin.misses,
                 published: self.intake.taken_frames,
+                discarded: self.counters.discarded,
                 processed: self.counters.processed,
                 connections: peers.len(),
                 peerings: peers
