@@ -181,7 +181,8 @@ pub extern "C" fn brook_metrics_endpoint(
 ) -> brook_status {
     use brook_endpoint_counter::*;
     guard(|| {
-        let e = &arg(metrics, "metrics")?.inner.endpoint;
+        let m = &arg(metrics, "metrics")?.inner;
+        let e = &m.endpoint;
         let c = enum_arg(counter, &ENDPOINT_COUNTERS, "counter")?;
         let out_value = out(out_value, "out_value")?;
         let p = e.processed;
@@ -198,7 +199,7 @@ pub extern "C" fn brook_metrics_endpoint(
             ProcessedPong => p.pong,
             Connections => e.connections as u64,
             Peerings => e.peerings as u64,
-            Listeners => arg(metrics, "metrics")?.inner.listeners.len() as u64,
+            Listeners => m.listeners.len() as u64,
             Stores => e.stores as u64,
             Discarded => e.discarded,
         });

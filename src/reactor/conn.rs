@@ -63,8 +63,9 @@ pub(super) struct Conn {
     pub filter_generation: u64,
     /// The BYE token of our unpeering, while we wait for its pong.
     pub bye: Option<[u8; 11]>,
-    /// Set when the connection is closing: only output is flushed, input is discarded.
-    pub linger: Option<()>,
+    /// Set when the connection is closing, to why: only output is flushed, input is
+    /// discarded.
+    pub linger: Option<String>,
     /// The overflow policy made this peer drop messages instead of stalling publishers.
     pub dropping: bool,
     /// Messages for this peer dropped by the overflow policy, in all.

@@ -107,13 +107,12 @@ impl Reactor {
                 None => return, // not yet
                 Some(Err(e)) => {
                     let (addr, outbound) = (c.addr, c.outbound);
-                    let hint = mismatch_hint(&e);
                     if outbound {
                         self.drop_conn(token);
-                        let why = format!("cannot connect to {addr}: {e}{hint}");
+                        let why = format!("cannot connect to {addr}: {e}");
                         self.attempt_failed(addr, &why);
                     } else {
-                        let why = format!("connection from {addr} failed: {e}{hint}");
+                        let why = format!("connection from {addr} failed: {e}");
                         self.close(token, Close::Failed(ErrorCode::PeerInvalid, why));
                     }
                     return;
@@ -229,7 +228,7 @@ impl Reactor {
             let reader = FrameReader::handshake().with_max_payload(self.cfg.max_frame_size);
             match reader.next_frame(c.unread()) {
                 Err(e) => {
-                    let tls = looks_like_tls(c.unread());
+                    let tls = super::transport::looks_like_tls(c.unread());
                     let why = if tls {
                         format!(
                             "the peer speaks TLS, this endpoint plain TCP: disable_ssl must be \
@@ -582,30 +581,13 @@ impl Reactor {
         let (addr, outbound) = (c.addr, c.outbound);
         let (remote, _) = Self::peer_status(c);
         let was_peered = c.remote().is_some();
-        c.linger = Some(());
+        c.linger = Some(match &why {
+            Close::Lost(m) | Close::Failed(_, m) => m.clone(),
+            Close::Removed => "unpeered".into(),
+            Close::Redundant => "a redundant connection".into(),
+            Close::Shutdown => "the endpoint shut down".into(),
+        });
         let flush_first = !c.output_empty() && !matches!(why, Close::Lost(_));
-        // What was queued for a peering that ends without writing it is lost: say so.
-        let discarded = if was_peered && !flush_first {
-            c.queued_frames() as u64
-        } else {
-            0
-        };
-        if discarded > 0 {
-            self.counters.discarded += discarded;
-            let who = remote.map_or_else(|| addr.to_string(), |id| format!("{id} at {addr}"));
-            let cause = match &why {
-                Close::Lost(m) | Close::Failed(_, m) => m.as_str(),
-                _ => "the connection ended",
-            };
-            let msg =
-                format!("{discarded} messages queued for peer {who} were discarded ({cause})");
-            self.emit(status::error(
-                ErrorCode::Unspecified,
-                remote,
-                Some(addr),
-                msg,
-            ));
-        }
         if let Some(r) = remote {
             let (lost, orphans) = self.peers.forget(token, r);
             if lost {
@@ -647,33 +629,27 @@ impl Reactor {
         }
     }
 
-    /// Deregisters and drops a connection's stream.
+    /// Deregisters and drops a connection's stream. What was still queued for a peer is
+    /// lost: it is counted and reported.
     pub(super) fn drop_conn(&mut self, token: Token) {
-        if let Some(mut c) = self.conns.remove(&token) {
-            c.stream.close(self.poll.registry());
+        let Some(mut c) = self.conns.remove(&token) else {
+            return;
+        };
+        c.stream.close(self.poll.registry());
+        let discarded = c.queued_frames() as u64;
+        if discarded > 0 && c.remote().is_some() {
+            self.counters.discarded += discarded;
+            let (remote, addr) = (c.remote(), c.addr);
+            let who = remote.map_or_else(|| addr.to_string(), |id| format!("{id} at {addr}"));
+            let cause = c.linger.as_deref().unwrap_or("the connection ended");
+            let msg =
+                format!("{discarded} messages queued for peer {who} were discarded ({cause})");
+            self.emit(status::error(
+                ErrorCode::Unspecified,
+                remote,
+                Some(addr),
+                msg,
+            ));
         }
-    }
-}
-
-/// True if `input` starts like a TLS record (handshake or alert, version 3.x): what a TLS
-/// peer sends a plain-TCP one.
-fn looks_like_tls(input: &[u8]) -> bool {
-    matches!(input, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
-}
-
-/// Words for a TLS failure that is most likely a plain-TCP peer.
-fn mismatch_hint(e: &std::io::Error) -> &'static str {
-    let text = e.to_string();
-    if [
-        "wrong version number",
-        "packet length too long",
-        "record layer failure",
-    ]
-    .iter()
-    .any(|s| text.contains(s))
-    {
-        " (the peer does not speak TLS: disable_ssl must be set on both sides or neither)"
-    } else {
-        ""
     }
 }

@@ -12,10 +12,11 @@
 //! - [`delivery`]: the local subscribers and the messages staged for them;
 //! - [`intake`]: publications taken from the publish queue, backpressure and stalls;
 //! - [`stores`]: the attached store masters and clones;
-//! - [`status`]: status and error events; [`timers`]; [`spin`] (busy polling).
+//! - [`status`]: status and error events; [`timers`]; [`spin`] (busy polling);
+//! - [`scrape`]: the metrics listener's HTTP connections.
 //!
-//! This file holds the loop and the commands; `io.rs` the readiness of connections and
-//! what their frames cause.
+//! This file holds the loop and the commands; `io.rs` the readiness of connections, what
+//! their frames cause and their closing; `outbound.rs` what goes out to the peers.
 //!
 //! Invariants:
 //! - Runs only on its own thread and never blocks: sockets are non-blocking, channels are

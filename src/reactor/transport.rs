@@ -419,5 +419,22 @@ fn handshake_failure(mid: &MidHandshakeSslStream<TcpStream>) -> io::Error {
     if verify != X509VerifyResult::OK {
         why.push_str(&format!(" (peer certificate: {})", verify.error_string()));
     }
+    // What OpenSSL says when the other side sent plain TCP (Broker's probe or hello).
+    let plain = [
+        "wrong version number",
+        "packet length too long",
+        "record layer failure",
+    ];
+    if plain.iter().any(|s| why.contains(s)) {
+        why.push_str(
+            " (the peer does not speak TLS: disable_ssl must be set on both sides or neither)",
+        );
+    }
     io::Error::new(ErrorKind::InvalidData, why)
+}
+
+/// True if `input` starts like a TLS record (handshake or alert, version 3.x): what a TLS
+/// peer sends a plain-TCP one.
+pub(super) fn looks_like_tls(input: &[u8]) -> bool {
+    matches!(input, [0x15 | 0x16, 0x03, 0x00..=0x04, ..])
 }
