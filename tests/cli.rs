@@ -145,6 +145,15 @@ impl Brook {
         while let Some(line) = self.line(deadline) {
             out.push(line);
         }
+        // The log holds all of stderr once its reader has seen the end.
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(_) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("stderr open\n{}", self.context()),
+            }
+        }
         (status, out)
     }
 }
