@@ -7,7 +7,14 @@
 #   make demo | bench | fuzz | header | check-header | uninstall | clean
 
 CARGO    ?= cargo
-CBINDGEN ?= $(or $(shell command -v cbindgen),$(HOME)/.cargo/bin/cbindgen)
+# Pinned tools: `make tools` (a step of `make test`) installs them into build/tools when the
+# machine lacks them. cbindgen point releases change the header's text, so the version is
+# exact: the first cbindgen of that version on PATH, in ~/.cargo/bin or in build/tools.
+TOOLS := $(CURDIR)/build/tools
+CBINDGEN_VERSION := 0.29.4
+CBINDGEN ?= $(or $(shell for c in cbindgen $(HOME)/.cargo/bin/cbindgen $(TOOLS)/bin/cbindgen; do \
+  $$c --version 2>/dev/null | grep -qx "cbindgen $(CBINDGEN_VERSION)" && { command -v $$c; break; }; \
+  done),$(TOOLS)/bin/cbindgen)
 CXX      ?= c++
 PKG_CONFIG ?= pkg-config
 PREFIX   ?= /usr/local
@@ -49,7 +56,7 @@ RUN_EXAMPLES := event_demo poll_loop
 # Steps of `make test` share the terminal and the build directory: run them in order.
 .NOTPARALLEL:
 .PHONY: all lib header check-header test fmt-check clippy cargo-test header-standalone c-tests c-tests-asan \
-        examples run-examples install-test install uninstall demo bench fuzz interop clean \
+        examples run-examples install-test install uninstall demo bench fuzz interop clean tools \
         python python-test python-bench
 
 all: lib header examples
@@ -63,6 +70,16 @@ lib:
 $(STATIC_LIB) $(SHARED_LIB):
 	$(CARGO) build --release --lib
 
+# What `make test` needs beyond the Rust toolchain, a C compiler and Python: the pinned
+# cbindgen (built with cargo) and pytest (from PyPI into build/tools/python, so that no
+# system-wide install is needed), each only when missing.
+tools:
+	@$(CBINDGEN) --version 2>/dev/null | grep -qx "cbindgen $(CBINDGEN_VERSION)" \
+	  || $(CARGO) install -q cbindgen --version $(CBINDGEN_VERSION) --locked --root $(TOOLS)
+	@$(PYTHON) -c 'import pytest' 2>/dev/null \
+	  || PYTHONPATH=$(TOOLS)/python $(PYTHON) -c 'import pytest' 2>/dev/null \
+	  || $(PYTHON) -m pip install -q --disable-pip-version-check --root-user-action=ignore --target $(TOOLS)/python pytest
+
 header:
 	$(CBINDGEN) --quiet --config cbindgen.toml --crate brook --output $(HEADER)
 
@@ -71,7 +88,7 @@ check-header:
 	  || { echo "$(HEADER) is out of date: run 'make header' and commit it" >&2; exit 1; }
 	@echo "$(HEADER) matches the source"
 
-test: fmt-check clippy cargo-test lib check-header header-standalone c-tests c-tests-asan run-examples \
+test: tools fmt-check clippy cargo-test lib check-header header-standalone c-tests c-tests-asan run-examples \
       install-test python-test
 	@echo "make test: all passed"
 
@@ -177,6 +194,7 @@ python-test: python examples
 	$(PYTHON) -m venv --without-pip --system-site-packages $(PY_VENV)
 	$(PY_VENV)/bin/python -m pip install -q --no-index --no-deps $(PY_BUILD)/brook-*.whl
 	cd $(PY_BUILD) && env -u BROOK_LIBRARY BROOK_EXAMPLES=$(abspath $(BUILD)/examples) \
+	  PYTHONPATH=$(TOOLS)/python \
 	  BROOK_VECTORS=$(abspath $(VECTORS)) timeout 600 $(abspath $(PY_VENV))/bin/python \
 	  -m pytest -q -p no:cacheprovider $(abspath python/tests)
 
@@ -204,6 +222,7 @@ interop:
 	$(CARGO) build --release --example store_node
 	python3 tests/interop/broker_interop.py $(INTEROP_ARGS)
 	ZEEK=$(ZEEK) python3 tests/interop/zeek_interop.py $(INTEROP_ARGS)
+	python3 tests/interop/broker_suite.py
 
 fuzz:
 	./fuzz/run.sh

@@ -2488,6 +2488,24 @@ brook_status brook_publisher_publish_batch(brook_publisher *publisher,
 brook_status brook_publisher_free_capacity(const brook_publisher *publisher, size_t *out_n);
 
 /**
+ * How many publications the endpoint's publish queue holds at most (a batch counts as
+ * one); all the endpoint's publishers share the queue. Broker's `publisher::capacity`.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_publisher_capacity(const brook_publisher *publisher, size_t *out_n);
+
+/**
+ * How many publications are queued, from all the endpoint's publishers, and not yet
+ * taken by the reactor. Broker's `publisher::buffered`.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_publisher_buffered(const brook_publisher *publisher, size_t *out_n);
+
+/**
  * The topic the publisher publishes on: `*out_buf` points at its `*out_len` bytes, which
  * are not NUL-terminated.
  *

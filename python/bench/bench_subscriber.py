@@ -24,7 +24,7 @@ def run(publisher, count, kind, events):
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         port = int(proc.stdout.readline().split()[-1])
-        with brook.Endpoint() as ep, ep.make_subscriber("/bench") as sub:
+        with brook.Endpoint() as ep, ep.make_subscriber("/bench", qsize=None) as sub:
             if not ep.peer("127.0.0.1", port, 0):
                 sys.exit("bench: cannot peer with the publisher")
             fd = sub.fd()

@@ -18,9 +18,12 @@ them. Objects are context managers; ``close()`` is idempotent, and use after clo
 """
 
 from . import _ffi
-from ._data import Data, DataType, ImmutableData
+from ._data import Data, DataType, ImmutableData, RawData
 from ._endpoint import (
+    AWAIT_PEER_TIMEOUT,
     EC,
+    APIFlags,
+    Frontend,
     SC,
     BrokerOptions,
     Configuration,
@@ -85,16 +88,33 @@ __version__ = _ffi.lib.brook_version().decode()
 
 
 class Version:
-    """brook's version (Broker's binding has the same class for Broker's)."""
+    """brook's version, and the Broker protocol version it speaks (``PROTOCOL``), as in
+    Broker's binding."""
 
     MAJOR, MINOR, PATCH = (int(x) for x in __version__.split("."))
+    PROTOCOL = 2
 
     @staticmethod
     def string():
         return __version__
 
+    @staticmethod
+    def compatible(version):
+        """True iff a peer speaking Broker protocol `version` can peer with brook."""
+        return version == Version.PROTOCOL
+
+
+class Message:
+    """Broker's base class for messages that turn themselves into a value to publish;
+    subclasses define ``to_broker()``. (brook.zeek.Message is the base of Zeek's messages.)"""
+
+    def to_broker(self):
+        raise NotImplementedError("Message.to_broker() is not overridden")
+
 
 __all__ = [
+    "APIFlags",
+    "AWAIT_PEER_TIMEOUT",
     "Address",
     "Backend",
     "BackendFailure",
@@ -108,6 +128,8 @@ __all__ = [
     "DecodeError",
     "EC",
     "EncodeError",
+    "Frontend",
+    "Message",
     "Endpoint",
     "Metrics",
     "EndpointInfo",
@@ -129,6 +151,7 @@ __all__ = [
     "PeerStatus",
     "PeerUnavailable",
     "Port",
+    "RawData",
     "Publisher",
     "SC",
     "SQLiteFailureMode",

@@ -76,51 +76,21 @@ def _take_string(ptr, n=None):
 
 def encode(x):
     """The bin-v1 bytes of a Python value or Data."""
-    if type(x) is Data:
+    if type(x) is Data or type(x) is RawData:
         return x._b
     return _codec.encode(x)
 
 
 @functools.total_ordering
-class Data:
-    """A Broker value. ``Data(x)`` converts a Python value as Broker's binding does:
-
-    ====================================  =======================================
-    Python                                Broker
-    ====================================  =======================================
-    None                                  none
-    bool                                  boolean
-    brook.Count                           count
-    int                                   integer
-    float                                 real
-    str, bytes                            string (back: str if UTF-8, else bytes)
-    ipaddress.IPv4Address/IPv6Address     address
-    ipaddress.IPv4Network/IPv6Network     subnet
-    brook.Port                            port
-    datetime.datetime                     timestamp (back: aware, UTC)
-    datetime.timedelta                    timespan
-    brook.Enum                            enum value
-    set, frozenset                        set
-    dict, other mappings                  table
-    tuple, list                           vector (back: tuple)
-    ====================================  =======================================
-
-    ``Data.to_py(d)`` converts back. Set elements and table keys come back hashable
-    (frozenset, a read-only dict, tuple), so every Broker value has a Python form.
-    """
+class RawData:
+    """One Broker value as Broker's binding hands out container elements (its internal
+    ``_broker.Data``): what ``as_set()``, ``as_table()`` and ``as_vector()`` hold. It has
+    Data's accessors, ``str``, equality and ordering, and ``Data(x)`` and ``Data.to_py(x)``
+    take it, but it is not a ``Data`` (Broker's own tests check that)."""
 
     __slots__ = ("_b",)
 
     Type = DataType
-
-    def __init__(self, x=None):
-        if isinstance(x, Data):
-            self._b = x._b
-            return
-        b = _codec.encode(x)
-        with c_data(b):  # brook checks what Python made: duplicates, depth
-            pass
-        self._b = b
 
     @classmethod
     def _from_bytes_unchecked(cls, b):
@@ -128,58 +98,9 @@ class Data:
         d._b = b
         return d
 
-    @staticmethod
-    def from_py(x):
-        return Data(x)
-
-    @staticmethod
-    def to_py(d, exact=False):
-        """The Python value of a Data (a Python value passes through Data first). With
-        `exact`, timestamps and timespans come as brook.Timestamp and brook.Timespan, which
-        keep nanoseconds, instead of datetime and timedelta."""
-        if not isinstance(d, Data):
-            d = Data(d)
-        return _codec.decode(d._b, exact=exact)
-
-    @classmethod
-    def from_bytes(cls, b):
-        """A value from its bytes in Broker's binary format v1."""
-        b = bytes(b)
-        with c_data(b) as d:
-            return cls._from_bytes_unchecked(bytes_of(d))
-
     def to_bytes(self):
         """The value in Broker's binary format v1."""
         return self._b
-
-    @classmethod
-    def from_json(cls, text):
-        """A value from the JSON of Broker's WebSocket API, ``{"@data-type": ..., "data": ...}``."""
-        if isinstance(text, str):
-            text = text.encode("utf-8")
-        d = ctypes.c_void_p()
-        check(_lib.brook_data_from_json(_c_text(text), ctypes.byref(d)))
-        try:
-            return cls._from_bytes_unchecked(bytes_of(d))
-        finally:
-            _lib.brook_data_free(d)
-
-    def to_json(self):
-        """The value as JSON of Broker's WebSocket API."""
-        out = ctypes.c_void_p()
-        with c_data(self._b) as d:
-            check(_lib.brook_data_to_json(d, ctypes.byref(out)))
-        return _take_string(out).decode("utf-8")
-
-    @classmethod
-    def from_text(cls, text):
-        """A value from brook's reading of Broker's text form (``{1, 2}``, ``80/tcp``...)."""
-        d = ctypes.c_void_p()
-        check(_lib.brook_data_from_text(_c_text(text.encode("utf-8")), ctypes.byref(d)))
-        try:
-            return cls._from_bytes_unchecked(bytes_of(d))
-        finally:
-            _lib.brook_data_free(d)
 
     def _brook_bytes(self):
         return self._b
@@ -204,19 +125,22 @@ class Data:
         return order.value
 
     def __eq__(self, other):
-        if not isinstance(other, Data):
+        if not isinstance(other, RawData):
             return NotImplemented
         return self._b == other._b or self._compare(other) == 0
 
     def __lt__(self, other):
-        if not isinstance(other, Data):
+        if not isinstance(other, RawData):
             return NotImplemented
         return self._compare(other) < 0
 
     def __hash__(self):
-        # Equal values (0.0 and -0.0, two NaNs) may differ in their bytes, never in their
-        # type and length.
-        return hash((self._b[0], len(self._b)))
+        # Equal values may differ in their bytes only where reals are (0.0 and -0.0, two
+        # NaNs), never in their type and length; other scalars are equal iff their bytes are.
+        t = self._b[0]
+        if t == _codec.REAL or t >= _codec.SET:
+            return hash((t, len(self._b)))
+        return hash(self._b)
 
     def _expect(self, t):
         if self._b[0] != t:
@@ -277,7 +201,7 @@ class Data:
     def _elements(self, t):
         self._expect(t)
         _, ranges = _codec.Decoder(self._b).elements()
-        return [Data._from_bytes_unchecked(self._b[a:b]) for a, b in ranges]
+        return [RawData._from_bytes_unchecked(self._b[a:b]) for a, b in ranges]
 
     def as_set(self):
         return Set(self._elements(_codec.SET))
@@ -290,15 +214,109 @@ class Data:
         return Vector(self._elements(_codec.VECTOR))
 
 
+class Data(RawData):
+    """A Broker value. ``Data(x)`` converts a Python value as Broker's binding does:
+
+    ====================================  =======================================
+    Python                                Broker
+    ====================================  =======================================
+    None                                  none
+    bool                                  boolean
+    brook.Count                           count
+    int                                   integer
+    float                                 real
+    str, bytes                            string (back: str if UTF-8, else bytes)
+    ipaddress.IPv4Address/IPv6Address     address
+    ipaddress.IPv4Network/IPv6Network     subnet
+    brook.Port                            port
+    datetime.datetime                     timestamp (back: aware, UTC)
+    datetime.timedelta                    timespan
+    brook.Enum                            enum value
+    set, frozenset                        set
+    dict, other mappings                  table
+    tuple, list                           vector (back: tuple)
+    ====================================  =======================================
+
+    ``Data.to_py(d)`` converts back. Set elements and table keys come back hashable
+    (frozenset, a read-only dict, tuple), so every Broker value has a Python form.
+    """
+
+    __slots__ = ()
+
+    Type = DataType
+
+    def __init__(self, x=None):
+        if isinstance(x, RawData):
+            self._b = x._b
+            return
+        b = _codec.encode(x)
+        with c_data(b):  # brook checks what Python made: duplicates, depth
+            pass
+        self._b = b
+
+    @staticmethod
+    def from_py(x):
+        return Data(x)
+
+    @staticmethod
+    def to_py(d, exact=False):
+        """The Python value of a Data (a Python value passes through Data first). With
+        `exact`, timestamps and timespans come as brook.Timestamp and brook.Timespan, which
+        keep nanoseconds, instead of datetime and timedelta."""
+        if not isinstance(d, RawData):
+            d = Data(d)
+        return _codec.decode(d._b, exact=exact)
+
+    @classmethod
+    def from_bytes(cls, b):
+        """A value from its bytes in Broker's binary format v1."""
+        b = bytes(b)
+        with c_data(b) as d:
+            return cls._from_bytes_unchecked(bytes_of(d))
+
+    @classmethod
+    def from_json(cls, text):
+        """A value from the JSON of Broker's WebSocket API, ``{"@data-type": ..., "data": ...}``."""
+        if isinstance(text, str):
+            text = text.encode("utf-8")
+        d = ctypes.c_void_p()
+        check(_lib.brook_data_from_json(_c_text(text), ctypes.byref(d)))
+        try:
+            return cls._from_bytes_unchecked(bytes_of(d))
+        finally:
+            _lib.brook_data_free(d)
+
+    def to_json(self):
+        """The value as JSON of Broker's WebSocket API."""
+        out = ctypes.c_void_p()
+        with c_data(self._b) as d:
+            check(_lib.brook_data_to_json(d, ctypes.byref(out)))
+        return _take_string(out).decode("utf-8")
+
+    @classmethod
+    def from_text(cls, text):
+        """A value from brook's reading of Broker's text form (``{1, 2}``, ``80/tcp``...)."""
+        d = ctypes.c_void_p()
+        check(_lib.brook_data_from_text(_c_text(text.encode("utf-8")), ctypes.byref(d)))
+        try:
+            return cls._from_bytes_unchecked(bytes_of(d))
+        finally:
+            _lib.brook_data_free(d)
+
+
+
 class ImmutableData(Data):
     """Like Data, but ``to_py`` gives immutable containers throughout: frozensets,
     read-only hashable dicts and tuples."""
 
     __slots__ = ()
 
+    # Broker's name for the read-only, hashable dict that tables come back as.
+    HashableReadOnlyDict = _codec.HashableDict
+
     @staticmethod
     def to_py(d, exact=False):
-        if not isinstance(d, Data):
+        if not isinstance(d, RawData):
             d = Data(d)
         return _codec.decode(d._b, immutable=True, exact=exact)
 

@@ -6,6 +6,7 @@ import ctypes
 import os
 import enum
 import gc
+import math
 import select
 import threading
 import time
@@ -24,6 +25,9 @@ _byref = ctypes.byref
 _string_at = ctypes.string_at
 _gc_isenabled, _gc_disable, _gc_enable = gc.isenabled, gc.disable, gc.enable
 _P = ctypes.c_void_p
+
+# Broker's default for await_peer (defaults::await_peer_timeout), in seconds.
+AWAIT_PEER_TIMEOUT = 10.0
 
 __all__ = [
     "Endpoint",
@@ -130,6 +134,20 @@ class PeerFlags(enum.IntFlag):
     Inbound = 8
 
 
+class APIFlags(enum.IntEnum):
+    """Broker's API flags (kept for scripts that name them; brook's API is one)."""
+
+    Blocking = 1
+    NonBlocking = 2
+
+
+class Frontend(enum.IntEnum):
+    """Broker's store frontends."""
+
+    Clone = 0
+    Master = 1
+
+
 class OverflowPolicy(enum.IntEnum):
     """What a full queue does with one more message (brook_overflow_policy)."""
 
@@ -143,10 +161,23 @@ class OverflowPolicy(enum.IntEnum):
 
 
 class Topic(str):
-    """A topic: a str, with Broker's ``string()`` for scripts that call it."""
+    """A topic: a str, with Broker's ``string()``, and ``/`` to append a component with a
+    separator as Broker's ``topic::operator/=`` does (``Topic("/a") / "b"`` is ``/a/b``; a
+    trailing separator of the result is dropped)."""
 
     def string(self):
         return str(self)
+
+    def __truediv__(self, other):
+        lhs, rhs = str(self), str(other)
+        if rhs and rhs[0] != "/" and lhs:
+            lhs += "/"
+        lhs += rhs
+        if lhs.endswith("/"):
+            lhs = lhs[:-1]
+        return Topic(lhs)
+
+    __itruediv__ = __truediv__
 
 
 def _topics(topics):
@@ -323,6 +354,11 @@ class BrokerOptions:
     must agree) and ``disable_forwarding``; ``ignore_broker_conf`` and ``use_real_time``
     have no meaning here."""
 
+    disable_ssl = False
+    disable_forwarding = False
+    ignore_broker_conf = False
+    use_real_time = True
+
     def __init__(self):
         self.disable_ssl = False
         self.disable_forwarding = False
@@ -364,6 +400,14 @@ class Configuration:
     ``openssl_certificate``, ``openssl_key``, ``openssl_passphrase``, ``openssl_cafile`` or
     ``openssl_capath`` is set; ``BrokerOptions.disable_ssl`` turns it off.
     """
+
+    # Broker's fields, also readable on the class.
+    openssl_cafile = ""
+    openssl_capath = ""
+    openssl_certificate = ""
+    openssl_key = ""
+    openssl_passphrase = ""
+    max_threads = 0
 
     def __init__(self, options=None):
         self.options = options if options is not None else BrokerOptions()
@@ -712,10 +756,16 @@ class Endpoint(Owned):
     def await_peer(self, node=None, timeout=None):
         """Waits until `node` (an ID string, EndpointInfo or Endpoint; None: any endpoint)
         is a peer, or has been discovered while waiting. True if it came, False once
-        `timeout` seconds (None: no limit) have passed. Unlike Broker, brook knows only its
-        direct peers: an endpoint further away is never found here."""
+        `timeout` seconds have passed: None takes Broker's default of 10 s
+        (AWAIT_PEER_TIMEOUT), ``math.inf`` waits without limit. As in current Broker, only
+        direct peers are known: for an endpoint further away (reached through forwarding)
+        this returns False after the timeout."""
         want = None if node is None else _id_bytes(node)
-        deadline = deadline_of(timeout)
+        if timeout is None:
+            timeout = AWAIT_PEER_TIMEOUT
+        elif hasattr(timeout, "total_seconds"):
+            timeout = timeout.total_seconds()
+        deadline = deadline_of(None if timeout == math.inf else timeout)
         with self.make_status_subscriber(receive_statuses=True) as events:
             while True:
                 for info in self.peers():
@@ -830,10 +880,11 @@ class Endpoint(Owned):
 
     # Making children.
 
-    def make_subscriber(self, topics, qsize=None, subscriber_class=None):
+    def make_subscriber(self, topics, qsize=20, subscriber_class=None):
         """A Subscriber for `topics` (a topic or a list of them; each a prefix). `qsize`
-        is its queue's size in messages, as in Broker; None takes the endpoint's
-        Configuration.subscriber_queue_size."""
+        is its queue's size in messages, 20 by default as in Broker's binding (a full queue
+        holds back the senders); None takes the endpoint's
+        Configuration.subscriber_queue_size (8192 unless set), for high rates."""
         cls = subscriber_class or Subscriber
         ts = _topics(topics)
         arr = (ctypes.c_char_p * max(1, len(ts)))(*ts)
@@ -848,7 +899,7 @@ class Endpoint(Owned):
             self._h.release()
         return cls(ptr, self)
 
-    def make_safe_subscriber(self, topics, qsize=None):
+    def make_safe_subscriber(self, topics, qsize=20):
         """A SafeSubscriber: values come back immutable and hashable throughout."""
         return self.make_subscriber(topics, qsize, SafeSubscriber)
 
@@ -1271,12 +1322,15 @@ def _status_event(ev):
 
 class Publisher(Owned):
     """Publishes on one topic, as Broker's Publisher does: ``publish``, ``publish_batch``,
-    ``free_capacity``, ``fd`` (writable while the endpoint's publish queue has room).
-    Safe to share between threads."""
+    ``fd`` (writable while the endpoint's publish queue has room), ``capacity``,
+    ``buffered``, ``free_capacity``, ``demand`` and ``send_rate``. The queue is the
+    endpoint's, shared by all its publishers. Safe to share between threads."""
 
     def __init__(self, ptr, parent):
         self._h = Handle(ptr, _lib.brook_publisher_free, "publisher")
         self._parent = parent
+        self._published = 0
+        self._since = time.monotonic()
         self._finalizer = weakref.finalize(self, self._h.close)
 
     def topic(self):
@@ -1297,6 +1351,25 @@ class Publisher(Owned):
         """How many publishes would go through now without waiting."""
         return self._h.get(_lib.brook_publisher_free_capacity, ctypes.c_size_t)
 
+    def capacity(self):
+        """How many publications the publish queue holds at most (a batch counts as one)."""
+        return self._h.get(_lib.brook_publisher_capacity, ctypes.c_size_t)
+
+    def buffered(self):
+        """Publications queued and not yet taken by the endpoint's reactor."""
+        return self._h.get(_lib.brook_publisher_buffered, ctypes.c_size_t)
+
+    def demand(self):
+        """How many more publications the queue takes now: ``free_capacity()`` (Broker's
+        binding lists demand(), which its C++ publisher no longer has)."""
+        return self.free_capacity()
+
+    def send_rate(self):
+        """Values this publisher has published per second since it was made (Broker's
+        binding lists send_rate(), which its C++ publisher no longer has)."""
+        elapsed = time.monotonic() - self._since
+        return self._published / elapsed if elapsed > 0 else 0.0
+
     def _wait_writable(self, deadline=None):
         poller = select.poll()
         poller.register(self.fd(), select.POLLOUT)
@@ -1316,6 +1389,7 @@ class Publisher(Owned):
             if status == St.WOULD_BLOCK:
                 return False
             check(status)
+            self._published += 1
             return True
         finally:
             _lib.brook_data_free(d)
@@ -1331,7 +1405,9 @@ class Publisher(Owned):
                 finally:
                     self._h.release()
                 if status != St.WOULD_BLOCK:
-                    return check(status)
+                    check(status)
+                    self._published += 1
+                    return
                 self._wait_writable()
         finally:
             _lib.brook_data_free(d)
@@ -1339,5 +1415,6 @@ class Publisher(Owned):
     def publish_batch(self, *batch):
         """Publishes each argument in order, handed to the reactor at once."""
         _publish_values(self._h, batch, _lib.brook_publisher_publish_batch, self._wait_writable)
+        self._published += len(batch)
 
 

@@ -331,6 +331,8 @@ brook_status brook_publisher_publish(brook_publisher *publisher, const brook_dat
 brook_status brook_publisher_try_publish(brook_publisher *publisher, const brook_data *value)
 brook_status brook_publisher_publish_batch(brook_publisher *publisher, const brook_data *const *values, size_t n)
 brook_status brook_publisher_free_capacity(const brook_publisher *publisher, size_t *out_n)
+brook_status brook_publisher_capacity(const brook_publisher *publisher, size_t *out_n)
+brook_status brook_publisher_buffered(const brook_publisher *publisher, size_t *out_n)
 brook_status brook_publisher_topic(const brook_publisher *publisher, const uint8_t **out_buf, size_t *out_len)
 brook_status brook_publisher_fd(const brook_publisher *publisher, int *out_fd)
 void brook_publisher_free(brook_publisher *publisher)

@@ -227,6 +227,18 @@ class Address:
 
     __slots__ = ("_ip",)
 
+    class Family(enum.IntEnum):
+        """Broker's address families (as its binding names them)."""
+
+        IPv4 = 0
+        IPv6 = 1
+
+    class ByteOrder(enum.IntEnum):
+        """Broker's byte orders (as its binding names them)."""
+
+        Host = 0
+        Network = 1
+
     def __init__(self, value="::", family=None):
         ip = _ip(value, family)
         if ip.version == 6 and ip.ipv4_mapped:
@@ -247,6 +259,19 @@ class Address:
 
     def to_ipaddress(self):
         return self._ip
+
+    def mask(self, top_bits_to_keep):
+        """Keeps the top `top_bits_to_keep` bits of the 128-bit form (IPv4 v4-mapped) and
+        clears the rest, as Broker's ``address::mask``; False (unchanged) above 128."""
+        if isinstance(top_bits_to_keep, bool) or not isinstance(top_bits_to_keep, int):
+            raise TypeError("mask() takes the number of bits to keep, an int")
+        if not 0 <= top_bits_to_keep <= 128:
+            return False
+        bits = int.from_bytes(self.bytes(), "big")
+        keep = ((1 << top_bits_to_keep) - 1) << (128 - top_bits_to_keep)
+        ip = ipaddress.IPv6Address((bits & keep).to_bytes(16, "big"))
+        self._ip = ip.ipv4_mapped or ip
+        return True
 
     def __eq__(self, other):
         if isinstance(other, Address):
@@ -549,12 +574,39 @@ def now():
 
 
 class Set(set):
-    """A Broker set (a Python set or frozenset converts too)."""
+    """A Broker set (a Python set or frozenset converts too). Iterates in Broker's order
+    when its elements can be ordered (those of ``Data.as_set()`` always can), and prints as
+    Broker's binding does: ``Set{1, 2, 3}``."""
+
+    def __iter__(self):
+        items = list(set.__iter__(self))
+        try:
+            items.sort()
+        except TypeError:  # plain Python values of different types
+            pass
+        return iter(items)
+
+    def __repr__(self):
+        return "Set{" + ", ".join(str(x) for x in self) + "}"
+
+    __str__ = __repr__
 
 
 class Table(dict):
-    """A Broker table (a Python dict or other mapping converts too)."""
+    """A Broker table (a Python dict or other mapping converts too); prints as Broker's
+    binding does: ``Table{a: 1, b: 2}``."""
+
+    def __repr__(self):
+        return "Table{" + ", ".join(f"{k}: {v}" for k, v in self.items()) + "}"
+
+    __str__ = __repr__
 
 
 class Vector(list):
-    """A Broker vector (a Python list or tuple converts too)."""
+    """A Broker vector (a Python list or tuple converts too); prints as Broker's binding
+    does: ``Vector[1, 2, 3]``."""
+
+    def __repr__(self):
+        return "Vector[" + ", ".join(str(x) for x in self) + "]"
+
+    __str__ = __repr__

@@ -11,7 +11,7 @@ and Batch (5) work the same way, and ``message(value)`` picks the class from the
 import datetime
 
 from . import _codec, _errors
-from ._data import Data, ImmutableData
+from ._data import Data, DataType, ImmutableData, RawData
 from ._types import Count, Enum, Timestamp, ns_datetime
 
 __all__ = [
@@ -36,6 +36,12 @@ class MetadataType:
 
     NetworkTimestamp = Count(1)
     UserMetadataStart = Count(200)
+
+
+def _is_timestamp(v):
+    return isinstance(v, (datetime.datetime, Timestamp)) or (
+        isinstance(v, RawData) and v.get_type() == DataType.Timestamp
+    )
 
 
 def _mismatch(message):
@@ -87,8 +93,21 @@ class Event(Message):
                 k, v = entry
                 meta.append((k if isinstance(k, Count) else Count(k), v))
             self._metadata = meta
+            # Broker's valid(): the network timestamp, if present, must be a timestamp.
+            for k, v in meta:
+                if k == MetadataType.NetworkTimestamp and not _is_timestamp(v):
+                    self._error = _mismatch("the network timestamp must be a timestamp")
 
     def _parse(self, value):
+        if isinstance(value, Event):  # a copy, as Broker's Event(Event) makes
+            self._raw, self._error = value._raw, value._error
+            self._name, self._args = getattr(value, "_name", None), getattr(value, "_args", None)
+            self._metadata = getattr(value, "_metadata", None)
+            return
+        if isinstance(value, Message) or (
+            isinstance(value, RawData) and not isinstance(value, Data)
+        ):
+            value = Data(value)
         # What a subscriber hands out for an event without metadata, checked in a few steps.
         if type(value) is tuple and len(value) == 3 and value[0] is _ONE and value[1] is _ONE:
             content = value[2]
@@ -129,9 +148,7 @@ class Event(Message):
                     k, v = entry
                     if not isinstance(k, Count):
                         raise _mismatch("event metadata keys must be counts")
-                    if k == MetadataType.NetworkTimestamp and not isinstance(
-                        v, (datetime.datetime, Timestamp)
-                    ):
+                    if k == MetadataType.NetworkTimestamp and not _is_timestamp(v):
                         raise _mismatch("the network timestamp must be a timestamp")
                     meta.append((k, v))
             self._name, self._args, self._metadata = name, list(args), meta
@@ -156,9 +173,10 @@ class Event(Message):
         return list(self._args)
 
     def metadata(self):
-        """The metadata as a list of ``(Count, value)`` pairs, or None if it has none."""
+        """The metadata as a list of ``(Count, value)`` pairs, or None if it has none (also
+        when the event carries an empty metadata vector, as Broker's binding does)."""
         self._check()
-        return None if self._metadata is None else list(self._metadata)
+        return list(self._metadata) if self._metadata else None
 
     def network_timestamp(self):
         """The network time from the metadata (a datetime), or None."""

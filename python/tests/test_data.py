@@ -214,7 +214,12 @@ def test_set(make, back):
     # Broker's order: by type first (none, ..., string, address).
     assert str(d) == "{nil, foo, ::1}"
     elements = d.as_set()
-    assert all(isinstance(e, brook.Data) for e in elements) and len(elements) == 3
+    # As in Broker: the elements are raw values (Broker's _broker.Data), not brook.Data,
+    # in Broker's order, and Data() and Data.to_py() take them.
+    assert len(elements) == 3
+    assert all(isinstance(e, brook.RawData) and not isinstance(e, brook.Data) for e in elements)
+    assert [brook.Data.to_py(e) for e in elements] == [None, "foo", ipaddress.IPv6Address("::1")]
+    assert [str(brook.Data(e)) for e in elements] == ["nil", "foo", "::1"]
 
 
 @pytest.mark.parametrize("make", [dict, types.MappingProxyType, brook.Table])

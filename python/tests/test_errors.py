@@ -58,7 +58,7 @@ def test_configuration():
     cfg.subscriber_queue_size = 4
     cfg.subscriber_overflow_policy = "drop_newest"
     cfg.handshake_timeout = 2.5
-    with brook.Endpoint(cfg) as ep, ep.make_subscriber("/q") as sub, \
+    with brook.Endpoint(cfg) as ep, ep.make_subscriber("/q", qsize=None) as sub, \
             publisher_for(ep, "/q") as peer:
         for i in range(10):
             peer.publish("/q", i)

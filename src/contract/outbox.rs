@@ -133,6 +133,11 @@ impl Outbox {
         !self.has_room(&st)
     }
 
+    /// Frames the queue holds at most.
+    pub(crate) fn capacity(&self) -> usize {
+        self.frames_cap
+    }
+
     /// Frames that fit before the queue is full.
     pub(crate) fn free_frames(&self) -> usize {
         let st = self.lock();

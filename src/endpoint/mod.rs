@@ -528,6 +528,18 @@ impl Publisher {
         self.shared.outbox.free_frames()
     }
 
+    /// How many publications (a batch counts as one) the endpoint's publish queue holds at
+    /// most; all its publishers share it (Broker's `publisher::capacity`).
+    pub fn capacity(&self) -> usize {
+        self.shared.outbox.capacity()
+    }
+
+    /// Publications queued and not yet taken by the reactor (Broker's
+    /// `publisher::buffered`), from all the endpoint's publishers.
+    pub fn buffered(&self) -> usize {
+        self.shared.outbox.len()
+    }
+
     /// The topic it publishes on.
     pub fn topic(&self) -> &[u8] {
         &self.topic

@@ -125,6 +125,40 @@ pub extern "C" fn brook_publisher_free_capacity(
     })
 }
 
+/// How many publications the endpoint's publish queue holds at most (a batch counts as
+/// one); all the endpoint's publishers share the queue. Broker's `publisher::capacity`.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+/// only when the call returns BROOK_STATUS_OK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_publisher_capacity(
+    publisher: *const brook_publisher,
+    out_n: *mut usize,
+) -> brook_status {
+    guard(|| {
+        let n = self::publisher(publisher)?.capacity();
+        out(out_n, "out_n")?.write(n);
+        Ok(())
+    })
+}
+
+/// How many publications are queued, from all the endpoint's publishers, and not yet
+/// taken by the reactor. Broker's `publisher::buffered`.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+/// only when the call returns BROOK_STATUS_OK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_publisher_buffered(
+    publisher: *const brook_publisher,
+    out_n: *mut usize,
+) -> brook_status {
+    guard(|| {
+        let n = self::publisher(publisher)?.buffered();
+        out(out_n, "out_n")?.write(n);
+        Ok(())
+    })
+}
+
 /// The topic the publisher publishes on: `*out_buf` points at its `*out_len` bytes, which
 /// are not NUL-terminated.
 ///
