@@ -4,8 +4,10 @@
 //! Conversion from data validates as Broker's `valid()` checks do and says what is wrong;
 //! conversion to data produces Broker's exact layout.
 
+use super::typed::{self, TypedError};
 use super::{Data, Timestamp};
 use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
 
 /// The Zeek message format version (Broker calls it `ProtocolVersion`), the first element of
 /// every message.
@@ -91,11 +93,78 @@ impl Event {
         })
     }
 
+    /// An event without metadata whose arguments are `args`' fields in order (a tuple's or
+    /// a sequence's elements; unit gives none, a newtype struct its one value), each
+    /// converted as [`to_data`](super::to_data) does. The fields are the arguments: a
+    /// struct does not become one record argument (wrap it in a 1-tuple for that).
+    pub fn with_args<T: Serialize + ?Sized>(
+        name: impl Into<String>,
+        args: &T,
+    ) -> Result<Event, TypedError> {
+        let name = name.into();
+        let args = typed::to_args(args).map_err(|e| e.with_context(format!("event {name}")))?;
+        Ok(Event::new(name, args))
+    }
+
+    /// The arguments as a `T` whose fields (or tuple elements) they are, in order: the
+    /// inverse of [`Event::with_args`]. A missing, extra or wrongly typed argument is an
+    /// error naming the event and the field. The name is not checked (see
+    /// [`TypedEvent::from_event`]).
+    pub fn args_as<'a, T: Deserialize<'a>>(&'a self) -> Result<T, TypedError> {
+        typed::from_args(&self.args).map_err(|e| e.with_context(format!("event {}", self.name)))
+    }
+
     /// Sets (or replaces) the network timestamp metadata entry.
     pub fn set_network_timestamp(&mut self, ts: Timestamp) {
         let meta = self.metadata.get_or_insert_with(Vec::new);
         meta.retain(|(k, _)| *k != METADATA_NETWORK_TIMESTAMP);
         meta.insert(0, (METADATA_NETWORK_TIMESTAMP, Data::Timestamp(ts)));
+    }
+}
+
+/// A Rust type that is the argument list of one Zeek event: its fields, in order, are the
+/// event's arguments (see [`Event::with_args`]).
+///
+/// ```
+/// use brook::data::zeek::{Event, TypedEvent};
+/// use brook::{Address, Data};
+///
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct ConnSeen { host: Address, tries: u64 }  // event conn_seen(host: addr, tries: count)
+///
+/// impl TypedEvent for ConnSeen {
+///     const NAME: &'static str = "conn_seen";
+/// }
+///
+/// let host = Address::from(std::net::Ipv4Addr::new(10, 0, 0, 1));
+/// let event = ConnSeen { host, tries: 3 }.to_event()?;
+/// assert_eq!(event, Event::new("conn_seen", vec![Data::Address(host), Data::Count(3)]));
+/// assert_eq!(ConnSeen::from_event(&event)?, ConnSeen { host, tries: 3 });
+/// # Ok::<(), brook::TypedError>(())
+/// ```
+pub trait TypedEvent: Serialize {
+    /// The event's name as Zeek declares it, such as `"ping"` or `"Cluster::hello"`.
+    const NAME: &'static str;
+
+    /// The event `NAME` with this value's fields as its arguments.
+    fn to_event(&self) -> Result<Event, TypedError> {
+        Event::with_args(Self::NAME, self)
+    }
+
+    /// The value from an event named `NAME`; another name is an error, as is any argument
+    /// that does not fit.
+    fn from_event<'a>(event: &'a Event) -> Result<Self, TypedError>
+    where
+        Self: Deserialize<'a>,
+    {
+        if event.name != Self::NAME {
+            return Err(TypedError::de(format!(
+                "expected event {}, found event {}",
+                Self::NAME,
+                event.name
+            )));
+        }
+        event.args_as()
     }
 }
 
