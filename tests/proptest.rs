@@ -392,6 +392,8 @@ proptest! {
 
     #[test]
     fn typed_reads_never_panic(d in record_like()) {
+        prop_assert_eq!(&from_data::<Data>(&d).unwrap(), &d);
+        prop_assert_eq!(&to_data(&d).unwrap(), &d);
         read_exact::<Record>(&d)?;
         read_exact::<Kind>(&d)?;
         read_exact::<(u64, String)>(&d)?;

@@ -473,3 +473,149 @@ impl TryFrom<Data> for Event {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Typed arguments: the mapping itself is tested in `data::typed`.
+
+    use super::{Event, TypedEvent};
+    use crate::data::Data;
+    use serde::{Deserialize, Serialize};
+    use std::collections::BTreeMap;
+
+    fn s(text: &str) -> Data {
+        Data::string(text)
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    enum Action {
+        Drop,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Ping {
+        n: u64,
+        text: String,
+    }
+
+    impl TypedEvent for Ping {
+        const NAME: &'static str = "ping";
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Hello(Vec<u64>);
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct NoArgs;
+
+    #[test]
+    fn event_arguments_are_the_fields() {
+        let e = Event::with_args(
+            "ping",
+            &Ping {
+                n: 1,
+                text: "a".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(e, Event::new("ping", vec![Data::Count(1), s("a")]));
+        assert_eq!(
+            e.args_as::<Ping>().unwrap(),
+            Ping {
+                n: 1,
+                text: "a".into()
+            }
+        );
+        assert_eq!(
+            Ping {
+                n: 1,
+                text: "a".into()
+            }
+            .to_event()
+            .unwrap(),
+            e
+        );
+        assert_eq!(
+            Ping::from_event(&e).unwrap(),
+            Ping {
+                n: 1,
+                text: "a".into()
+            }
+        );
+        // A tuple's elements, a sequence's, a newtype's one value, or none at all.
+        let e = Event::with_args("t", &(1i64, "x")).unwrap();
+        assert_eq!(e.args, vec![Data::Integer(1), s("x")]);
+        let (n, x): (i64, &str) = e.args_as().unwrap();
+        assert_eq!((n, x), (1, "x"));
+        let e = Event::with_args("v", &[1u64, 2]).unwrap();
+        assert_eq!(e.args_as::<Vec<u64>>().unwrap(), vec![1, 2]);
+        let e = Event::with_args("h", &Hello(vec![7])).unwrap();
+        assert_eq!(e.args, vec![Data::Vector(vec![Data::Count(7)])]);
+        assert_eq!(e.args_as::<Hello>().unwrap(), Hello(vec![7]));
+        let e = Event::with_args("none", &NoArgs).unwrap();
+        assert!(e.args.is_empty());
+        assert_eq!(e.args_as::<NoArgs>().unwrap(), NoArgs);
+        assert_eq!(Event::with_args("unit", &()).unwrap().args, vec![]);
+        // A struct as one record argument: a 1-tuple.
+        let e = Event::with_args(
+            "r",
+            &(Ping {
+                n: 2,
+                text: "b".into(),
+            },),
+        )
+        .unwrap();
+        assert_eq!(e.args, vec![Data::Vector(vec![Data::Count(2), s("b")])]);
+    }
+
+    #[test]
+    fn event_argument_errors() {
+        let e = Event::with_args("x", &5u64).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event x: event arguments come from a struct, a tuple, a sequence or unit, not an integer"
+        );
+        assert!(Event::with_args("x", &BTreeMap::from([(1u64, 2u64)])).is_err());
+        assert!(Event::with_args("x", &Action::Drop).is_err());
+        assert!(Event::with_args("x", &Some(1u64)).is_err());
+
+        let ev = |args: Vec<Data>| Event::new("ping", args);
+        let e = ev(vec![Data::Count(1), Data::Count(2)])
+            .args_as::<Ping>()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: at text: expected string, found count"
+        );
+        assert_eq!(e.path(), "text");
+        let e = ev(vec![Data::Count(1)]).args_as::<Ping>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: expected struct Ping with 2 elements, found 1 elements"
+        );
+        let e = ev(vec![Data::Count(1), s("a"), s("b")])
+            .args_as::<Ping>()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected 2 arguments, found 3");
+        let e = ev(vec![Data::Count(1)])
+            .args_as::<(u64, u64)>()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected 2 arguments, found 1");
+        let e = ev(vec![Data::Count(1)]).args_as::<NoArgs>().unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected no arguments, found 1");
+        let e = ev(vec![]).args_as::<Hello>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: expected 1 argument (Hello), found 0"
+        );
+        let e = ev(vec![Data::Count(1)]).args_as::<Hello>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: at [0]: expected vector or set, found count"
+        );
+        let e = ev(vec![Data::Count(1)]).args_as::<u64>().unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected u64, found sequence");
+        let e = Ping::from_event(&Event::new("pong", vec![Data::Count(1), s("a")])).unwrap_err();
+        assert_eq!(e.to_string(), "expected event ping, found event pong");
+    }
+}

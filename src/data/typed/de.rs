@@ -82,6 +82,10 @@ impl<'de> ValueDeserializer<'de> {
                 Err(_) => Err(TypedError::de("the enum value's name is not UTF-8")),
             },
             (marker::SET, Data::Set(_)) => visitor.visit_newtype_struct(self),
+            (marker::DATA, d) => match crate::data::bin::encode(d) {
+                Ok(bytes) => visitor.visit_byte_buf(bytes),
+                Err(e) => Err(TypedError::de(e.message)),
+            },
             (marker::ADDRESS, other) => Err(TypedError::mismatch("address", other)),
             (marker::SUBNET, other) => Err(TypedError::mismatch("subnet", other)),
             (marker::PORT, other) => Err(TypedError::mismatch("port", other)),

@@ -66,6 +66,7 @@
 //! | unit enum variants | an enum value whose name is the variant's (`#[serde(rename = "Conn::LOG")]` for Zeek's names) |
 //! | other enum variants | a vector `(variant's enum value, payload)`: the payload is the value of a newtype variant, a vector of the fields of a tuple or struct variant |
 //! | [`Address`], [`Subnet`], [`Port`], [`Timestamp`], [`Timespan`], [`EnumValue`] | address, subnet, port, timestamp, timespan, enum value |
+//! | [`Data`] | itself, exactly: for a field whose type varies (Zeek's `any`) or stays untyped |
 //!
 //! A count needs no newtype: every unsigned integer is one.
 //!
@@ -91,7 +92,9 @@
 //! **Other formats.** The Broker types serialize into other serde formats too: as text
 //! (`"10.0.0.1"`, `"10.0.0.0/8"`, `"80/tcp"`) in human-readable ones such as JSON, as bytes in
 //! compact ones; timestamps and timespans as nanoseconds, enum values as their names;
-//! [`AsSet`] as a sequence.
+//! [`AsSet`] as a sequence; a [`Data`] as its closest serde value (a count as a number, a
+//! vector as a sequence, a table as a map, ...) or, in compact formats, as Broker's binary
+//! format.
 
 mod de;
 mod ser;
@@ -166,6 +169,7 @@ pub(crate) mod marker {
     pub const TIMESPAN: &str = "$brook::Timespan";
     pub const ENUM_VALUE: &str = "$brook::EnumValue";
     pub const SET: &str = "$brook::Set";
+    pub const DATA: &str = "$brook::Data";
 }
 
 /// One step of the path to a value inside a [`Data`].

@@ -62,6 +62,9 @@ fn from_marker(name: &str, inner: Data) -> Result<Data, TypedError> {
         (marker::TIMESPAN, Data::Integer(t)) => Data::Timespan(Timespan(t)),
         (marker::ENUM_VALUE, Data::String(s)) => Data::Enum(s),
         (marker::SET, Data::Vector(v)) => Data::Set(v.into_iter().collect()),
+        (marker::DATA, Data::String(b)) => {
+            crate::data::bin::decode(&b).map_err(|e| TypedError::ser(e.message))?
+        }
         (_, other) => return Err(bad(&other)),
     })
 }

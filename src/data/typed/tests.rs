@@ -1,7 +1,6 @@
 //! Every mapping both ways, and every error with its path and text.
 
 use super::{AsSet, EnumValue, TypedError, as_set, from_data, to_data};
-use crate::data::zeek::{Event, TypedEvent};
 use crate::data::{Address, Data, Port, Protocol, Subnet, Timespan, Timestamp};
 use crate::error::ErrorKind;
 use serde::{Deserialize, Serialize};
@@ -373,7 +372,7 @@ fn values_broker_cannot_hold_fail_to_serialize() {
         e.to_string(),
         "18446744073709551616 does not fit in a Broker count (64-bit unsigned)"
     );
-    assert_eq!(crate::Error::from(e).kind, ErrorKind::Encode);
+    assert_eq!(crate::error::Error::from(e).kind, ErrorKind::Encode);
     let e = to_data(&vec![(0u8, i128::MIN)]).unwrap_err();
     assert_eq!(e.path(), "[0][1]");
     assert!(
@@ -422,7 +421,7 @@ fn errors_name_the_path() {
     );
     assert_eq!(e.path(), "inner.label");
     assert_eq!(e.message(), "expected string, found count");
-    assert_eq!(crate::Error::from(e).kind, ErrorKind::TypeMismatch);
+    assert_eq!(crate::error::Error::from(e).kind, ErrorKind::TypeMismatch);
 
     let Data::Vector(mut fields) = good else {
         unreachable!()
@@ -560,128 +559,62 @@ fn other_formats_get_text_and_numbers() {
 }
 
 #[derive(Serialize, Deserialize, Debug, PartialEq)]
-struct Ping {
+struct PartlyTyped {
     n: u64,
-    text: String,
+    any: Data,
+    rest: Vec<Data>,
 }
-
-impl TypedEvent for Ping {
-    const NAME: &'static str = "ping";
-}
-
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
-struct Hello(Vec<u64>);
-
-#[derive(Serialize, Deserialize, Debug, PartialEq)]
-struct NoArgs;
 
 #[test]
-fn event_arguments_are_the_fields() {
-    let e = Event::with_args(
-        "ping",
-        &Ping {
+fn data_fields_are_exact() {
+    let nested = Data::Table(
+        [(
+            Data::Subnet(Subnet::new(addr(10, 0, 0, 0), 8)),
+            set_of([Data::Timespan(Timespan(1)), Data::Real(f64::NAN)]),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    both_ways(
+        PartlyTyped {
             n: 1,
-            text: "a".into(),
+            any: Data::Address(addr(10, 0, 0, 1)),
+            rest: vec![Data::Count(2), Data::Integer(2), nested.clone(), Data::None],
         },
-    )
-    .unwrap();
-    assert_eq!(e, Event::new("ping", vec![Data::Count(1), s("a")]));
-    assert_eq!(
-        e.args_as::<Ping>().unwrap(),
-        Ping {
-            n: 1,
-            text: "a".into()
-        }
+        vector([
+            Data::Count(1),
+            Data::Address(addr(10, 0, 0, 1)),
+            vector([Data::Count(2), Data::Integer(2), nested.clone(), Data::None]),
+        ]),
     );
-    assert_eq!(
-        Ping {
-            n: 1,
-            text: "a".into()
-        }
-        .to_event()
-        .unwrap(),
-        e
-    );
-    assert_eq!(
-        Ping::from_event(&e).unwrap(),
-        Ping {
-            n: 1,
-            text: "a".into()
-        }
-    );
-    // A tuple's elements, a sequence's, a newtype's one value, or none at all.
-    let e = Event::with_args("t", &(1i64, "x")).unwrap();
-    assert_eq!(e.args, vec![Data::Integer(1), s("x")]);
-    let (n, x): (i64, &str) = e.args_as().unwrap();
-    assert_eq!((n, x), (1, "x"));
-    let e = Event::with_args("v", &[1u64, 2]).unwrap();
-    assert_eq!(e.args_as::<Vec<u64>>().unwrap(), vec![1, 2]);
-    let e = Event::with_args("h", &Hello(vec![7])).unwrap();
-    assert_eq!(e.args, vec![vector([Data::Count(7)])]);
-    assert_eq!(e.args_as::<Hello>().unwrap(), Hello(vec![7]));
-    let e = Event::with_args("none", &NoArgs).unwrap();
-    assert!(e.args.is_empty());
-    assert_eq!(e.args_as::<NoArgs>().unwrap(), NoArgs);
-    assert_eq!(Event::with_args("unit", &()).unwrap().args, vec![]);
-    // A struct as one record argument: a 1-tuple.
-    let e = Event::with_args(
-        "r",
-        &(Ping {
-            n: 2,
-            text: "b".into(),
-        },),
-    )
-    .unwrap();
-    assert_eq!(e.args, vec![vector([Data::Count(2), s("b")])]);
+    both_ways(nested.clone(), nested);
+    both_ways(Data::String(vec![0xff]), Data::String(vec![0xff]));
 }
 
 #[test]
-fn event_argument_errors() {
-    let e = Event::with_args("x", &5u64).unwrap_err();
+fn data_in_other_formats_is_its_closest_serde_value() {
+    let d = vector([
+        Data::Count(1),
+        Data::Integer(-2),
+        s("x"),
+        Data::Address(addr(10, 0, 0, 1)),
+        Data::Table([(s("k"), Data::Real(1.5))].into_iter().collect()),
+        Data::None,
+        Data::Boolean(true),
+    ]);
+    let json = serde_json::to_string(&d).unwrap();
+    assert_eq!(json, r#"[1,-2,"x","10.0.0.1",{"k":1.5},null,true]"#);
+    let back: Data = serde_json::from_str(&json).unwrap();
     assert_eq!(
-        e.to_string(),
-        "event x: event arguments come from a struct, a tuple, a sequence or unit, not an integer"
+        back,
+        vector([
+            Data::Count(1),
+            Data::Integer(-2),
+            s("x"),
+            s("10.0.0.1"),
+            Data::Table([(s("k"), Data::Real(1.5))].into_iter().collect()),
+            Data::None,
+            Data::Boolean(true),
+        ])
     );
-    assert!(Event::with_args("x", &BTreeMap::from([(1u64, 2u64)])).is_err());
-    assert!(Event::with_args("x", &Action::Drop).is_err());
-    assert!(Event::with_args("x", &Some(1u64)).is_err());
-
-    let ev = |args: Vec<Data>| Event::new("ping", args);
-    let e = ev(vec![Data::Count(1), Data::Count(2)])
-        .args_as::<Ping>()
-        .unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "event ping: at text: expected string, found count"
-    );
-    assert_eq!(e.path(), "text");
-    let e = ev(vec![Data::Count(1)]).args_as::<Ping>().unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "event ping: expected struct Ping with 2 elements, found 1 elements"
-    );
-    let e = ev(vec![Data::Count(1), s("a"), s("b")])
-        .args_as::<Ping>()
-        .unwrap_err();
-    assert_eq!(e.to_string(), "event ping: expected 2 arguments, found 3");
-    let e = ev(vec![Data::Count(1)])
-        .args_as::<(u64, u64)>()
-        .unwrap_err();
-    assert_eq!(e.to_string(), "event ping: expected 2 arguments, found 1");
-    let e = ev(vec![Data::Count(1)]).args_as::<NoArgs>().unwrap_err();
-    assert_eq!(e.to_string(), "event ping: expected no arguments, found 1");
-    let e = ev(vec![]).args_as::<Hello>().unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "event ping: expected 1 argument (Hello), found 0"
-    );
-    let e = ev(vec![Data::Count(1)]).args_as::<Hello>().unwrap_err();
-    assert_eq!(
-        e.to_string(),
-        "event ping: at [0]: expected vector or set, found count"
-    );
-    let e = ev(vec![Data::Count(1)]).args_as::<u64>().unwrap_err();
-    assert_eq!(e.to_string(), "event ping: expected u64, found sequence");
-    let e = Ping::from_event(&Event::new("pong", vec![Data::Count(1), s("a")])).unwrap_err();
-    assert_eq!(e.to_string(), "expected event ping, found event pong");
 }

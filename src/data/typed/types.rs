@@ -336,3 +336,136 @@ impl<'de> Deserialize<'de> for EnumValue {
         deserializer.deserialize_newtype_struct(marker::ENUM_VALUE, EnumValueVisitor)
     }
 }
+
+/// Any value, for a field whose Broker type varies (Zeek's `any`) or that is left untyped:
+/// exact through the [`Data`] serializer and deserializer (which pass it in Broker's
+/// binary format under a marker), and in other formats its closest serde value: a count is
+/// a `u64`, a string a `str`, a vector a sequence, a table a map, an address its text.
+impl Serialize for Data {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_newtype_struct(marker::DATA, &Natural(self))
+    }
+}
+
+/// The inside of a [`Data`]'s marker: Broker's binary format in compact formats, the
+/// closest serde value in human-readable ones.
+struct Natural<'a>(&'a Data);
+
+impl Serialize for Natural<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if !serializer.is_human_readable() {
+            let bytes = crate::data::bin::encode(self.0).map_err(serde::ser::Error::custom)?;
+            return serializer.serialize_bytes(&bytes);
+        }
+        match self.0 {
+            Data::None => serializer.serialize_unit(),
+            Data::Boolean(b) => serializer.serialize_bool(*b),
+            Data::Count(c) => serializer.serialize_u64(*c),
+            Data::Integer(i) => serializer.serialize_i64(*i),
+            Data::Real(r) => serializer.serialize_f64(*r),
+            Data::String(s) => match std::str::from_utf8(s) {
+                Ok(s) => serializer.serialize_str(s),
+                Err(_) => serializer.serialize_bytes(s),
+            },
+            Data::Address(a) => a.serialize(serializer),
+            Data::Subnet(s) => s.serialize(serializer),
+            Data::Port(p) => p.serialize(serializer),
+            Data::Timestamp(t) => t.serialize(serializer),
+            Data::Timespan(t) => t.serialize(serializer),
+            Data::Enum(e) => match std::str::from_utf8(e) {
+                Ok(s) => serializer.serialize_str(s),
+                Err(_) => serializer.serialize_bytes(e),
+            },
+            Data::Set(s) => serializer.collect_seq(s.iter().map(Natural)),
+            Data::Table(t) => {
+                serializer.collect_map(t.iter().map(|(k, v)| (Natural(k), Natural(v))))
+            }
+            Data::Vector(v) => serializer.collect_seq(v.iter().map(Natural)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_newtype_struct(marker::DATA, DataVisitor)
+    }
+}
+
+/// A [`Data`] under its marker: from Broker's binary format, which the [`Data`]
+/// deserializer hands over as bytes, or from whatever another format has.
+struct DataVisitor;
+
+impl<'de> Visitor<'de> for DataVisitor {
+    type Value = Data;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a Broker value")
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Data, D::Error> {
+        if d.is_human_readable() {
+            d.deserialize_any(NaturalVisitor)
+        } else {
+            d.deserialize_bytes(self)
+        }
+    }
+
+    fn visit_bytes<E: de::Error>(self, b: &[u8]) -> Result<Data, E> {
+        crate::data::bin::decode(b).map_err(E::custom)
+    }
+}
+
+/// A [`Data`] from the closest serde value, as [`Natural`] writes it (the Broker types
+/// other than counts, integers, reals, strings, vectors and tables come back as what
+/// they were written as: text, nanoseconds).
+struct NaturalVisitor;
+
+impl<'de> Visitor<'de> for NaturalVisitor {
+    type Value = Data;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Data, E> {
+        Ok(Data::Boolean(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Data, E> {
+        Ok(Data::Integer(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Data, E> {
+        Ok(Data::Count(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Data, E> {
+        Ok(Data::Real(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Data, E> {
+        Ok(Data::string(v))
+    }
+    fn visit_bytes<E>(self, v: &[u8]) -> Result<Data, E> {
+        Ok(Data::String(v.to_vec()))
+    }
+    fn visit_unit<E>(self) -> Result<Data, E> {
+        Ok(Data::None)
+    }
+    fn visit_none<E>(self) -> Result<Data, E> {
+        Ok(Data::None)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Data, D::Error> {
+        Data::deserialize(d)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<Data, A::Error> {
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        while let Some(d) = seq.next_element::<Data>()? {
+            out.push(d);
+        }
+        Ok(Data::Vector(out))
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Data, A::Error> {
+        let mut out = crate::data::Table::new();
+        while let Some((k, v)) = map.next_entry::<Data, Data>()? {
+            out.insert(k, v);
+        }
+        Ok(Data::Table(out))
+    }
+}
