@@ -10,9 +10,10 @@
 //!   backends. No sockets; the SQLite backend writes on a thread of its own.
 //! - [`wire`]: Broker's peer protocol on the wire: framing, the handshake and Phase-3
 //!   envelopes. Bytes in, values out; no sockets.
-//! - [`data`]: the data model ([`data::Data`]), Zeek messages ([`data::zeek`]) and the three
+//! - [`data`]: the data model ([`data::Data`]), Zeek messages ([`data::zeek`]), the three
 //!   encodings: Broker's binary format v1 ([`data::bin`]), the JSON of Broker's WebSocket
-//!   API v1 ([`data::json`]) and Broker's text rendering ([`data::text`]). No I/O.
+//!   API v1 ([`data::json`]) and Broker's text rendering ([`data::text`]), and typed
+//!   messages: Rust types to and from `Data` through serde ([`data::typed`]). No I/O.
 
 mod contract;
 pub mod data;
@@ -23,7 +24,10 @@ mod reactor;
 pub mod store;
 pub mod wire;
 
-pub use data::{Address, Data, DataType, Port, Protocol, Subnet, Timespan, Timestamp};
+pub use data::{
+    Address, Data, DataType, EnumValue, Port, Protocol, Subnet, Timespan, Timestamp, TypedError,
+    from_data, to_data,
+};
 pub use endpoint::{
     Backend, Config, Endpoint, Message, Metrics, OverflowPolicy, PeerInfo, PeerStatus, Publisher,
     SslOptions, StatusCode, StatusEvent, StatusKind, StatusSubscriber, Store, StoreProxy,

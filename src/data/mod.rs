@@ -8,12 +8,16 @@
 //!   greater than every number, so `Eq`, `Ord` and `Hash` stay lawful.
 //! - Strings and enum names are byte strings: Broker never checks their encoding.
 //!
-//! No I/O happens here; codecs live in [`bin`], [`json`] and [`text`].
+//! No I/O happens here; codecs live in [`bin`], [`json`] and [`text`], and [`typed`]
+//! converts between Rust types and `Data` through serde.
 
 pub mod bin;
 pub mod json;
 pub mod text;
+pub mod typed;
 pub mod zeek;
+
+pub use typed::{EnumValue, TypedError, from_data, to_data};
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};

@@ -371,7 +371,8 @@ pub fn parse_timespan(w: &str) -> Option<i64> {
     i64::try_from(total).ok()
 }
 
-fn parse_port(w: &str) -> Option<Port> {
+/// `N/tcp`, `N/udp`, `N/icmp` or `N/?`.
+pub fn parse_port(w: &str) -> Option<Port> {
     let (n, proto) = w.split_once('/')?;
     let protocol = match proto {
         "tcp" => Protocol::Tcp,

@@ -4,8 +4,10 @@
 //! Conversion from data validates as Broker's `valid()` checks do and says what is wrong;
 //! conversion to data produces Broker's exact layout.
 
+use super::typed::{self, TypedError};
 use super::{Data, Timestamp};
 use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
 
 /// The Zeek message format version (Broker calls it `ProtocolVersion`), the first element of
 /// every message.
@@ -91,11 +93,78 @@ impl Event {
         })
     }
 
+    /// An event without metadata whose arguments are `args`' fields in order (a tuple's or
+    /// a sequence's elements; unit gives none, a newtype struct its one value), each
+    /// converted as [`to_data`](super::to_data) does. The fields are the arguments: a
+    /// struct does not become one record argument (wrap it in a 1-tuple for that).
+    pub fn with_args<T: Serialize + ?Sized>(
+        name: impl Into<String>,
+        args: &T,
+    ) -> Result<Event, TypedError> {
+        let name = name.into();
+        let args = typed::to_args(args).map_err(|e| e.with_context(format!("event {name}")))?;
+        Ok(Event::new(name, args))
+    }
+
+    /// The arguments as a `T` whose fields (or tuple elements) they are, in order: the
+    /// inverse of [`Event::with_args`]. A missing, extra or wrongly typed argument is an
+    /// error naming the event and the field. The name is not checked (see
+    /// [`TypedEvent::from_event`]).
+    pub fn args_as<'a, T: Deserialize<'a>>(&'a self) -> Result<T, TypedError> {
+        typed::from_args(&self.args).map_err(|e| e.with_context(format!("event {}", self.name)))
+    }
+
     /// Sets (or replaces) the network timestamp metadata entry.
     pub fn set_network_timestamp(&mut self, ts: Timestamp) {
         let meta = self.metadata.get_or_insert_with(Vec::new);
         meta.retain(|(k, _)| *k != METADATA_NETWORK_TIMESTAMP);
         meta.insert(0, (METADATA_NETWORK_TIMESTAMP, Data::Timestamp(ts)));
+    }
+}
+
+/// A Rust type that is the argument list of one Zeek event: its fields, in order, are the
+/// event's arguments (see [`Event::with_args`]).
+///
+/// ```
+/// use brook::data::zeek::{Event, TypedEvent};
+/// use brook::{Address, Data};
+///
+/// #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+/// struct ConnSeen { host: Address, tries: u64 }  // event conn_seen(host: addr, tries: count)
+///
+/// impl TypedEvent for ConnSeen {
+///     const NAME: &'static str = "conn_seen";
+/// }
+///
+/// let host = Address::from(std::net::Ipv4Addr::new(10, 0, 0, 1));
+/// let event = ConnSeen { host, tries: 3 }.to_event()?;
+/// assert_eq!(event, Event::new("conn_seen", vec![Data::Address(host), Data::Count(3)]));
+/// assert_eq!(ConnSeen::from_event(&event)?, ConnSeen { host, tries: 3 });
+/// # Ok::<(), brook::TypedError>(())
+/// ```
+pub trait TypedEvent: Serialize {
+    /// The event's name as Zeek declares it, such as `"ping"` or `"Cluster::hello"`.
+    const NAME: &'static str;
+
+    /// The event `NAME` with this value's fields as its arguments.
+    fn to_event(&self) -> Result<Event, TypedError> {
+        Event::with_args(Self::NAME, self)
+    }
+
+    /// The value from an event named `NAME`; another name is an error, as is any argument
+    /// that does not fit.
+    fn from_event<'a>(event: &'a Event) -> Result<Self, TypedError>
+    where
+        Self: Deserialize<'a>,
+    {
+        if event.name != Self::NAME {
+            return Err(TypedError::de(format!(
+                "expected event {}, found event {}",
+                Self::NAME,
+                event.name
+            )));
+        }
+        event.args_as()
     }
 }
 
@@ -402,5 +471,151 @@ impl TryFrom<Data> for Event {
             Message::Event(e) => Ok(e),
             _ => Err(Error::mismatch("the Zeek message is not an event")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Typed arguments: the mapping itself is tested in `data::typed`.
+
+    use super::{Event, TypedEvent};
+    use crate::data::Data;
+    use serde::{Deserialize, Serialize};
+    use std::collections::BTreeMap;
+
+    fn s(text: &str) -> Data {
+        Data::string(text)
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    enum Action {
+        Drop,
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Ping {
+        n: u64,
+        text: String,
+    }
+
+    impl TypedEvent for Ping {
+        const NAME: &'static str = "ping";
+    }
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct Hello(Vec<u64>);
+
+    #[derive(Serialize, Deserialize, Debug, PartialEq)]
+    struct NoArgs;
+
+    #[test]
+    fn event_arguments_are_the_fields() {
+        let e = Event::with_args(
+            "ping",
+            &Ping {
+                n: 1,
+                text: "a".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(e, Event::new("ping", vec![Data::Count(1), s("a")]));
+        assert_eq!(
+            e.args_as::<Ping>().unwrap(),
+            Ping {
+                n: 1,
+                text: "a".into()
+            }
+        );
+        assert_eq!(
+            Ping {
+                n: 1,
+                text: "a".into()
+            }
+            .to_event()
+            .unwrap(),
+            e
+        );
+        assert_eq!(
+            Ping::from_event(&e).unwrap(),
+            Ping {
+                n: 1,
+                text: "a".into()
+            }
+        );
+        // A tuple's elements, a sequence's, a newtype's one value, or none at all.
+        let e = Event::with_args("t", &(1i64, "x")).unwrap();
+        assert_eq!(e.args, vec![Data::Integer(1), s("x")]);
+        let (n, x): (i64, &str) = e.args_as().unwrap();
+        assert_eq!((n, x), (1, "x"));
+        let e = Event::with_args("v", &[1u64, 2]).unwrap();
+        assert_eq!(e.args_as::<Vec<u64>>().unwrap(), vec![1, 2]);
+        let e = Event::with_args("h", &Hello(vec![7])).unwrap();
+        assert_eq!(e.args, vec![Data::Vector(vec![Data::Count(7)])]);
+        assert_eq!(e.args_as::<Hello>().unwrap(), Hello(vec![7]));
+        let e = Event::with_args("none", &NoArgs).unwrap();
+        assert!(e.args.is_empty());
+        assert_eq!(e.args_as::<NoArgs>().unwrap(), NoArgs);
+        assert_eq!(Event::with_args("unit", &()).unwrap().args, vec![]);
+        // A struct as one record argument: a 1-tuple.
+        let e = Event::with_args(
+            "r",
+            &(Ping {
+                n: 2,
+                text: "b".into(),
+            },),
+        )
+        .unwrap();
+        assert_eq!(e.args, vec![Data::Vector(vec![Data::Count(2), s("b")])]);
+    }
+
+    #[test]
+    fn event_argument_errors() {
+        let e = Event::with_args("x", &5u64).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event x: event arguments come from a struct, a tuple, a sequence or unit, not an integer"
+        );
+        assert!(Event::with_args("x", &BTreeMap::from([(1u64, 2u64)])).is_err());
+        assert!(Event::with_args("x", &Action::Drop).is_err());
+        assert!(Event::with_args("x", &Some(1u64)).is_err());
+
+        let ev = |args: Vec<Data>| Event::new("ping", args);
+        let e = ev(vec![Data::Count(1), Data::Count(2)])
+            .args_as::<Ping>()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: at text: expected string, found count"
+        );
+        assert_eq!(e.path(), "text");
+        let e = ev(vec![Data::Count(1)]).args_as::<Ping>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: expected struct Ping with 2 elements, found 1 elements"
+        );
+        let e = ev(vec![Data::Count(1), s("a"), s("b")])
+            .args_as::<Ping>()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected 2 arguments, found 3");
+        let e = ev(vec![Data::Count(1)])
+            .args_as::<(u64, u64)>()
+            .unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected 2 arguments, found 1");
+        let e = ev(vec![Data::Count(1)]).args_as::<NoArgs>().unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected no arguments, found 1");
+        let e = ev(vec![]).args_as::<Hello>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: expected 1 argument (Hello), found 0"
+        );
+        let e = ev(vec![Data::Count(1)]).args_as::<Hello>().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "event ping: at [0]: expected vector or set, found count"
+        );
+        let e = ev(vec![Data::Count(1)]).args_as::<u64>().unwrap_err();
+        assert_eq!(e.to_string(), "event ping: expected u64, found sequence");
+        let e = Ping::from_event(&Event::new("pong", vec![Data::Count(1), s("a")])).unwrap_err();
+        assert_eq!(e.to_string(), "expected event ping, found event pong");
     }
 }

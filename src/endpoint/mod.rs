@@ -518,6 +518,19 @@ impl Publisher {
         self.publish_one(data, false)
     }
 
+    /// Publishes a Zeek event, encoded straight from the event as
+    /// [`Endpoint::publish_event`] does, waiting while the queue is full.
+    pub fn publish_event(&self, event: impl std::borrow::Borrow<Event>) -> Result<()> {
+        let event = event.borrow();
+        let (id, topic) = (self.shared.id, &self.topic);
+        self.shared.enqueue(true, |out| {
+            envelope::write_data_with(out, id, EndpointId::nil(), topic, |out| {
+                event.encode_into(out)
+            })?;
+            Ok(1)
+        })
+    }
+
     /// Publishes several values in one hand-over (see [`Endpoint::publish_batch`]).
     pub fn publish_batch(&self, values: &[Data]) -> Result<()> {
         publish_batch(&self.shared, &self.topic, values)
