@@ -1522,22 +1522,40 @@ void brook_config_free(brook_config *config);
 brook_status brook_config_set_peer_buffer_size(brook_config *config, size_t size);
 
 /**
- * Sets what happens to a peer whose send buffer is full and that has taken nothing for the
- * peer stall timeout (Broker's `broker.peer-overflow-policy`): a brook_overflow_policy
- * other than BROOK_OVERFLOW_POLICY_BLOCK. Default BROOK_OVERFLOW_POLICY_DISCONNECT.
+ * Sets what happens to a peer whose send buffer is full (Broker's
+ * `broker.peer-overflow-policy`), a brook_overflow_policy. Default
+ * BROOK_OVERFLOW_POLICY_BLOCK: publishers wait for as long as the peer is alive, however
+ * long it does not read, and nothing is lost (a dead peer is found by the peer timeout,
+ * brook_config_set_peer_timeout_ms()). BROOK_OVERFLOW_POLICY_DISCONNECT (Broker's default)
+ * ends a peering that has taken nothing for the peer stall timeout; the drop policies drop
+ * its messages then (counted per peer).
  *
  * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
- * `policy` is unknown or BROOK_OVERFLOW_POLICY_BLOCK.
+ * `policy` is unknown.
  */
 brook_status brook_config_set_peer_overflow_policy(brook_config *config, uint32_t policy);
 
 /**
  * Sets how long (in milliseconds) a peer with a full send buffer may go without taking any
- * bytes before its overflow policy applies. Default 10000.
+ * bytes before a disconnect or drop overflow policy applies (not used under block).
+ * Default 10000.
  *
  * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
  */
 brook_status brook_config_set_peer_stall_timeout_ms(brook_config *config, uint32_t ms);
+
+/**
+ * Sets the peer timeout in milliseconds: a peer whose host or connection is dead is
+ * dropped within about this time, its queued messages counted as discarded. The kernel
+ * gives up on sent data unacknowledged this long (TCP_USER_TIMEOUT) and probes idle
+ * connections (TCP keepalive); a live peer that does not read still answers the probes
+ * and keeps its peering. Works with every peer (Broker, Zeek, brook). Default 30000; 0
+ * leaves the system's settings.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL; brook_endpoint_new() returns
+ * BROOK_STATUS_INVALID_ARGUMENT for a value from 1 to 999 or over a day.
+ */
+brook_status brook_config_set_peer_timeout_ms(brook_config *config, uint32_t ms);
 
 /**
  * Sets how many messages a subscriber's queue holds (default 8192), from 1 to 16777216.
@@ -1705,6 +1723,18 @@ brook_status brook_endpoint_new(const brook_config *config, brook_endpoint **out
  * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint` is NULL.
  */
 brook_status brook_endpoint_shutdown(brook_endpoint *endpoint);
+
+/**
+ * Stops the endpoint as brook_endpoint_shutdown() does, and tells how many messages the
+ * shutdown could not deliver: messages queued for a peer that did not take them within
+ * the unpeer timeout (brook_config_set_unpeer_timeout_ms(), 10 s by default). They are
+ * also counted in BROOK_ENDPOINT_COUNTER_DISCARDED and reported as an error status event.
+ * A second call writes 0.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_endpoint_shutdown_report(brook_endpoint *endpoint, uint64_t *out_undelivered);
 
 /**
  * Shuts the endpoint down as brook_endpoint_shutdown() does, then frees it. NULL does

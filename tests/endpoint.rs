@@ -746,10 +746,10 @@ fn unusable_configurations_are_refused() {
         ),
         (
             Config {
-                peer_overflow_policy: brook::OverflowPolicy::Block,
+                peer_timeout: Duration::from_millis(500),
                 ..Config::default()
             },
-            "block policy",
+            "peer_timeout",
         ),
         (
             Config {
@@ -895,6 +895,7 @@ fn a_stalled_peer_under(policy: brook::OverflowPolicy, tls: bool) -> (Vec<u64>, 
 fn disconnecting_a_stalled_peer_reports_what_was_discarded() {
     let a = Endpoint::new(Config {
         peer_buffer_size: 64,
+        peer_overflow_policy: brook::OverflowPolicy::Disconnect,
         peer_stall_timeout: Duration::from_millis(200),
         ..Config::default()
     })

@@ -383,7 +383,11 @@ class Configuration:
     """What an Endpoint is made with: Broker's ``Configuration(BrokerOptions())``, plus
     brook's own settings (None keeps brook's default; times are in seconds):
 
-    - ``peer_buffer_size``, ``peer_overflow_policy``, ``peer_stall_timeout``
+    - ``peer_buffer_size``, ``peer_overflow_policy`` (default ``"block"``: publishers wait
+      for a slow peer, nothing is lost; Broker's ``"disconnect"``, ``"drop_newest"`` and
+      ``"drop_oldest"`` apply after ``peer_stall_timeout``), ``peer_stall_timeout``
+    - ``peer_timeout``: a dead peer (host gone, path cut) is dropped within about this
+      time, through TCP keepalive and ``TCP_USER_TIMEOUT`` (default 30; 0: the system's)
     - ``subscriber_queue_size``, ``subscriber_overflow_policy`` (an OverflowPolicy or its
       name, such as ``"drop_oldest"``)
     - ``max_frame_size``, ``handshake_timeout``, ``unpeer_timeout``,
@@ -420,6 +424,7 @@ class Configuration:
         self.peer_buffer_size = None
         self.peer_overflow_policy = None
         self.peer_stall_timeout = None
+        self.peer_timeout = None
         self.subscriber_queue_size = None
         self.subscriber_overflow_policy = None
         self.max_frame_size = None
@@ -450,6 +455,7 @@ class Configuration:
                 (self.peer_buffer_size, _lib.brook_config_set_peer_buffer_size, int),
                 (self.peer_overflow_policy, _lib.brook_config_set_peer_overflow_policy, _policy),
                 (self.peer_stall_timeout, _lib.brook_config_set_peer_stall_timeout_ms, ms),
+                (self.peer_timeout, _lib.brook_config_set_peer_timeout_ms, ms),
                 (self.subscriber_queue_size, _lib.brook_config_set_subscriber_queue_size, int),
                 (
                     self.subscriber_overflow_policy,
@@ -581,7 +587,7 @@ class Endpoint(Owned):
             check(_lib.brook_endpoint_new(cfg, _byref(ptr)))
         finally:
             _lib.brook_config_free(cfg)
-        self._h = Handle(ptr, _lib.brook_endpoint_free, "endpoint", _lib.brook_endpoint_shutdown)
+        self._h = Handle(ptr, _lib.brook_endpoint_free, "endpoint", _shutdown_report)
         self._finalizer = weakref.finalize(self, self._h.close)
         id16 = (ctypes.c_uint8 * 16)()
         check(_lib.brook_endpoint_id(ptr, id16))
@@ -593,9 +599,13 @@ class Endpoint(Owned):
     # Lifetime.
 
     def shutdown(self):
-        """Stops the endpoint: says goodbye to its peers, delivers what is queued and ends
-        its thread. Later calls raise Closed; subscribers hand out what they hold."""
-        self._h.shutdown()
+        """Stops the endpoint: delivers what is queued, says goodbye to its peers and ends
+        its thread, waiting up to the unpeer timeout (10 s) for peers to take what is
+        queued. Returns how many messages it could not deliver (0 on a second call); they
+        are also reported as an error status event. Later calls on the endpoint raise
+        Closed; subscribers hand out what they hold."""
+
+        return self._h.shutdown() or 0
 
     def close(self):
         """Shuts the endpoint down and frees it. Idempotent."""
@@ -940,6 +950,13 @@ class Endpoint(Owned):
         from ._store import attach_clone
 
         return attach_clone(self, name, options)
+
+
+def _shutdown_report(ptr):
+    """brook_endpoint_shutdown_report: the messages the shutdown could not deliver."""
+    n = ctypes.c_uint64()
+    check(_lib.brook_endpoint_shutdown_report(ptr, _byref(n)))
+    return n.value
 
 
 def _last_error():

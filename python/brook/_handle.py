@@ -86,14 +86,16 @@ class Handle:
         return out.value
 
     def shutdown(self):
-        """Runs the object's shutdown (if it has one) without freeing it."""
+        """Runs the object's shutdown (if it has one) without freeing it; returns what the
+        shutdown function returns (None when already closed)."""
         with self._lock:
             if self._closed:
-                return
+                return None
             self._users += 1
         try:
             if self._shutdown is not None:
-                self._shutdown(self.ptr)
+                return self._shutdown(self.ptr)
+            return None
         finally:
             self.release()
 

@@ -67,7 +67,7 @@ def test_configuration():
             time.sleep(0.01)
         assert [v for _, v in sub.poll()] == [0, 1, 2, 3] and sub.dropped() == 6
     for name, value in (("subscriber_queue_size", 0), ("subscriber_overflow_policy", "eat"),
-                        ("peer_overflow_policy", brook.OverflowPolicy.Block),
+                        ("peer_overflow_policy", "eat"), ("peer_timeout", 0.5),
                         ("max_frame_size", -1), ("busy_poll", 2.0)):
         cfg = brook.Configuration()
         setattr(cfg, name, value)

@@ -12,12 +12,26 @@ pub struct Config {
     /// Messages a peer's send buffer holds before publishers wait (Broker's
     /// `broker.peer-buffer-size`, 2048).
     pub peer_buffer_size: usize,
-    /// What happens to a peer whose buffer is full and that has not taken a byte for
-    /// `peer_stall_timeout` (Broker's `broker.peer-overflow-policy`, default disconnect). A
-    /// slow peer that keeps reading only slows publishers down.
+    /// What happens to a peer whose buffer is full (Broker's
+    /// `broker.peer-overflow-policy`). brook's default, `Block`, keeps waiting: a peer that
+    /// reads slowly or not at all for a while (a paused process, a logger flushing to a slow
+    /// disk) keeps its peering and loses nothing, however long it stalls, while publishers
+    /// wait. A peer that is really gone is found by `peer_timeout` instead. Broker's own
+    /// policies remain: `Disconnect` (Broker's default) cuts off a peer that has taken no
+    /// byte for `peer_stall_timeout`, `DropNewest`/`DropOldest` then drop its messages
+    /// (counted).
     pub peer_overflow_policy: OverflowPolicy,
-    /// How long a full peer may go without progress before its overflow policy applies.
+    /// How long a full peer may go without progress before a `Disconnect` or drop policy
+    /// applies (unused under `Block`).
     pub peer_stall_timeout: Duration,
+    /// A peer whose host or connection is dead is dropped within about this time (its
+    /// queued messages counted as discarded): the kernel gives up on data that stays
+    /// unacknowledged this long (`TCP_USER_TIMEOUT`) and probes idle connections (TCP
+    /// keepalive after a third of it, then every sixth, four probes). A live peer that just
+    /// does not read still answers the kernel's probes, so it is not affected. This works
+    /// with every peer (Broker, Zeek, brook). Default 30 s; zero leaves the system's
+    /// settings (hours).
+    pub peer_timeout: Duration,
     /// Messages a subscriber queue holds.
     pub subscriber_queue_size: usize,
     /// What a full subscriber queue does with one more message. The default, `Block`,
@@ -127,8 +141,9 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             peer_buffer_size: 2048,
-            peer_overflow_policy: OverflowPolicy::Disconnect,
+            peer_overflow_policy: OverflowPolicy::Block,
             peer_stall_timeout: Duration::from_secs(10),
+            peer_timeout: Duration::from_secs(30),
             subscriber_queue_size: 8192,
             subscriber_overflow_policy: OverflowPolicy::Block,
             disable_forwarding: false,
@@ -150,7 +165,9 @@ impl Config {
     /// Sets an option by its Broker name: `broker.disable-ssl`, `broker.ssl.certificate`,
     /// `broker.ssl.key`, `broker.ssl.passphrase`, `broker.ssl.cafile`, `broker.ssl.capath`,
     /// `broker.metrics.port`, `broker.metrics.address`, `broker.peer-buffer-size`,
-    /// `broker.peer-overflow-policy` (`disconnect`, `drop_newest`, `drop_oldest`),
+    /// `broker.peer-overflow-policy` (`disconnect`, `drop_newest`, `drop_oldest`, and brook's
+    /// `block`), `brook.peer-stall-timeout` and `brook.peer-timeout` (durations such as
+    /// `30s`, `500ms` or a number of seconds),
     /// `broker.disable-forwarding`, `broker.forward` (booleans are `true`/`false`) or
     /// `broker.ttl` (checked, without effect: Broker enforces none either). An
     /// unknown name or a value that does not parse is an
@@ -185,6 +202,10 @@ impl Config {
             "broker.peer-overflow-policy" => {
                 self.peer_overflow_policy = OverflowPolicy::from_name(value).ok_or_else(bad)?
             }
+            "brook.peer-stall-timeout" => {
+                self.peer_stall_timeout = parse_duration(value).ok_or_else(bad)?
+            }
+            "brook.peer-timeout" => self.peer_timeout = parse_duration(value).ok_or_else(bad)?,
             "broker.forward" => {
                 self.disable_forwarding = !value.parse::<bool>().map_err(|_| bad())?
             }
@@ -222,9 +243,8 @@ impl Config {
     pub const MAX_QUEUE: usize = 1 << 24;
 
     /// Checks that every value is usable: queue sizes between 1 and [`Config::MAX_QUEUE`],
-    /// a frame limit between 1 byte and the wire format's maximum, timeouts of at most a
-    /// day, and no `Block` policy for peers (a peer that cannot take more is stalled or
-    /// cut off, never waited for without limit).
+    /// a frame limit between 1 byte and the wire format's maximum, and timeouts of at most a
+    /// day.
     pub fn validate(&self) -> Result<()> {
         let queue = |name: &str, n: usize| {
             if n == 0 || n > Config::MAX_QUEUE {
@@ -247,6 +267,7 @@ impl Config {
         let day = Duration::from_secs(86_400);
         for (name, d) in [
             ("peer_stall_timeout", self.peer_stall_timeout),
+            ("peer_timeout", self.peer_timeout),
             ("handshake_timeout", self.handshake_timeout),
             ("unpeer_timeout", self.unpeer_timeout),
         ] {
@@ -257,9 +278,9 @@ impl Config {
         if self.handshake_timeout.is_zero() {
             return Err(Error::invalid("handshake_timeout must not be zero"));
         }
-        if self.peer_overflow_policy == OverflowPolicy::Block {
+        if !self.peer_timeout.is_zero() && self.peer_timeout < Duration::from_secs(1) {
             return Err(Error::invalid(
-                "the block policy is for subscribers; peers use disconnect, drop_newest or drop_oldest",
+                "peer_timeout must be zero or at least a second",
             ));
         }
         if self.busy_poll > Duration::from_secs(1) {
@@ -292,6 +313,27 @@ impl Config {
     }
 }
 
+/// A duration as `30s`, `500ms`, `2m`, `1h` or a plain number of seconds (fractions too).
+fn parse_duration(text: &str) -> Option<Duration> {
+    let t = text.trim();
+    let (num, unit) = match t.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => t.split_at(i),
+        None => (t, "s"),
+    };
+    let n: f64 = num.trim().parse().ok()?;
+    let scale = match unit.trim() {
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "min" | "m" => 60.0,
+        "h" => 3600.0,
+        _ => return None,
+    };
+    let secs = n * scale;
+    (0.0..=86_400.0 * 365.0)
+        .contains(&secs)
+        .then(|| Duration::from_secs_f64(secs))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,6 +348,18 @@ mod tests {
         assert_eq!(c.metrics_port, Some(9911));
         assert_eq!(c.metrics_address, Some("127.0.0.1".parse().unwrap()));
         assert_eq!(c.peer_overflow_policy, OverflowPolicy::DropOldest);
+        c.set("brook.peer-timeout", "45s").unwrap();
+        c.set("brook.peer-stall-timeout", "1.5").unwrap();
+        assert_eq!(c.peer_timeout, Duration::from_secs(45));
+        assert_eq!(c.peer_stall_timeout, Duration::from_millis(1500));
+        c.set("brook.peer-timeout", "0").unwrap();
+        assert!(c.peer_timeout.is_zero());
+        assert!(c.set("brook.peer-timeout", "soon").is_err());
+        assert!(c.set("brook.peer-timeout", "-1s").is_err());
+        assert_eq!(
+            Config::default().peer_overflow_policy,
+            OverflowPolicy::Block
+        );
         assert!(c.disable_forwarding);
         let e = c.set("broker.metrics.port", "x").unwrap_err();
         assert!(e.message.contains("broker.metrics.port"), "{e}");

@@ -69,7 +69,7 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// ```
 pub struct Endpoint {
     shared: Arc<Shared>,
-    thread: Mutex<Option<JoinHandle<()>>>,
+    thread: Mutex<Option<JoinHandle<u64>>>,
     /// The port of the reactor's Prometheus listener, when `Config::metrics_port` is set.
     metrics_port: Option<u16>,
 }
@@ -469,16 +469,19 @@ impl Endpoint {
             .ask(|reply| Command::AwaitSent { reply }, ANSWER_TIMEOUT)?
     }
 
-    /// Unpeers from everyone (waiting briefly for their BYE answers), delivers what is
-    /// queued, and stops the reactor. Idempotent; later calls on any handle return
-    /// [`ErrorKind::Closed`].
-    pub fn shutdown(&self) {
+    /// Hands what is queued to the peers, unpeers from everyone, and stops the reactor. It
+    /// waits up to [`Config::unpeer_timeout`] for the peers to take the queued messages and
+    /// answer the BYE; returns how many messages it could not deliver (queued for a peer
+    /// that did not take them in time; also counted in the endpoint's `discarded` metric
+    /// and reported as an error status event). Idempotent: later calls return 0, and
+    /// later calls on any handle return [`ErrorKind::Closed`].
+    pub fn shutdown(&self) -> u64 {
         let thread = self.thread.lock().ok().and_then(|mut t| t.take());
         let Some(thread) = thread else {
-            return;
+            return 0;
         };
         let _ = self.shared.send(Command::Shutdown);
-        let _ = thread.join();
+        thread.join().unwrap_or(0)
     }
 }
 

@@ -116,33 +116,30 @@ pub extern "C" fn brook_config_set_peer_buffer_size(
     })
 }
 
-/// Sets what happens to a peer whose send buffer is full and that has taken nothing for the
-/// peer stall timeout (Broker's `broker.peer-overflow-policy`): a brook_overflow_policy
-/// other than BROOK_OVERFLOW_POLICY_BLOCK. Default BROOK_OVERFLOW_POLICY_DISCONNECT.
+/// Sets what happens to a peer whose send buffer is full (Broker's
+/// `broker.peer-overflow-policy`), a brook_overflow_policy. Default
+/// BROOK_OVERFLOW_POLICY_BLOCK: publishers wait for as long as the peer is alive, however
+/// long it does not read, and nothing is lost (a dead peer is found by the peer timeout,
+/// brook_config_set_peer_timeout_ms()). BROOK_OVERFLOW_POLICY_DISCONNECT (Broker's default)
+/// ends a peering that has taken nothing for the peer stall timeout; the drop policies drop
+/// its messages then (counted per peer).
 ///
 /// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
-/// `policy` is unknown or BROOK_OVERFLOW_POLICY_BLOCK.
+/// `policy` is unknown.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_config_set_peer_overflow_policy(
     config: *mut brook_config,
     policy: u32,
 ) -> brook_status {
     set(config, |c| {
-        let p = enum_arg(policy, &POLICIES, "policy")?;
-        // Blocking would hold up every publisher for one stuck peer; the stall timeout
-        // exists to decide that peer's fate instead.
-        if p == OverflowPolicy::Block {
-            return Err(Failure::invalid(
-                "policy: block applies to subscribers only, not to peers",
-            ));
-        }
-        c.peer_overflow_policy = p;
+        c.peer_overflow_policy = enum_arg(policy, &POLICIES, "policy")?;
         Ok(())
     })
 }
 
 /// Sets how long (in milliseconds) a peer with a full send buffer may go without taking any
-/// bytes before its overflow policy applies. Default 10000.
+/// bytes before a disconnect or drop overflow policy applies (not used under block).
+/// Default 10000.
 ///
 /// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
 #[unsafe(no_mangle)]
@@ -152,6 +149,26 @@ pub extern "C" fn brook_config_set_peer_stall_timeout_ms(
 ) -> brook_status {
     set(config, |c| {
         c.peer_stall_timeout = Duration::from_millis(ms.into());
+        Ok(())
+    })
+}
+
+/// Sets the peer timeout in milliseconds: a peer whose host or connection is dead is
+/// dropped within about this time, its queued messages counted as discarded. The kernel
+/// gives up on sent data unacknowledged this long (TCP_USER_TIMEOUT) and probes idle
+/// connections (TCP keepalive); a live peer that does not read still answers the probes
+/// and keeps its peering. Works with every peer (Broker, Zeek, brook). Default 30000; 0
+/// leaves the system's settings.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL; brook_endpoint_new() returns
+/// BROOK_STATUS_INVALID_ARGUMENT for a value from 1 to 999 or over a day.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_peer_timeout_ms(
+    config: *mut brook_config,
+    ms: u32,
+) -> brook_status {
+    set(config, |c| {
+        c.peer_timeout = Duration::from_millis(ms.into());
         Ok(())
     })
 }

@@ -66,7 +66,28 @@ pub extern "C" fn brook_endpoint_new(
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_endpoint_shutdown(endpoint: *mut brook_endpoint) -> brook_status {
     guard(|| {
-        self::endpoint(endpoint)?.shutdown();
+        let _ = self::endpoint(endpoint)?.shutdown();
+        Ok(())
+    })
+}
+
+/// Stops the endpoint as brook_endpoint_shutdown() does, and tells how many messages the
+/// shutdown could not deliver: messages queued for a peer that did not take them within
+/// the unpeer timeout (brook_config_set_unpeer_timeout_ms(), 10 s by default). They are
+/// also counted in BROOK_ENDPOINT_COUNTER_DISCARDED and reported as an error status event.
+/// A second call writes 0.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+/// only when the call returns BROOK_STATUS_OK.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_endpoint_shutdown_report(
+    endpoint: *mut brook_endpoint,
+    out_undelivered: *mut u64,
+) -> brook_status {
+    guard(|| {
+        let ep = self::endpoint(endpoint)?;
+        let out_undelivered = out(out_undelivered, "out_undelivered")?;
+        out_undelivered.write(ep.shutdown());
         Ok(())
     })
 }

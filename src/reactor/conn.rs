@@ -79,6 +79,8 @@ pub(super) struct Conn {
     /// When the socket last took bytes (or the connection started).
     pub last_progress: std::time::Instant,
     pub traffic: Traffic,
+    /// The last liveness check found the peer's host silent (see `Reactor::check_liveness`).
+    pub silent: bool,
     /// Bytes past the written part that the stream may hold for a write it has not
     /// finished (TLS records encrypted but not sent): a retry must offer them unchanged.
     in_flight: usize,
@@ -114,6 +116,7 @@ impl Conn {
             read_paused: false,
             last_progress: std::time::Instant::now(),
             traffic: Traffic::default(),
+            silent: false,
             in_flight: 0,
         }
     }

@@ -8,6 +8,7 @@ use super::scrape::{self, Progress, Scrape};
 use super::session::{self, Inbound};
 use super::timers::Timer;
 use super::{Reactor, status};
+use crate::contract::OverflowPolicy;
 use crate::contract::StatusCode;
 use crate::contract::command::Service;
 use crate::wire::frame::FrameReader;
@@ -432,6 +433,9 @@ impl Reactor {
                 if may_wait && self.delivery.must_wait(&frame[topic.0..topic.1]) {
                     return false;
                 }
+                if forward && self.forward_must_wait(token, from, receiver, topic, frame) {
+                    return false;
+                }
                 self.counters.processed.data += 1;
                 if let Some(c) = self.conns.get_mut(&token) {
                     c.malformed_in_a_row = 0;
@@ -486,6 +490,39 @@ impl Reactor {
 
     /// Forwards a frame from peer `from` (received on `source`) to the other peers whose
     /// filters match its topic, or to `receiver`.
+    /// Under the `Block` peer policy, a message to forward waits (its connection's reads
+    /// pause) while a peer it goes to holds twice its buffer limit, as publications wait
+    /// for a full peer: a slow peer slows the senders down instead of losing messages.
+    fn forward_must_wait(
+        &mut self,
+        source: Token,
+        from: EndpointId,
+        receiver: EndpointId,
+        topic: session::Range,
+        frame: &[u8],
+    ) -> bool {
+        if self.cfg.peer_overflow_policy != OverflowPolicy::Block {
+            return false;
+        }
+        let mut targets = std::mem::take(&mut self.targets);
+        super::router::select(
+            self.routes(),
+            Some((source, from)),
+            receiver,
+            &frame[topic.0..topic.1],
+            &mut targets,
+        );
+        let limit = 2 * self.cfg.peer_buffer_size;
+        let full = targets.iter().any(|t| {
+            self.conns
+                .get(t)
+                .is_some_and(|c| c.queued_frames() >= limit)
+        });
+        targets.clear();
+        self.targets = targets;
+        full
+    }
+
     fn forward(
         &mut self,
         source: Token,
@@ -539,6 +576,7 @@ impl Reactor {
 
     /// Writes a connection's queued output until its socket would block.
     pub(super) fn write_conn(&mut self, token: Token) {
+        let period = self.liveness_period();
         let Some(c) = self.conns.get_mut(&token) else {
             return;
         };
@@ -547,6 +585,10 @@ impl Reactor {
             let hint = self.refused_plain_hint(token);
             self.close(token, Close::Lost(format!("write failed: {e}{hint}")));
             return;
+        }
+        if !self.liveness_armed && !self.cfg.peer_timeout.is_zero() {
+            self.liveness_armed = true;
+            self.timers.after(period, Timer::Liveness);
         }
         if c.linger.is_some() && c.output_empty() {
             self.drop_conn(token);
@@ -559,6 +601,55 @@ impl Reactor {
                     format!("peer {who} is keeping up again; {n} messages for it were dropped");
                 self.emit(status::error(ErrorCode::Unspecified, id, Some(addr), msg));
             }
+        }
+    }
+
+    fn liveness_period(&self) -> Duration {
+        (self.cfg.peer_timeout / 10).clamp(Duration::from_millis(100), Duration::from_secs(1))
+    }
+
+    /// Dead-peer detection for connections that have sent something: TCP keepalive only
+    /// probes idle connections, so while data (or a window probe) waits for the peer's
+    /// acknowledgement the reactor asks the kernel how long the peer's host has been silent.
+    /// Silent for `peer_timeout` at two checks in a row ends the connection (a live peer
+    /// that does not read still acknowledges the kernel's window probes). Checks go on once
+    /// a period while anything is unacknowledged.
+    pub(super) fn check_liveness(&mut self) {
+        self.liveness_armed = false;
+        let limit = self.cfg.peer_timeout;
+        if limit.is_zero() {
+            return;
+        }
+        let mut dead = Vec::new();
+        let mut watching = false;
+        for (&t, c) in self.conns.iter_mut() {
+            if c.linger.is_some() || matches!(c.phase, Phase::Connecting) {
+                continue;
+            }
+            let Some(acks) = c.stream.acks() else {
+                continue;
+            };
+            if !acks.awaited && c.output_empty() {
+                c.silent = false;
+                continue;
+            }
+            watching = true;
+            let silent = acks.awaited && acks.since_last >= limit;
+            if silent && c.silent {
+                dead.push((t, acks.since_last));
+            }
+            c.silent = silent;
+        }
+        for (t, since) in dead {
+            let why = format!(
+                "the peer's host stopped answering: no acknowledgement for {} s",
+                since.as_secs()
+            );
+            self.close(t, Close::Lost(why));
+        }
+        if watching {
+            self.liveness_armed = true;
+            self.timers.after(self.liveness_period(), Timer::Liveness);
         }
     }
 
@@ -583,6 +674,7 @@ impl Reactor {
         let was_peered = c.remote().is_some();
         c.linger = Some(match &why {
             Close::Lost(m) | Close::Failed(_, m) => m.clone(),
+            Close::Removed if self.shutting_down.is_some() => "the endpoint shut down".into(),
             Close::Removed => "unpeered".into(),
             Close::Redundant => "a redundant connection".into(),
             Close::Shutdown => "the endpoint shut down".into(),
@@ -636,7 +728,10 @@ impl Reactor {
             return;
         };
         c.stream.close(self.poll.registry());
-        let discarded = c.queued_frames() as u64;
+        let mut discarded = c.queued_frames() as u64;
+        if c.bye.is_some() && discarded > 0 {
+            discarded -= 1; // our BYE ping, queued after the messages, is not one of them
+        }
         if discarded > 0 && c.remote().is_some() {
             self.counters.discarded += discarded;
             let (remote, addr) = (c.remote(), c.addr);

@@ -107,7 +107,9 @@ const BATCH: usize = 4096;
 const TAKES: usize = 4;
 
 /// Starts the reactor thread of a new endpoint.
-pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, JoinHandle<()>)> {
+/// The thread's result is what [`Reactor::run`] returns: the messages its shutdown could
+/// not deliver (0 if it panicked; the panic is in `Shared::fatal`).
+pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, JoinHandle<u64>)> {
     let poll = Poll::new()?;
     let waker = Waker::new(poll.registry(), WAKER)?;
     let (cmd_tx, cmd_rx) = unbounded();
@@ -119,14 +121,18 @@ pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, Join
         .name(format!("brook-{id}"))
         .spawn(move || {
             let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx, security);
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| reactor.run())) {
-                let text = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "panic".into());
-                if let Ok(mut slot) = theirs.fatal.lock() {
-                    *slot = Some(text);
+            match catch_unwind(AssertUnwindSafe(|| reactor.run())) {
+                Ok(undelivered) => undelivered,
+                Err(panic) => {
+                    let text = panic
+                        .downcast_ref::<&str>()
+                        .map(|s| s.to_string())
+                        .or_else(|| panic.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "panic".into());
+                    if let Ok(mut slot) = theirs.fatal.lock() {
+                        *slot = Some(text);
+                    }
+                    0
                 }
             }
         })?;
@@ -159,6 +165,8 @@ pub(crate) struct Reactor {
     /// Listeners whose accepts fail, and whether a retry is scheduled (edge-triggered
     /// readiness would not tell them when to look again).
     accept_failing: TokenMap<bool>,
+    /// A `Timer::Liveness` is pending.
+    liveness_armed: bool,
     next_token: usize,
     peers: Peers,
     advertised: Advertised,
@@ -172,6 +180,8 @@ pub(crate) struct Reactor {
     /// Callers waiting until everything published has been written.
     sent_waiters: Vec<Sender<Result<()>>>,
     shutting_down: Option<Instant>,
+    /// `counters.discarded` when the shutdown began: what the shutdown discards is the rest.
+    discarded_before_shutdown: u64,
     bye_counter: u64,
     scratch: Vec<u8>,
     /// Connections whose reading waits for room in a full local subscriber.
@@ -209,6 +219,7 @@ impl Reactor {
             conns: TokenMap::default(),
             scrapes: TokenMap::default(),
             accept_failing: TokenMap::default(),
+            liveness_armed: false,
             next_token: 1,
             peers: Peers::default(),
             advertised: Advertised::default(),
@@ -219,6 +230,7 @@ impl Reactor {
             dirty: Vec::new(),
             sent_waiters: Vec::new(),
             shutting_down: None,
+            discarded_before_shutdown: 0,
             bye_counter: 0,
             scratch: Vec::new(),
             paused_reads: Vec::new(),
@@ -234,7 +246,9 @@ impl Reactor {
         Token(self.next_token)
     }
 
-    fn run(&mut self) {
+    /// Runs until the endpoint shuts down; returns how many messages queued for peers the
+    /// shutdown could not deliver.
+    fn run(&mut self) -> u64 {
         let mut events = Events::with_capacity(1024);
         loop {
             let now = Instant::now();
@@ -285,7 +299,7 @@ impl Reactor {
                     for t in tokens {
                         self.close(t, Close::Shutdown);
                     }
-                    return;
+                    return self.counters.discarded - self.discarded_before_shutdown;
                 }
             }
         }
@@ -655,6 +669,7 @@ impl Reactor {
             return;
         }
         self.shutting_down = Some(Instant::now() + self.cfg.unpeer_timeout);
+        self.discarded_before_shutdown = self.counters.discarded;
         // Deliver what publishers already queued (local subscribers may drop now).
         let mut pending: Vec<(Vec<u8>, usize)> = self.intake.take_held().into_iter().collect();
         if self.intake.take(&self.shared.outbox) {
@@ -739,6 +754,7 @@ impl Reactor {
                         self.accept(token);
                     }
                 }
+                Timer::Liveness => self.check_liveness(),
                 Timer::StoreTick => {
                     if !self.stores.is_empty() {
                         self.stores.tick(&mut self.effects);

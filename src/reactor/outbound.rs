@@ -131,6 +131,9 @@ impl Reactor {
     /// Publishers have waited for a full peer: after `peer_stall_timeout`, the peers that
     /// made no progress get their overflow policy.
     pub(super) fn stall_check(&mut self) {
+        if self.cfg.peer_overflow_policy == OverflowPolicy::Block {
+            return; // publishers wait for as long as the peer is alive
+        }
         let now = Instant::now();
         if !self.intake.stall_expired(now, self.cfg.peer_stall_timeout) {
             return;
@@ -200,6 +203,10 @@ impl Reactor {
             // Forwarded traffic is not throttled at its source; past twice the limit the
             // policy applies at once.
             match policy {
+                // Publications and forwarded messages wait before they get here (intake,
+                // `forward_must_wait`); what still comes is control traffic (pongs, routing
+                // updates, store messages, BYE), small and never dropped.
+                OverflowPolicy::Block => {}
                 OverflowPolicy::Disconnect if !c.dropping => {
                     self.close(token, Close::Lost("send buffer overflow".into()));
                     return;
@@ -214,7 +221,7 @@ impl Reactor {
                     }
                     self.dropped_for(token, n as u64);
                 }
-                _ => {
+                OverflowPolicy::Disconnect | OverflowPolicy::DropNewest => {
                     self.dropped_for(token, 1);
                     return;
                 }

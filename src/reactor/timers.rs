@@ -22,6 +22,8 @@ pub(super) enum Timer {
     Accept(Token),
     /// The store clock: every attached store ticks.
     StoreTick,
+    /// Connections that sent something are checked for a dead peer (`peer_timeout`).
+    Liveness,
 }
 
 #[derive(Default)]

@@ -30,6 +30,7 @@ use openssl::ssl::{
 use openssl::x509::X509VerifyResult;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// OpenSSL 3's `SSL_OP_NO_ENCRYPT_THEN_MAC` (`SSL_OP_BIT(19)`), which the openssl crate does
 /// not name.
@@ -64,20 +65,51 @@ impl Kind {
 /// fail a Broker endpoint's start).
 pub(super) struct Security {
     tls: Option<SslContext>,
+    /// Dead-peer detection for every connection (`Config::peer_timeout`).
+    dead_after: Option<Duration>,
 }
 
 impl Security {
     pub(super) fn new(config: &Config) -> Result<Security> {
+        let dead_after = (!config.peer_timeout.is_zero()).then_some(config.peer_timeout);
         if config.disable_ssl {
-            return Ok(Security { tls: None });
+            return Ok(Security {
+                tls: None,
+                dead_after,
+            });
         }
         let ctx = tls_context(&config.ssl).map_err(Error::invalid)?;
-        Ok(Security { tls: Some(ctx) })
+        Ok(Security {
+            tls: Some(ctx),
+            dead_after,
+        })
     }
 
     /// Plain TCP, for listeners that do not speak Broker's protocol (metrics).
     pub(super) fn plain() -> Security {
-        Security { tls: None }
+        Security {
+            tls: None,
+            dead_after: None,
+        }
+    }
+
+    /// Sets what every peer connection gets: TCP keepalive, so that the kernel probes an
+    /// idle connection after a third of `dead_after`, then every sixth, and ends it with
+    /// `ETIMEDOUT` after four unanswered probes. A live peer's kernel answers the probes
+    /// even when the peer does not read. (A connection with data to send is watched by the
+    /// reactor through [`Stream::acks`] instead: `TCP_USER_TIMEOUT` would also end a live
+    /// peer that keeps its receive window closed for that long.) Best effort: an option the
+    /// system refuses leaves its default.
+    fn tune(&self, socket: &TcpStream) {
+        let Some(d) = self.dead_after else {
+            return;
+        };
+        let sock = socket2::SockRef::from(socket);
+        let keepalive = socket2::TcpKeepalive::new()
+            .with_time(d / 3)
+            .with_interval((d / 6).max(Duration::from_secs(1)))
+            .with_retries(4);
+        let _ = sock.set_tcp_keepalive(&keepalive);
     }
 
     pub(super) fn kind(&self) -> Kind {
@@ -212,6 +244,7 @@ impl Listener {
                         continue; // dropped: the peer sees the connection closed
                     }
                     let _ = socket.set_nodelay(true);
+                    security.tune(&socket);
                     let io = match security.session()? {
                         None => Io::Tcp(socket),
                         Some(ssl) => Io::TlsStart {
@@ -253,6 +286,16 @@ enum Io {
     Broken,
 }
 
+/// A connection's acknowledgements, as the kernel sees them.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Acks {
+    /// Data or a window probe is out that the peer has not acknowledged yet. A live peer
+    /// that keeps its window closed acknowledges the probes; a dead host does not.
+    pub awaited: bool,
+    /// Since the last acknowledgement arrived.
+    pub since_last: Duration,
+}
+
 /// One connection's byte stream.
 pub(super) struct Stream {
     kind: Kind,
@@ -271,6 +314,7 @@ impl Stream {
         token: Token,
     ) -> io::Result<Stream> {
         let mut socket = TcpStream::connect(addr)?;
+        security.tune(&socket);
         registry.register(&mut socket, token, Interest::READABLE | Interest::WRITABLE)?;
         let io = match security.session()? {
             None => Io::Tcp(socket),
@@ -289,6 +333,33 @@ impl Stream {
 
     pub(super) fn kind(&self) -> Kind {
         self.kind
+    }
+
+    /// What the kernel knows of the peer's acknowledgements (`TCP_INFO`), or None where it
+    /// cannot tell.
+    pub(super) fn acks(&mut self) -> Option<Acks> {
+        use std::os::fd::AsRawFd;
+        let fd = self.socket()?.as_raw_fd();
+        // SAFETY: tcp_info is plain old data; getsockopt writes at most `len` bytes of it.
+        let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+        let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+        // SAFETY: `fd` is this stream's open socket; `info` and `len` are valid for writes.
+        let rc = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut info as *mut libc::tcp_info).cast(),
+                &mut len,
+            )
+        };
+        if rc != 0 {
+            return None;
+        }
+        Some(Acks {
+            awaited: info.tcpi_unacked > 0 || info.tcpi_probes > 0,
+            since_last: Duration::from_millis(info.tcpi_last_ack_recv.into()),
+        })
     }
 
     fn socket(&mut self) -> Option<&mut TcpStream> {

@@ -115,9 +115,11 @@ static void test_config(void) {
   CHECK_STATUS(brook_config_set_subscriber_overflow_policy(c, 4), BROOK_STATUS_INVALID_ARGUMENT);
   CHECK_ERROR_HAS("unknown value 4");
   CHECK_STATUS(brook_config_set_peer_overflow_policy(c, 99), BROOK_STATUS_INVALID_ARGUMENT);
-  CHECK_STATUS(brook_config_set_peer_overflow_policy(c, BROOK_OVERFLOW_POLICY_BLOCK),
-               BROOK_STATUS_INVALID_ARGUMENT);
-  CHECK_ERROR_HAS("subscribers only");
+  /* Block (the default) and Broker's disconnect are both peer policies. */
+  CHECK_OK(brook_config_set_peer_overflow_policy(c, BROOK_OVERFLOW_POLICY_BLOCK));
+  CHECK_OK(brook_config_set_peer_overflow_policy(c, BROOK_OVERFLOW_POLICY_DISCONNECT));
+  CHECK_OK(brook_config_set_peer_timeout_ms(c, 45000));
+  CHECK_STATUS(brook_config_set_peer_timeout_ms(NULL, 0), BROOK_STATUS_NULL_ARGUMENT);
   CHECK_STATUS(brook_config_set_peer_buffer_size(c, 0), BROOK_STATUS_INVALID_ARGUMENT);
   CHECK_STATUS(brook_config_set_subscriber_queue_size(c, (size_t)1 << 30),
                BROOK_STATUS_INVALID_ARGUMENT);
@@ -688,7 +690,17 @@ static void test_calls_after_shutdown(void) {
     CHECK_OK(brook_endpoint_publish_to(a, self_id, "/x", one));
     brook_data_free(one);
   }
-  CHECK_OK(brook_endpoint_shutdown(a));
+  {
+    /* Everything reached its peer: nothing undelivered; a second shutdown has nothing. */
+    uint64_t undelivered = 99;
+    CHECK_STATUS(brook_endpoint_shutdown_report(a, NULL), BROOK_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(brook_endpoint_shutdown_report(NULL, &undelivered), BROOK_STATUS_NULL_ARGUMENT);
+    CHECK_OK(brook_endpoint_shutdown_report(a, &undelivered));
+    CHECK(undelivered == 0);
+    undelivered = 99;
+    CHECK_OK(brook_endpoint_shutdown_report(a, &undelivered));
+    CHECK(undelivered == 0);
+  }
   CHECK_OK(brook_endpoint_shutdown(a)); /* idempotent */
 
   CHECK_STATUS(brook_endpoint_listen(a, "127.0.0.1", 0, NULL), BROOK_STATUS_CLOSED);

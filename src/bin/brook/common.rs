@@ -170,6 +170,33 @@ pub fn wait_for_subscriber(ep: &Endpoint, topic: &str, timeout: Duration) -> Res
 }
 
 /// Broker's status names, for `*** ` lines on stderr.
+/// Waits until what was published has reached the peers' sockets (however long a slow
+/// peer takes, as long as it is peered), then shuts the endpoint down and returns how many
+/// messages never reached a peer: dropped by an overflow policy, discarded with a peering
+/// that ended, or left over at shutdown.
+pub fn finish_publishing(ep: &Endpoint) -> Result<u64> {
+    loop {
+        match ep.flush() {
+            Ok(()) => break,
+            Err(e) if e.kind == brook::ErrorKind::Timeout && !ep.peers()?.is_empty() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let m = ep.metrics()?;
+    let dropped: u64 = m.peers.iter().map(|p| p.dropped).sum();
+    Ok(m.endpoint.discarded + dropped + ep.shutdown())
+}
+
+/// The error for `n` messages that never reached a peer (none: Ok).
+pub fn undelivered(n: u64) -> Result<()> {
+    if n > 0 {
+        return Err(
+            format!("{n} messages could not be delivered to the peers that wanted them").into(),
+        );
+    }
+    Ok(())
+}
+
 pub fn describe(ev: &StatusEvent) -> String {
     let what = match ev.kind {
         StatusKind::Status(c) => c.name().to_string(),

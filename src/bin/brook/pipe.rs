@@ -98,19 +98,10 @@ pub fn run(args: Args) -> Result<()> {
                 ));
             }
             let n = publish(&ep, &args.topic, cap, args.send_rate, &count)?;
-            ep.flush()?;
+            let lost = common::finish_publishing(&ep)?;
             println!("*** published {n} messages");
-            // A peer cut off or dropped for falling behind lost some of them: not a success.
-            let m = ep.metrics()?;
-            let dropped: u64 = m.peers.iter().map(|p| p.dropped).sum();
-            let lost = m.endpoint.discarded + dropped;
-            if lost > 0 {
-                return Err(format!(
-                    "{lost} messages were discarded or dropped for peers that did not keep up"
-                )
-                .into());
-            }
-            Ok(())
+            // A peer cut off, dropped from, or not done at shutdown: not a success.
+            common::undelivered(lost)
         }
     }
 }

@@ -199,14 +199,12 @@ fn client(ep: &Endpoint, host: &str, port: u16, args: &Args) -> Result<()> {
             break;
         }
     }
-    if lost.is_none() {
-        ep.flush()?;
-    }
     let secs = start.elapsed().as_secs_f64();
-    println!("sent: {sent} events in {secs:.3} s");
+    let undelivered = common::finish_publishing(ep)?;
+    println!("sent: {sent} events in {secs:.3} s, {undelivered} messages undelivered");
     match lost {
         Some(why) => Err(format!("lost the peering with {host}:{port}: {why}").into()),
-        None => Ok(()),
+        None => common::undelivered(undelivered),
     }
 }
 
