@@ -12,9 +12,11 @@
  * status_subscriber, publisher, store, store::proxy, store::response, message,
  * status_event, data, zeek::Event (and the other Zeek messages), configuration,
  * sqlite_options and clone_options. The destructor frees the C object (its brook_*_free).
- * A default-constructed or moved-from handle is empty: `explicit operator bool` is false,
- * destroying it does nothing, and a call through it fails with
- * BROOK_STATUS_NULL_ARGUMENT, as brook.h's NULL checks report it. A data value is copied
+ * A moved-from handle is empty, and so is a default-constructed one, except that
+ * endpoint(), configuration() and clone_options() make one with the defaults, as Broker's
+ * do. An empty handle's `explicit operator bool` is false, destroying it does nothing,
+ * and a call through it fails with BROOK_STATUS_NULL_ARGUMENT, as brook.h's NULL checks
+ * report it. A data value is copied
  * only on request, with clone(). native_handle() gives the C pointer, which the C++
  * object still owns, for calls this header does not wrap.
  *
@@ -184,6 +186,38 @@ inline bool c_text(std::string_view text, const char* what, std::string& out, er
   return true;
 }
 
+// A NUL-terminated copy of a topic for brook.h, kept inline when short: publishing does
+// not allocate for it.
+class c_string {
+ public:
+  /// An empty handle (see OBJECTS at the top of this file).
+  c_string() noexcept = default;
+  c_string(const c_string&) = delete;
+  c_string& operator=(const c_string&) = delete;
+  bool assign(std::string_view text, const char* what, error_info* err) {
+    if (text.size() < sizeof small_) {
+      if (text.find('\0') != std::string_view::npos) {
+        return fail(BROOK_STATUS_INVALID_ARGUMENT, std::string(what) + " contains a NUL byte", err);
+      }
+      std::memcpy(small_, text.data(), text.size());
+      small_[text.size()] = '\0';
+      p_ = small_;
+      return true;
+    }
+    if (!c_text(text, what, big_, err)) {
+      return false;
+    }
+    p_ = big_.c_str();
+    return true;
+  }
+  const char* c_str() const noexcept { return p_; }
+
+ private:
+  char small_[128] = {0};
+  std::string big_;
+  const char* p_ = small_;
+};
+
 template <class T, void (*Free)(T*)>
 struct deleter {
   void operator()(T* p) const noexcept { Free(p); }
@@ -258,6 +292,7 @@ inline bool operator!=(none, none) noexcept { return false; }
 /// Borrowed, as the function that returned it says.
 class byte_view {
  public:
+  /// No bytes.
   constexpr byte_view() noexcept = default;
   /// The `size` bytes at `data`.
   constexpr byte_view(const uint8_t* data, size_t size) noexcept : ptr_(data), len_(size) {}
@@ -267,6 +302,7 @@ class byte_view {
   /// The bytes of `v`.
   byte_view(const std::vector<uint8_t>& v) noexcept : ptr_(v.data()), len_(v.size()) {}
 
+  /// The bytes, their number, and iteration over them.
   constexpr const uint8_t* data() const noexcept { return ptr_; }
   constexpr size_t size() const noexcept { return len_; }
   constexpr bool empty() const noexcept { return len_ == 0; }
@@ -296,6 +332,7 @@ class endpoint_id {
     return id;
   }
 
+  /// The 16 bytes.
   const std::array<uint8_t, 16>& bytes() const noexcept { return bytes_; }
   /// True unless all zeros.
   bool valid() const noexcept {
@@ -317,6 +354,7 @@ class endpoint_id {
     return out;
   }
 
+  /// Equality, and an order by the bytes.
   friend bool operator==(const endpoint_id& a, const endpoint_id& b) noexcept {
     return a.bytes_ == b.bytes_;
   }
@@ -348,11 +386,13 @@ class topic {
   static constexpr std::string_view master_suffix_str = "<$>/data/master";
   static constexpr std::string_view clone_suffix_str = "<$>/data/clone";
 
+  /// The empty topic, or one with the text given.
   topic() = default;
   topic(std::string s) : str_(std::move(s)) {}
   topic(std::string_view s) : str_(s) {}
   topic(const char* s) : str_(s) {}
 
+  /// The topics of the constants above, as Broker's functions of the same names.
   static topic errors() { return topic(errors_str); }
   static topic statuses() { return topic(statuses_str); }
   static topic store_events() { return topic(store_events_str); }
@@ -420,6 +460,7 @@ class topic {
     return *this;
   }
 
+  /// `a` and `b` joined with one separator; equality and order of the text.
   friend topic operator/(topic a, const topic& b) { return a /= b; }
   friend bool operator==(const topic& a, const topic& b) noexcept { return a.str_ == b.str_; }
   friend bool operator!=(const topic& a, const topic& b) noexcept { return a.str_ != b.str_; }
@@ -491,6 +532,7 @@ struct enum_value_view {
   std::string_view name;
 };
 
+/// Equality and order of the names.
 inline bool operator==(const enum_value& a, const enum_value& b) noexcept { return a.name == b.name; }
 inline bool operator!=(const enum_value& a, const enum_value& b) noexcept { return a.name != b.name; }
 inline bool operator<(const enum_value& a, const enum_value& b) noexcept { return a.name < b.name; }
@@ -544,6 +586,7 @@ class address {
   /// Broker's text: `10.0.0.1` or `2001:db8::1`.
   std::string to_string() const;
 
+  /// Equality, and an order by the bytes.
   friend bool operator==(const address& a, const address& b) noexcept { return a.bytes_ == b.bytes_; }
   friend bool operator!=(const address& a, const address& b) noexcept { return a.bytes_ != b.bytes_; }
   friend bool operator<(const address& a, const address& b) noexcept { return a.bytes_ < b.bytes_; }
@@ -583,6 +626,7 @@ class subnet {
   static subnet from_string(std::string_view text) { return parse(text, nullptr); }
   static subnet from_string(std::string_view text, error_info& err) { return parse(text, &err); }
 
+  /// The network address (masked) and the prefix length.
   const address& network() const noexcept { return net_; }
   uint8_t length() const noexcept { return len_; }
 
@@ -604,6 +648,7 @@ class subnet {
   /// Broker's text: `10.0.0.0/8`.
   std::string to_string() const;
 
+  /// Equality, and an order by network, then length.
   friend bool operator==(const subnet& a, const subnet& b) noexcept {
     return a.len_ == b.len_ && a.net_ == b.net_;
   }
@@ -636,6 +681,7 @@ class port {
   port() noexcept = default;
   port(number_type num, protocol p) noexcept : num_(num), proto_(p) {}
 
+  /// The port number and its protocol.
   number_type number() const noexcept { return num_; }
   protocol type() const noexcept { return proto_; }
 
@@ -645,6 +691,7 @@ class port {
     return std::to_string(num_) + "/" + names[static_cast<unsigned>(proto_) & 3u];
   }
 
+  /// Equality, and an order by number, then protocol.
   friend bool operator==(const port& a, const port& b) noexcept {
     return a.num_ == b.num_ && a.proto_ == b.proto_;
   }
@@ -658,6 +705,7 @@ class port {
   protocol proto_ = protocol::unknown;
 };
 
+/// Broker's text of an address, a subnet or a port.
 inline std::string to_string(const address& a) { return a.to_string(); }
 inline std::string to_string(const subnet& s) { return s.to_string(); }
 inline std::string to_string(const port& p) { return p.to_string(); }
@@ -679,6 +727,7 @@ namespace detail {
 // input iterators may; the end is the empty state.
 class container_walk {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   container_walk() noexcept = default;
   explicit container_walk(const brook_data* container) {
     brook_iter* raw = nullptr;
@@ -728,6 +777,7 @@ class data_view {
     using pointer = const data_view*;
     using reference = data_view;
 
+    /// The standard iterator operations; a default-constructed iterator is the end.
     iterator() noexcept = default;
     data_view operator*() const noexcept;
     iterator& operator++() {
@@ -758,6 +808,7 @@ class data_view {
     using pointer = const value_type*;
     using reference = value_type;
 
+    /// The standard iterator operations; a default-constructed iterator is the end.
     item_iterator() noexcept = default;
     value_type operator*() const noexcept;
     item_iterator& operator++() {
@@ -783,6 +834,7 @@ class data_view {
   /// The entries of a table, for `for (auto [key, value] : d.items())`.
   struct item_range {
     item_iterator first;
+    /// The first entry and the end.
     item_iterator begin() const noexcept { return first; }
     item_iterator end() const noexcept { return item_iterator(); }
   };
@@ -804,6 +856,7 @@ class data_view {
   /// Broker's name of the value's type, such as "count".
   const char* get_type_name() const noexcept { return type_name(get_type()); }
 
+  /// True if the value has that type (false for a view of no value, except is_none()).
   bool is_none() const noexcept { return get_type() == type::none; }
   bool is_boolean() const noexcept { return get_type() == type::boolean; }
   bool is_count() const noexcept { return get_type() == type::count; }
@@ -1169,8 +1222,11 @@ class data : public data_view {
 
   /// None, Broker's nil (`nil` in text).
   data(none) { make([](brook_data** o) { return brook_data_new_none(o); }); }
-  /// A boolean.
-  data(bool x) { make([x](brook_data** o) { return brook_data_new_bool(x, o); }); }
+  /// A boolean. (A template, so that pointers do not turn into booleans.)
+  template <class T, std::enable_if_t<std::is_same_v<T, bool>, int> = 0>
+  data(T x) {
+    make([x](brook_data** o) { return brook_data_new_bool(x, o); });
+  }
   /// A count from an unsigned integer, an integer from a signed one (chars included).
   template <class T,
             std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>, int> = 0>
@@ -1673,6 +1729,7 @@ class message {
   brook_message* native_handle() const noexcept { return h_.get(); }
   /// Gives up ownership: the caller owns the result and frees it with brook_message_free().
   brook_message* release() noexcept { return h_.release(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -1692,6 +1749,48 @@ class message {
 inline std::string_view get_topic(const message& m) noexcept { return m.topic(); }
 /// The decoded value of `m`, as Broker's `get_data`; throws as message::value().
 inline data get_data(const message& m) { return m.value(); }
+
+namespace detail {
+
+// Walks what `Get` reads by index from an owner (an event's arguments, a batch's
+// messages), as views. A forward iterator; the owner must outlive it.
+template <class T, brook_status (*Get)(const T*, size_t, const brook_data**)>
+class index_iterator {
+ public:
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = data_view;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const data_view*;
+  using reference = data_view;
+
+  /// An empty handle (see OBJECTS at the top of this file).
+  index_iterator() noexcept = default;
+  index_iterator(const T* owner, size_t i) noexcept : owner_(owner), i_(i) {}
+  data_view operator*() const noexcept {
+    const brook_data* d = nullptr;
+    Get(owner_, i_, &d);
+    return data_view(d);
+  }
+  index_iterator& operator++() noexcept {
+    ++i_;
+    return *this;
+  }
+  index_iterator operator++(int) noexcept {
+    index_iterator old = *this;
+    ++i_;
+    return old;
+  }
+  friend bool operator==(const index_iterator& a, const index_iterator& b) noexcept {
+    return a.owner_ == b.owner_ && a.i_ == b.i_;
+  }
+  friend bool operator!=(const index_iterator& a, const index_iterator& b) noexcept { return !(a == b); }
+
+ private:
+  const T* owner_ = nullptr;
+  size_t i_ = 0;
+};
+
+}  // namespace detail
 
 namespace zeek {
 
@@ -1725,41 +1824,8 @@ class Event {
   /// modified or freed.
   class args_view {
    public:
-    /// Walks the arguments in order; a random-access position, but read-only.
-    class iterator {
-     public:
-      using iterator_category = std::forward_iterator_tag;
-      using value_type = data_view;
-      using difference_type = std::ptrdiff_t;
-      using pointer = const data_view*;
-      using reference = data_view;
-
-      iterator() noexcept = default;
-      data_view operator*() const noexcept {
-        const brook_data* a = nullptr;
-        brook_event_arg(e_, i_, &a);
-        return data_view(a);
-      }
-      iterator& operator++() noexcept {
-        ++i_;
-        return *this;
-      }
-      iterator operator++(int) noexcept {
-        iterator old = *this;
-        ++i_;
-        return old;
-      }
-      friend bool operator==(const iterator& a, const iterator& b) noexcept {
-        return a.e_ == b.e_ && a.i_ == b.i_;
-      }
-      friend bool operator!=(const iterator& a, const iterator& b) noexcept { return !(a == b); }
-
-     private:
-      friend class args_view;
-      iterator(const brook_event* e, size_t i) noexcept : e_(e), i_(i) {}
-      const brook_event* e_ = nullptr;
-      size_t i_ = 0;
-    };
+    /// Walks the arguments in order. A forward iterator.
+    using iterator = detail::index_iterator<brook_event, brook_event_arg>;
 
     /// The number of arguments.
     size_t size() const noexcept { return n_; }
@@ -1933,6 +1999,7 @@ class Event {
 /// brook_identifier_update. Use from one thread at a time.
 class IdentifierUpdate {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   IdentifierUpdate() noexcept = default;
   /// Sets the global `id_name` (UTF-8, such as "Site::local_nets") to a copy of
   /// `id_value` (brook_identifier_update_new()).
@@ -1966,8 +2033,10 @@ class IdentifierUpdate {
   data as_data() const { return to_data(nullptr); }
   data as_data(error_info& err) const { return to_data(&err); }
 
+  /// True unless the handle is empty (Broker's `valid()`: brook makes only valid ones).
   bool valid() const noexcept { return h_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_identifier_update* native_handle() const noexcept { return h_.get(); }
 
  private:
@@ -2003,6 +2072,7 @@ class IdentifierUpdate {
 /// time.
 class LogCreate {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   LogCreate() noexcept = default;
   /// For the stream `stream_id` and the writer `writer_id` (Zeek enum names, such as
   /// "Conn::LOG" and "Log::WRITER_ASCII"), with copies of `writer_info` and `fields_data`
@@ -2037,8 +2107,10 @@ class LogCreate {
   data as_data() const { return to_data(nullptr); }
   data as_data(error_info& err) const { return to_data(&err); }
 
+  /// True unless the handle is empty (Broker's `valid()`: brook makes only valid ones).
   bool valid() const noexcept { return h_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_log_create* native_handle() const noexcept { return h_.get(); }
 
  private:
@@ -2084,6 +2156,7 @@ class LogCreate {
 /// thread at a time.
 class LogWrite {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   LogWrite() noexcept = default;
   /// For the stream `stream_id` and the writer `writer_id` (Zeek enum names), with copies
   /// of the log's path and of the record's bytes, which brook passes on unread
@@ -2118,8 +2191,10 @@ class LogWrite {
   data as_data() const { return to_data(nullptr); }
   data as_data(error_info& err) const { return to_data(&err); }
 
+  /// True unless the handle is empty (Broker's `valid()`: brook makes only valid ones).
   bool valid() const noexcept { return h_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_log_write* native_handle() const noexcept { return h_.get(); }
 
  private:
@@ -2169,8 +2244,8 @@ class LogWrite {
 /// thread at a time.
 class Batch {
  public:
-  /// Walks the messages in order, as data values.
-  using iterator = Event::args_view::iterator;
+  /// Walks the messages in order, as data values. A forward iterator.
+  using iterator = detail::index_iterator<brook_zeek_batch, brook_zeek_batch_message>;
 
   /// No batch (not an empty one: that is Batch::make()).
   Batch() noexcept = default;
@@ -2208,14 +2283,20 @@ class Batch {
   data_view at(size_t index) const { return get(index, nullptr); }
   data_view at(size_t index, error_info& err) const { return get(index, &err); }
   data_view operator[](size_t index) const { return get(index, nullptr); }
+  /// The first message and the end, for `for (data_view msg : batch)`. Borrowed: valid
+  /// until the batch is modified or freed.
+  iterator begin() const noexcept { return iterator(h_.get(), 0); }
+  iterator end() const noexcept { return iterator(h_.get(), size()); }
 
   /// The value Zeek sends, `(1, 5, (message, ...))`. The result is new; the caller owns
   /// it. Throws brook::error: BROOK_STATUS_NULL_ARGUMENT for no batch.
   data as_data() const { return to_data(nullptr); }
   data as_data(error_info& err) const { return to_data(&err); }
 
+  /// True unless the handle is empty (Broker's `valid()`: brook makes only valid ones).
   bool valid() const noexcept { return h_ != nullptr; }
   explicit operator bool() const noexcept { return valid(); }
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_zeek_batch* native_handle() const noexcept { return h_.get(); }
 
  private:
@@ -2297,6 +2378,7 @@ class message_batch {
     using pointer = const entry*;
     using reference = const entry&;
 
+    /// The standard iterator operations; a default-constructed iterator is the end.
     iterator() noexcept = default;
     const entry& operator*() const noexcept { return cur_; }
     const entry* operator->() const noexcept { return &cur_; }
@@ -2357,6 +2439,7 @@ class message_batch {
   /// The records as brook_subscriber_poll_into() wrote them.
   byte_view bytes() const noexcept { return byte_view(buf_.data(), used_); }
 
+  /// The first entry and the end, for `for (const auto& e : batch)`.
   iterator begin() const noexcept { return iterator(buf_.data(), n_); }
   iterator end() const noexcept { return iterator(buf_.data() + used_, 0); }
 
@@ -2546,6 +2629,7 @@ class configuration {
 
   /// The configuration, still owned by this object.
   brook_config* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -2695,6 +2779,7 @@ enum class ec : uint32_t {
 /// values. A move-only handle on a brook_status_event. Use from one thread at a time.
 class status_event {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   status_event() noexcept = default;
   /// Takes ownership of `e`, an event the caller owned.
   static status_event adopt(brook_status_event* e) noexcept {
@@ -2749,7 +2834,9 @@ class status_event {
     return info;
   }
 
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_status_event* native_handle() const noexcept { return h_.get(); }
 
  private:
@@ -2765,6 +2852,7 @@ class status_event {
 /// and every message it delivered has been taken. Use from one thread at a time.
 class subscriber {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   subscriber() noexcept = default;
   /// Takes ownership of `s`, a subscriber the caller owned.
   static subscriber adopt(brook_subscriber* s) noexcept {
@@ -2863,6 +2951,7 @@ class subscriber {
 
   /// The subscriber, still owned by this object.
   brook_subscriber* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -2951,6 +3040,7 @@ class subscriber {
 /// then. Use from one thread at a time.
 class status_subscriber {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   status_subscriber() noexcept = default;
 
   /// Takes the next wanted event, waiting as long as it takes
@@ -2984,7 +3074,9 @@ class status_subscriber {
     return brook_status_subscriber_fd(h_.get(), &fd) == BROOK_STATUS_OK ? fd : -1;
   }
 
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_status_subscriber* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -3039,6 +3131,7 @@ class status_subscriber {
 /// the endpoint's publish queue has room. Safe to share between threads.
 class publisher {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   publisher() noexcept = default;
 
   /// Publishes a copy of `x`, waiting while the publish queue is full
@@ -3077,7 +3170,9 @@ class publisher {
                                                                           : std::string_view();
   }
 
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_publisher* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -3136,6 +3231,7 @@ enum class sqlite_failure_mode : uint32_t {
 /// their own copy. Use from one thread at a time.
 class sqlite_options {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   sqlite_options() noexcept = default;
   /// Options for the file at `path`, with SQLite's default pragmas
   /// (brook_sqlite_options_new()). Throws brook::error: BROOK_STATUS_INVALID_ARGUMENT if
@@ -3173,7 +3269,9 @@ class sqlite_options {
     call(brook_sqlite_options_set_integrity_check, check, &err);
   }
 
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_sqlite_options* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -3234,7 +3332,9 @@ class clone_options {
     detail::check(brook_clone_options_set_max_get_delay_ms(h_.get(), detail::ms32(t)), &err);
   }
 
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_clone_options* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -3270,6 +3370,7 @@ class store {
   class proxy;
   class response;
 
+  /// An empty handle (see OBJECTS at the top of this file).
   store() noexcept = default;
 
   /// The store's name; empty for no store. Borrowed: valid until the store is freed.
@@ -3431,7 +3532,9 @@ class store {
   [[nodiscard]] bool await_idle() { return idle(nullptr); }
   [[nodiscard]] bool await_idle(error_info& err) { return idle(&err); }
 
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_store* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -3499,6 +3602,7 @@ class store {
 /// brook_store_response. Use from one thread at a time.
 class store::response {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   response() noexcept = default;
 
   /// The id of the request it answers; 0 for no response.
@@ -3528,7 +3632,9 @@ class store::response {
   data_view answer() const { return value(nullptr); }
   data_view answer(error_info& err) const { return value(&err); }
 
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_store_response* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -3551,6 +3657,7 @@ class store::response {
 /// from one thread at a time.
 class store::proxy {
  public:
+  /// An empty handle (see OBJECTS at the top of this file).
   proxy() noexcept = default;
   /// A proxy for `s` (brook_store_proxy_new()). Throws brook::error:
   /// BROOK_STATUS_NULL_ARGUMENT for no store, BROOK_STATUS_IO if its fd cannot be made.
@@ -3664,8 +3771,9 @@ class store::proxy {
   request_id await_idle(error_info& err) { return req0(brook_store_proxy_await_idle, &err); }
 
   /// Takes the next response, waiting as long as it takes (brook_store_proxy_receive()).
-  /// The result is new; the caller owns it. Throws brook::error: BROOK_STATUS_NULL_ARGUMENT
-  /// for no proxy.
+  /// When the endpoint shuts down, the requests it has not answered get responses with
+  /// BROOK_STATUS_CLOSED. The result is new; the caller owns it. Throws brook::error:
+  /// BROOK_STATUS_NULL_ARGUMENT for no proxy.
   response receive() { return next(-1, nullptr).value_or(response()); }
   response receive(error_info& err) { return next(-1, &err).value_or(response()); }
   /// Takes the next response, waiting up to `timeout`; std::nullopt if none came.
@@ -3695,7 +3803,9 @@ class store::proxy {
     return brook_store_proxy_fd(h_.get(), &fd) == BROOK_STATUS_OK ? fd : -1;
   }
 
+  /// The C object, still owned by this object; NULL for an empty handle.
   brook_store_proxy* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -3761,9 +3871,11 @@ class store::proxy {
 /// as Broker's `endpoint`. Endpoints peer over TCP (TLS by default, as Broker's) to
 /// exchange messages: what one publishes goes to the peers subscribed to its topic, not to
 /// its own subscribers (unless sent to its own ID). A move-only handle on a
-/// brook_endpoint; destroying it shuts it down (brook_endpoint_free()). Its subscribers,
-/// publishers and stores may outlive it. Calls throw brook::error with BROOK_STATUS_CLOSED
-/// once it has shut down. Safe to share between threads.
+/// brook_endpoint; destroying it or assigning over it shuts it down and frees it
+/// (brook_endpoint_free()), so no other thread may be using it then: to release threads
+/// that wait in it, call shutdown() first. Its subscribers, publishers and stores may
+/// outlive it. Calls throw brook::error with BROOK_STATUS_CLOSED once it has shut down.
+/// Safe to share between threads.
 class endpoint {
  public:
   /// Starts an endpoint with the defaults and its reactor thread
@@ -3810,10 +3922,11 @@ class endpoint {
 
   /// Peers with the endpoint listening at `address` and `port` and waits until the
   /// handshake has succeeded (at most the handshake timeout plus 5 s); returns the peer's
-  /// ID (brook_endpoint_peer()). With a non-zero `retry` brook keeps retrying a failed or
-  /// lost peering in the background; 0 means never. Broker returns false where this
-  /// throws brook::error: BROOK_STATUS_PEER_UNAVAILABLE if nobody answers or the handshake
-  /// fails (the message says why), BROOK_STATUS_TIMEOUT if the wait ends first,
+  /// ID (brook_endpoint_peer()). With a non-zero `retry` (10 s, as in Broker) brook keeps
+  /// retrying a failed or lost peering in the background at that interval, also when this
+  /// first attempt failed; 0 means never. Broker returns false where this throws
+  /// brook::error: BROOK_STATUS_PEER_UNAVAILABLE if nobody answers or the handshake fails
+  /// (the message says why), BROOK_STATUS_TIMEOUT if the wait ends first,
   /// BROOK_STATUS_INVALID_ARGUMENT if `address` does not resolve. The error_info form
   /// returns an invalid ID then.
   endpoint_id peer(std::string_view address, uint16_t port,
@@ -3822,6 +3935,9 @@ class endpoint {
   }
   endpoint_id peer(std::string_view address, uint16_t port, std::chrono::milliseconds retry, error_info& err) {
     return peer_(address, port, retry, &err);
+  }
+  endpoint_id peer(std::string_view address, uint16_t port, error_info& err) {
+    return peer_(address, port, std::chrono::seconds(10), &err);
   }
   /// Like peer(), but returns at once; the outcome arrives as a status event (peer_added)
   /// or an error event (peer_unavailable) (brook_endpoint_peer_nosync()).
@@ -3834,7 +3950,9 @@ class endpoint {
   }
   /// Ends the peering with `address` and `port`, as given to peer(), and stops retrying
   /// it; returns once the goodbye is on its way (brook_endpoint_unpeer()). Throws
-  /// brook::error: BROOK_STATUS_INVALID_ARGUMENT if there is no such peering.
+  /// brook::error: BROOK_STATUS_INVALID_ARGUMENT if there is no such peering. A peering
+  /// that is only being retried (no connection at the moment) stops being retried, but
+  /// brook reports BROOK_STATUS_INVALID_ARGUMENT for it too.
   void unpeer(std::string_view address, uint16_t port) { unpeer_(address, port, nullptr); }
   void unpeer(std::string_view address, uint16_t port, error_info& err) { unpeer_(address, port, &err); }
 
@@ -3906,6 +4024,7 @@ class endpoint {
   subscriber make_subscriber(const filter_type& filter, size_t queue_size, error_info& err) {
     return subscribe_(filter, queue_size, &err);
   }
+  subscriber make_subscriber(const filter_type& filter, error_info& err) { return subscribe_(filter, 0, &err); }
   /// A subscriber to the endpoint's error events and, with `receive_statuses`, its status
   /// events (peer_added, peer_lost, ...), as in Broker (brook_endpoint_status_subscriber()).
   /// The result is new; the caller owns it. Throws brook::error: BROOK_STATUS_IO if its fd
@@ -3916,6 +4035,7 @@ class endpoint {
   status_subscriber make_status_subscriber(bool receive_statuses, error_info& err) {
     return status_(receive_statuses, &err);
   }
+  status_subscriber make_status_subscriber(error_info& err) { return status_(false, &err); }
 
   // -- data stores -----------------------------------------------------------------------
 
@@ -3929,6 +4049,7 @@ class endpoint {
   store attach_master(std::string_view name, backend type, error_info& err) {
     return master_(name, type, nullptr, &err);
   }
+  store attach_master(std::string_view name, error_info& err) { return master_(name, backend::memory, nullptr, &err); }
   /// Attaches the master of the store `name` kept by `type` with `opts` (backend::sqlite
   /// with its options). An SQLite file is read whole here, on the calling thread. Throws
   /// brook::error: BROOK_STATUS_BACKEND_FAILURE if the file cannot be opened (the message
@@ -3975,6 +4096,7 @@ class endpoint {
   /// The endpoint, still owned by this object (for brook_endpoint_metrics() and other
   /// calls not wrapped here).
   brook_endpoint* native_handle() const noexcept { return h_.get(); }
+  /// True unless the handle is empty.
   explicit operator bool() const noexcept { return h_ != nullptr; }
 
  private:
@@ -4079,20 +4201,20 @@ class endpoint {
     detail::succeed(err);
   }
   void publish_(std::string_view t, const brook_data* x, error_info* err) {
-    std::string text;
-    if (detail::c_text(t, "a topic", text, err)) {
+    detail::c_string text;
+    if (text.assign(t, "a topic", err)) {
       detail::check(brook_endpoint_publish(h_.get(), text.c_str(), x), err);
     }
   }
   void publish_event_(std::string_view t, const zeek::Event& ev, error_info* err) {
-    std::string text;
-    if (detail::c_text(t, "a topic", text, err)) {
+    detail::c_string text;
+    if (text.assign(t, "a topic", err)) {
       detail::check(brook_endpoint_publish_event(h_.get(), text.c_str(), ev.native_handle()), err);
     }
   }
   void publish_to_(const endpoint_id& dst, std::string_view t, const data_arg& x, error_info* err) {
-    std::string text;
-    if (detail::c_text(t, "a topic", text, err)) {
+    detail::c_string text;
+    if (text.assign(t, "a topic", err)) {
       detail::check(brook_endpoint_publish_to(h_.get(), dst.bytes().data(), text.c_str(), x.get()), err);
     }
   }
@@ -4109,8 +4231,8 @@ class endpoint {
     detail::check(brook_endpoint_publish_batch(h_.get(), text.c_str(), ptrs.data(), ptrs.size()), err);
   }
   bool try_(std::string_view t, const data_arg& x, error_info* err) {
-    std::string text;
-    if (!detail::c_text(t, "a topic", text, err)) {
+    detail::c_string text;
+    if (!text.assign(t, "a topic", err)) {
       return false;
     }
     brook_status st = brook_endpoint_try_publish(h_.get(), text.c_str(), x.get());

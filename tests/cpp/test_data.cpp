@@ -398,6 +398,11 @@ void test_zeek_messages() {
   CHECK_EQ(batch.size(), 2u);
   zeek::Batch again(batch.as_data());
   CHECK_EQ(again.size(), 2u);
+  std::vector<zeek::message_type> kinds;
+  for (data_view msg : again) {
+    kinds.push_back(zeek::type_of(msg));
+  }
+  CHECK(kinds == (std::vector<zeek::message_type>{zeek::message_type::log_write, zeek::message_type::event}));
   CHECK(zeek::type_of(batch.as_data()) == zeek::message_type::batch);
   CHECK_THROWS(batch.at(2), BROOK_STATUS_OUT_OF_RANGE);
 }
@@ -478,6 +483,10 @@ void test_moves() {
   data adopted = data::adopt(released);
   CHECK_EQ(adopted.as_string(), "new");
   static_assert(!std::is_copy_constructible_v<data>);
+  // Pointers do not turn into booleans (a raw brook_data* is no value to publish).
+  static_assert(!std::is_constructible_v<data, const brook_data*>);
+  static_assert(!std::is_constructible_v<brook::data_arg, const void*>);
+  static_assert(std::is_constructible_v<brook::data_arg, const char*>);
   static_assert(std::is_nothrow_move_constructible_v<data>);
 
   brook::zeek::Event ev("e", {1u});

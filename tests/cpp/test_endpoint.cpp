@@ -301,6 +301,14 @@ void test_publisher() {
   }
   CHECK(p.b.try_publish("/cpp/pub/z", 5u));
   CHECK(p.sub.get(WAIT));
+  // A topic longer than the wrapper's inline copy.
+  std::string long_topic = "/cpp/pub/" + std::string(300, 'x');
+  p.b.publish(long_topic, 6u);
+  std::optional<brook::message> lm = p.sub.get(WAIT);
+  if (CHECK(lm)) {
+    CHECK_EQ(lm->topic(), long_topic);
+  }
+  CHECK_THROWS(p.b.publish(long_topic + std::string(1, '\0'), 1u), BROOK_STATUS_INVALID_ARGUMENT);
 
   // One publisher shared by two threads ("Safe to share between threads").
   std::atomic<int> failures{0};
@@ -428,6 +436,24 @@ void test_errors() {
   CHECK(!none_sub);
   CHECK_ERR(err, BROOK_STATUS_INVALID_ARGUMENT);
   CHECK_THROWS(a.publish("/x", data()), BROOK_STATUS_NULL_ARGUMENT);  // no value
+  // The short error_info forms.
+  CHECK(!a.peer("127.0.0.1", dead, err));
+  CHECK_ERR(err, BROOK_STATUS_PEER_UNAVAILABLE);
+  // The default retry of 10 s keeps trying in the background, listed as reconnecting;
+  // unpeer() stops it (brook reports INVALID_ARGUMENT then, as no connection exists).
+  std::vector<brook::peer_info> retrying = a.peers();
+  CHECK(retrying.size() == 1 && retrying[0].status == brook::peer_status::reconnecting && retrying[0].outbound);
+  a.unpeer("127.0.0.1", dead, err);
+  CHECK(a.peers().empty());
+  CHECK(a.make_subscriber({"/y"}, err));
+  CHECK_NO_ERR(err);
+  CHECK(a.make_status_subscriber(err));
+  CHECK_NO_ERR(err);
+  brook::store kept = a.attach_master("cpp/short-form", err);  // attached while it lives
+  CHECK(kept);
+  CHECK_NO_ERR(err);
+  CHECK(!a.attach_master("cpp/short-form", err));
+  CHECK_ERR(err, BROOK_STATUS_MASTER_EXISTS);
 
   brook::configuration bad;
   bad.openssl_certificate("/nonexistent/cert.pem");
