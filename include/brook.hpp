@@ -16,9 +16,8 @@
  * endpoint(), configuration() and clone_options() make one with the defaults, as Broker's
  * do. An empty handle's `explicit operator bool` is false, destroying it does nothing,
  * and a call through it fails with BROOK_STATUS_NULL_ARGUMENT, as brook.h's NULL checks
- * report it. A data value is copied
- * only on request, with clone(). native_handle() gives the C pointer, which the C++
- * object still owns, for calls this header does not wrap.
+ * report it. A data value is copied only on request, with clone(). native_handle() gives
+ * the C pointer, which the C++ object still owns, for calls this header does not wrap.
  *
  * BORROWED VIEWS. data_view, std::string_view and byte_view results point into the object
  * that gave them and follow brook.h's rule for that pointer ("Borrowed: valid until ...",
@@ -61,13 +60,15 @@
  * store::proxy (Broker's operations, response, receive, mailbox's fd), zeek::Event (name,
  * args, ts), data (is_*, to_* with a fallback, get<T>, Broker's type names), topic,
  * configuration and broker_options keep Broker's names and arguments. brook's C API has
- * no counterpart for these, so they are left out: peer_async, await_peer,
- * await_filter_entry, workers (publish_all, subscribe with callbacks), hubs, the clock
- * and advance_time, publisher::demand/buffered/capacity/drop_all_on_destruction,
+ * no counterpart for these, so they are left out: peer_async, unpeer_nosync (unpeer()
+ * does not wait for the answer anyway), await_peer, await_filter_entry, workers
+ * (publish_all, subscribe with callbacks), hubs, the clock and advance_time,
+ * publisher::demand/buffered/capacity/drop_all_on_destruction,
  * store::frontend/frontend_id, the RocksDB backend, configuration(argc, argv) and
- * add_option/read_*, WebSocket clients, std::variant access to data (get_data, visit,
- * get_if), and std::hash of data. Not wrapped here, though brook.h has them: metrics
- * (brook_endpoint_metrics(), through endpoint::native_handle()).
+ * add_option/read_*, WebSocket clients. A data is a handle on brook's value, not a
+ * std::variant, so get_data, visit, get_if and std::hash of data are not there either.
+ * Not wrapped here, though brook.h has them: metrics (brook_endpoint_metrics(), through
+ * endpoint::native_handle()).
  */
 
 #ifndef BROOK_HPP
@@ -258,6 +259,47 @@ inline uint32_t ms32(std::chrono::milliseconds d) noexcept {
 }  // namespace detail
 
 // ---- small value types -----------------------------------------------------------------
+
+/// The type of a data value; the numbers are Broker's binary type tags (brook_data_type).
+enum class data_type : uint8_t {
+  none = BROOK_DATA_TYPE_NONE,
+  boolean = BROOK_DATA_TYPE_BOOLEAN,
+  count = BROOK_DATA_TYPE_COUNT,
+  integer = BROOK_DATA_TYPE_INTEGER,
+  real = BROOK_DATA_TYPE_REAL,
+  string = BROOK_DATA_TYPE_STRING,
+  address = BROOK_DATA_TYPE_ADDRESS,
+  subnet = BROOK_DATA_TYPE_SUBNET,
+  port = BROOK_DATA_TYPE_PORT,
+  timestamp = BROOK_DATA_TYPE_TIMESTAMP,
+  timespan = BROOK_DATA_TYPE_TIMESPAN,
+  enum_value = BROOK_DATA_TYPE_ENUM,
+  set = BROOK_DATA_TYPE_SET,
+  table = BROOK_DATA_TYPE_TABLE,
+  vector = BROOK_DATA_TYPE_VECTOR,
+};
+
+/// Broker's C++ name of a type, such as "count" or "enum_value".
+inline const char* type_name(data_type t) noexcept {
+  switch (t) {
+    case data_type::none: return "none";
+    case data_type::boolean: return "boolean";
+    case data_type::count: return "count";
+    case data_type::integer: return "integer";
+    case data_type::real: return "real";
+    case data_type::string: return "string";
+    case data_type::address: return "address";
+    case data_type::subnet: return "subnet";
+    case data_type::port: return "port";
+    case data_type::timestamp: return "timestamp";
+    case data_type::timespan: return "timespan";
+    case data_type::enum_value: return "enum_value";
+    case data_type::set: return "set";
+    case data_type::table: return "table";
+    case data_type::vector: return "vector";
+  }
+  return "unknown";
+}
 
 /// Broker's names for the plain types of data values.
 using boolean = bool;
@@ -480,47 +522,6 @@ namespace literals {
 /// `"/zeek/events"_t` is a brook::topic, as Broker's global `_t` literal.
 inline topic operator""_t(const char* s, size_t n) { return topic(std::string_view(s, n)); }
 }  // namespace literals
-
-/// The type of a data value; the numbers are Broker's binary type tags (brook_data_type).
-enum class data_type : uint8_t {
-  none = BROOK_DATA_TYPE_NONE,
-  boolean = BROOK_DATA_TYPE_BOOLEAN,
-  count = BROOK_DATA_TYPE_COUNT,
-  integer = BROOK_DATA_TYPE_INTEGER,
-  real = BROOK_DATA_TYPE_REAL,
-  string = BROOK_DATA_TYPE_STRING,
-  address = BROOK_DATA_TYPE_ADDRESS,
-  subnet = BROOK_DATA_TYPE_SUBNET,
-  port = BROOK_DATA_TYPE_PORT,
-  timestamp = BROOK_DATA_TYPE_TIMESTAMP,
-  timespan = BROOK_DATA_TYPE_TIMESPAN,
-  enum_value = BROOK_DATA_TYPE_ENUM,
-  set = BROOK_DATA_TYPE_SET,
-  table = BROOK_DATA_TYPE_TABLE,
-  vector = BROOK_DATA_TYPE_VECTOR,
-};
-
-/// Broker's C++ name of a type, such as "count" or "enum_value".
-inline const char* type_name(data_type t) noexcept {
-  switch (t) {
-    case data_type::none: return "none";
-    case data_type::boolean: return "boolean";
-    case data_type::count: return "count";
-    case data_type::integer: return "integer";
-    case data_type::real: return "real";
-    case data_type::string: return "string";
-    case data_type::address: return "address";
-    case data_type::subnet: return "subnet";
-    case data_type::port: return "port";
-    case data_type::timestamp: return "timestamp";
-    case data_type::timespan: return "timespan";
-    case data_type::enum_value: return "enum_value";
-    case data_type::set: return "set";
-    case data_type::table: return "table";
-    case data_type::vector: return "vector";
-  }
-  return "unknown";
-}
 
 /// An enum value, known by its name alone (`Conn::LOG`), as Broker's `enum_value`.
 struct enum_value {
