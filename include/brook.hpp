@@ -56,19 +56,18 @@
  * BROKER'S NAMES. endpoint (listen, peer, peer_nosync, unpeer, peers, peer_subscriptions,
  * forward, publish, make_publisher, make_subscriber, make_status_subscriber,
  * attach_master, attach_clone, shutdown, node_id), subscriber (get, poll, available, fd,
- * add_topic, remove_topic), publisher (publish, free_capacity, fd), store and
- * store::proxy (Broker's operations, response, receive, mailbox's fd), zeek::Event (name,
- * args, ts), data (is_*, to_* with a fallback, get<T>, Broker's type names), topic,
- * configuration and broker_options keep Broker's names and arguments. brook's C API has
- * no counterpart for these, so they are left out: peer_async, unpeer_nosync (unpeer()
- * does not wait for the answer anyway), await_peer, await_filter_entry, workers
- * (publish_all, subscribe with callbacks), hubs, the clock and advance_time,
- * publisher::demand/buffered/capacity/drop_all_on_destruction,
- * store::frontend/frontend_id, the RocksDB backend, configuration(argc, argv) and
- * add_option/read_*, WebSocket clients. A data is a handle on brook's value, not a
- * std::variant, so get_data, visit, get_if and std::hash of data are not there either.
- * Not wrapped here, though brook.h has them: metrics (brook_endpoint_metrics(), through
- * endpoint::native_handle()).
+ * add_topic, remove_topic), publisher (publish, capacity, free_capacity, buffered,
+ * demand, fd), store and store::proxy (Broker's operations, response, receive, mailbox's
+ * fd), zeek::Event (name, args, ts), data (is_*, to_* with a fallback, get<T>, Broker's
+ * type names), topic, configuration and broker_options keep Broker's names and arguments.
+ * brook's C API has no counterpart for these, so they are left out: peer_async,
+ * unpeer_nosync (unpeer() does not wait for the answer anyway), await_peer,
+ * await_filter_entry, workers (publish_all, subscribe with callbacks), hubs, the clock and
+ * advance_time, publisher::drop_all_on_destruction, store::frontend/frontend_id, the
+ * RocksDB backend, configuration(argc, argv) and add_option/read_*, WebSocket clients. A
+ * data is a handle on brook's value, not a std::variant, so get_data, visit, get_if and
+ * std::hash of data are not there either. Not wrapped here, though brook.h has them:
+ * metrics (brook_endpoint_metrics(), through endpoint::native_handle()).
  */
 
 #ifndef BROOK_HPP
@@ -3156,6 +3155,22 @@ class publisher {
     size_t n = 0;
     return brook_publisher_free_capacity(h_.get(), &n) == BROOK_STATUS_OK ? n : 0;
   }
+  /// How many publications the endpoint's publish queue holds at most (a batch counts as
+  /// one), as Broker's `capacity` (brook_publisher_capacity()); 0 for no publisher.
+  size_t capacity() const noexcept {
+    size_t n = 0;
+    return brook_publisher_capacity(h_.get(), &n) == BROOK_STATUS_OK ? n : 0;
+  }
+  /// How many publications, from all the endpoint's publishers, are queued and not yet
+  /// taken by the reactor, as Broker's `buffered` (brook_publisher_buffered()); 0 for no
+  /// publisher.
+  size_t buffered() const noexcept {
+    size_t n = 0;
+    return brook_publisher_buffered(h_.get(), &n) == BROOK_STATUS_OK ? n : 0;
+  }
+  /// Broker's `demand`: how many more publications the queue takes now, which is
+  /// free_capacity() (as in brook's Python package).
+  size_t demand() const noexcept { return free_capacity(); }
   /// A file descriptor that polls writable (POLLOUT) while the publish queue has room
   /// (brook_publisher_fd()); -1 for no publisher. Never read, write or close it.
   /// Borrowed: valid until the endpoint or the publisher is freed.

@@ -291,6 +291,12 @@ void test_publisher() {
   brook::publisher pub = p.b.make_publisher("/cpp/pub/x");
   CHECK_EQ(pub.topic(), "/cpp/pub/x");
   CHECK(pub.free_capacity() > 0);
+  CHECK(pub.capacity() >= pub.free_capacity());
+  CHECK_EQ(pub.demand(), pub.free_capacity());
+  CHECK(pub.buffered() <= pub.capacity());
+  brook::publisher none_pub;
+  CHECK_EQ(none_pub.capacity(), 0u);
+  CHECK_EQ(none_pub.buffered(), 0u);
   CHECK(harness::writable(pub.fd(), 5000));
   pub.publish(1u);
   brook::vector batch;
