@@ -1,7 +1,8 @@
 # brook: build, test and install the library and its C API. Needs GNU make.
 #
-#   make                  release library, include/brook.h, C examples in build/
-#   make test             everything CI checks (Rust lints and tests, header, C tests, install)
+#   make                  release library, include/brook.h, C and C++ examples in build/
+#   make test             everything CI checks (Rust lints and tests, header, C and C++ tests,
+#                         install)
 #   make install PREFIX=/opt/brook    (default /usr/local; DESTDIR is honoured)
 #   make python           the Python package as a wheel with libbrook.so inside (build/python)
 #   make demo | bench | fuzz | header | check-header | uninstall | clean
@@ -29,11 +30,15 @@ RELEASE := $(CARGO_TARGET_DIR)/release
 STATIC_LIB := $(RELEASE)/libbrook.a
 SHARED_LIB := $(RELEASE)/libbrook.so
 HEADER  := include/brook.h
+HEADER_HPP := include/brook.hpp
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 
 # Every C file of ours builds with these (STYLE.md section 9).
 C_STRICT := -std=c11 -Wall -Wextra -Werror -pedantic -g
 C_FLAGS  := $(C_STRICT) -Iinclude
+# And every C++ file of ours with these (brook.hpp is C++17).
+CXX_STRICT := -std=c++17 -Wall -Wextra -Werror -pedantic -g -pthread
+CXX_FLAGS  := $(CXX_STRICT) -Iinclude
 SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 # What the static library needs from the system: `cargo rustc --release --lib --
 # --print native-static-libs` (minus -lc, which cc adds).
@@ -48,15 +53,20 @@ ARGS_test_publisher :=
 ARGS_test_store :=
 ARGS_test_metrics :=
 ARGS_test_tls :=
+# C++ tests of brook.hpp (tests/cpp/), which take no arguments.
+CPP_TESTS := test_data test_endpoint test_store
 EXAMPLES := event_demo poll_loop ping pong store
+# C++ examples (cpp-examples/), built beside the C ones.
+CPP_EXAMPLES := ping_pong
 # Examples that end by themselves; ping and pong run together in c-examples/run-demo.sh,
 # store's master and clone in c-examples/run-store-demo.sh.
-RUN_EXAMPLES := event_demo poll_loop
+RUN_EXAMPLES := event_demo poll_loop ping_pong
 
 # Steps of `make test` share the terminal and the build directory: run them in order.
 .NOTPARALLEL:
 .PHONY: all lib header check-header test fmt-check clippy cargo-test header-standalone c-tests c-tests-asan \
-        examples run-examples install-test install uninstall demo bench fuzz interop clean tools \
+        cpp-tests cpp-tests-asan examples run-examples install-test install uninstall demo bench fuzz \
+        interop clean tools \
         python python-test python-bench
 
 all: lib header examples
@@ -88,8 +98,8 @@ check-header:
 	  || { echo "$(HEADER) is out of date: run 'make header' and commit it" >&2; exit 1; }
 	@echo "$(HEADER) matches the source"
 
-test: tools fmt-check clippy cargo-test lib check-header header-standalone c-tests c-tests-asan run-examples \
-      install-test python-test
+test: tools fmt-check clippy cargo-test lib check-header header-standalone c-tests c-tests-asan \
+      cpp-tests cpp-tests-asan run-examples install-test python-test
 	@echo "make test: all passed"
 
 fmt-check:
@@ -101,12 +111,14 @@ clippy:
 cargo-test:
 	$(CARGO) test
 
-# The header stands alone: as C99, as C++, and included twice.
+# The header stands alone: as C99, as C++, and included twice; so does brook.hpp, as C++17.
 header-standalone:
 	$(CC) -std=c99 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c $(HEADER)
 	$(CXX) -std=c++11 -Wall -Wextra -Werror -pedantic -fsyntax-only -x c++ $(HEADER)
 	$(CC) $(C_FLAGS) -fsyntax-only tests/c/header_twice.c
-	@echo "$(HEADER) compiles alone as C99 and C++, and twice in one file"
+	$(CXX) $(CXX_STRICT) -fsyntax-only -x c++ $(HEADER_HPP)
+	$(CXX) $(CXX_FLAGS) -fsyntax-only tests/cpp/header_twice.cpp
+	@echo "$(HEADER) compiles alone as C99 and C++, and twice in one file; $(HEADER_HPP) as C++17 too"
 
 # $(call run_each,DIR): runs every C test built in DIR, stopping at the first failure.
 run_each = $(foreach t,$(C_TESTS),$(TIMEOUT) $(1)/$(t) $(ARGS_$(t)) &&) true
@@ -129,9 +141,30 @@ c-tests-asan: lib
 	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
 	$(call run_each,$(BUILD)/asan)
 
+# The C++ tests, as the C ones: linked against the static and against the shared library,
+# then once more under AddressSanitizer and UBSan.
+run_each_cpp = $(foreach t,$(CPP_TESTS),$(TIMEOUT) $(1)/$(t) &&) true
+
+cpp-tests: lib
+	@mkdir -p $(BUILD)/cpp/static $(BUILD)/cpp/shared
+	$(foreach t,$(CPP_TESTS),$(CXX) $(CXX_FLAGS) -o $(BUILD)/cpp/static/$(t) tests/cpp/$(t).cpp \
+	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
+	$(foreach t,$(CPP_TESTS),$(CXX) $(CXX_FLAGS) -o $(BUILD)/cpp/shared/$(t) tests/cpp/$(t).cpp \
+	  -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lbrook &&) true
+	$(call run_each_cpp,$(BUILD)/cpp/static)
+	$(call run_each_cpp,$(BUILD)/cpp/shared)
+
+cpp-tests-asan: lib
+	@mkdir -p $(BUILD)/cpp/asan
+	$(foreach t,$(CPP_TESTS),$(CXX) $(CXX_FLAGS) $(SANITIZE) -o $(BUILD)/cpp/asan/$(t) tests/cpp/$(t).cpp \
+	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
+	$(call run_each_cpp,$(BUILD)/cpp/asan)
+
 examples: lib
 	@mkdir -p $(BUILD)/examples
 	$(foreach e,$(EXAMPLES),$(CC) $(C_FLAGS) -o $(BUILD)/examples/$(e) c-examples/$(e).c \
+	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
+	$(foreach e,$(CPP_EXAMPLES),$(CXX) $(CXX_FLAGS) -o $(BUILD)/examples/$(e) cpp-examples/$(e).cpp \
 	  $(STATIC_LIB) $(STATIC_DEPS) &&) true
 
 run-examples: examples
@@ -141,7 +174,9 @@ run-examples: examples
 	  > $(BUILD)/examples/run-demo-plain.out
 	$(TIMEOUT) c-examples/run-tls-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-tls-demo.out
 	$(TIMEOUT) c-examples/run-store-demo.sh $(BUILD)/examples > $(BUILD)/examples/run-store-demo.out
-	@echo "examples ran: $(RUN_EXAMPLES), ping against pong (anonymous TLS, plain TCP, certificates), store master and clone"
+	$(TIMEOUT) $(BUILD)/examples/ping_pong --count 3 --set broker.disable-ssl=true \
+	  > $(BUILD)/examples/ping_pong-plain.out
+	@echo "examples ran: $(RUN_EXAMPLES) (ping_pong over TLS and plain TCP), ping against pong (anonymous TLS, plain TCP, certificates), store master and clone"
 
 # ping against pong: two processes peering over 127.0.0.1.
 demo: examples
@@ -152,6 +187,7 @@ install: $(STATIC_LIB) $(SHARED_LIB)
 	install -m 644 $(STATIC_LIB) $(DESTDIR)$(PREFIX)/lib/libbrook.a
 	install -m 755 $(SHARED_LIB) $(DESTDIR)$(PREFIX)/lib/libbrook.so
 	install -m 644 $(HEADER) $(DESTDIR)$(PREFIX)/include/brook.h
+	install -m 644 $(HEADER_HPP) $(DESTDIR)$(PREFIX)/include/brook.hpp
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@STATIC_DEPS@|$(STATIC_DEPS)|g' brook.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/brook.pc
@@ -159,10 +195,11 @@ install: $(STATIC_LIB) $(SHARED_LIB)
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/lib/libbrook.a $(DESTDIR)$(PREFIX)/lib/libbrook.so \
-	      $(DESTDIR)$(PREFIX)/include/brook.h $(DESTDIR)$(PREFIX)/lib/pkgconfig/brook.pc
+	      $(DESTDIR)$(PREFIX)/include/brook.h $(DESTDIR)$(PREFIX)/include/brook.hpp \
+	      $(DESTDIR)$(PREFIX)/lib/pkgconfig/brook.pc
 
-# Installs into a scratch prefix and builds a program the way a user would: with only
-# pkg-config's flags, against the installed header and shared library.
+# Installs into a scratch prefix and builds a C and a C++ program the way a user would:
+# with only pkg-config's flags, against the installed headers and shared library.
 INSTALL_TEST_PREFIX := $(abspath $(BUILD)/install-test)
 install-test: lib
 	rm -rf $(INSTALL_TEST_PREFIX)
@@ -170,6 +207,9 @@ install-test: lib
 	$(CC) $(C_STRICT) -o $(BUILD)/pkgconfig_test tests/c/pkgconfig_test.c \
 	  $$(PKG_CONFIG_PATH=$(INSTALL_TEST_PREFIX)/lib/pkgconfig $(PKG_CONFIG) --cflags --libs brook)
 	LD_LIBRARY_PATH=$(INSTALL_TEST_PREFIX)/lib $(TIMEOUT) $(BUILD)/pkgconfig_test
+	$(CXX) $(CXX_STRICT) -o $(BUILD)/pkgconfig_test_cpp tests/cpp/pkgconfig_test.cpp \
+	  $$(PKG_CONFIG_PATH=$(INSTALL_TEST_PREFIX)/lib/pkgconfig $(PKG_CONFIG) --cflags --libs brook)
+	LD_LIBRARY_PATH=$(INSTALL_TEST_PREFIX)/lib $(TIMEOUT) $(BUILD)/pkgconfig_test_cpp
 
 # The Python package: a wheel with the library inside, built by python/_build/brook_build.py
 # (no setuptools, nothing downloaded). The library loses its debug info on the way.
