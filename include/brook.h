@@ -1727,7 +1727,7 @@ brook_status brook_endpoint_shutdown(brook_endpoint *endpoint);
 /**
  * Stops the endpoint as brook_endpoint_shutdown() does, and tells how many messages the
  * shutdown could not deliver: messages queued for a peer that did not take them within
- * the unpeer timeout (brook_config_set_unpeer_timeout_ms(), 10 s by default). They are
+ * the unpeer timeout (brook_config_set_unpeer_timeout_ms(), 3 s by default). They are
  * also counted in BROOK_ENDPOINT_COUNTER_DISCARDED and reported as an error status event.
  * A second call writes 0.
  *

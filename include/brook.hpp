@@ -2460,7 +2460,9 @@ enum class overflow_policy : uint32_t {
   drop_newest = BROOK_OVERFLOW_POLICY_DROP_NEWEST,
   /// Drop the oldest waiting message to make room, and count it.
   drop_oldest = BROOK_OVERFLOW_POLICY_DROP_OLDEST,
-  /// Subscribers only: keep the message back until there is room. Nothing is lost.
+  /// Keep the message back until there is room: nothing is lost. The default for
+  /// subscribers and for peers (a slow peer makes publishers wait; a dead one is found by
+  /// the peer timeout).
   block = BROOK_OVERFLOW_POLICY_BLOCK,
 };
 
@@ -2475,8 +2477,9 @@ struct broker_options {
   bool disable_forwarding = false;
   /// Messages a peer's send buffer holds before publishers wait.
   size_t peer_buffer_size = 2048;
-  /// What happens to a peer that stays full (not overflow_policy::block).
-  overflow_policy peer_overflow_policy = overflow_policy::disconnect;
+  /// What happens to a peer that stays full: brook's block (the default) waits for it;
+  /// Broker's disconnect and the drop policies apply after the peer stall timeout.
+  overflow_policy peer_overflow_policy = overflow_policy::block;
 };
 
 /// Options for an endpoint, as Broker's `configuration`: a move-only handle on a
@@ -2493,7 +2496,7 @@ class configuration {
     h_.reset(raw);
   }
   /// The defaults with `opts` applied. Throws brook::error: BROOK_STATUS_INVALID_ARGUMENT
-  /// for a peer buffer size out of range or the block policy for peers.
+  /// for a peer buffer size out of range.
   explicit configuration(const broker_options& opts) : configuration() { apply(opts, nullptr); }
   /// Like the constructor from options, but a failure gives an empty configuration and
   /// `err`.
@@ -2559,14 +2562,23 @@ class configuration {
   /// Messages a peer's send buffer holds before publishers wait, 1 to 16777216 (2048).
   void set_peer_buffer_size(size_t n) { call(brook_config_set_peer_buffer_size, n, nullptr); }
   void set_peer_buffer_size(size_t n, error_info& err) { call(brook_config_set_peer_buffer_size, n, &err); }
-  /// What happens to a peer that stays full (disconnect): not overflow_policy::block.
+  /// What happens to a peer that stays full (block: publishers wait, nothing is lost).
   void set_peer_overflow_policy(overflow_policy p) {
     call(brook_config_set_peer_overflow_policy, static_cast<uint32_t>(p), nullptr);
   }
   void set_peer_overflow_policy(overflow_policy p, error_info& err) {
     call(brook_config_set_peer_overflow_policy, static_cast<uint32_t>(p), &err);
   }
-  /// How long a full peer may take no bytes before its policy applies (10 s).
+  /// A dead peer (host gone, path cut) is dropped within about this time (30 s; 0: the
+  /// system's settings), through TCP keepalive and the kernel's acknowledgement times.
+  void set_peer_timeout(std::chrono::milliseconds t) {
+    call(brook_config_set_peer_timeout_ms, detail::ms32(t), nullptr);
+  }
+  void set_peer_timeout(std::chrono::milliseconds t, error_info& err) {
+    call(brook_config_set_peer_timeout_ms, detail::ms32(t), &err);
+  }
+  /// How long a full peer may take no bytes before a disconnect or drop policy applies
+  /// (10 s; not used under block).
   void set_peer_stall_timeout(std::chrono::milliseconds t) {
     call(brook_config_set_peer_stall_timeout_ms, detail::ms32(t), nullptr);
   }
@@ -4102,12 +4114,22 @@ class endpoint {
     return broker_clone_(name, resync_interval, stale_interval, mutation_buffer_interval, &err);
   }
 
-  /// Stops the endpoint: says goodbye to every peer (waiting up to the unpeer timeout),
-  /// sends what is queued and ends the reactor thread (brook_endpoint_shutdown()). Calls
-  /// waiting in other threads return with BROOK_STATUS_CLOSED. Calling it again does
-  /// nothing. Throws brook::error: BROOK_STATUS_NULL_ARGUMENT for an empty endpoint.
-  void shutdown() { detail::check(brook_endpoint_shutdown(h_.get()), nullptr); }
-  void shutdown(error_info& err) { detail::check(brook_endpoint_shutdown(h_.get()), &err); }
+  /// Stops the endpoint: sends what is queued, says goodbye to every peer (waiting up to
+  /// the unpeer timeout for them to take it) and ends the reactor thread
+  /// (brook_endpoint_shutdown_report()). Returns how many messages it could not deliver
+  /// (0 on a second call). Calls waiting in other threads return with
+  /// BROOK_STATUS_CLOSED. Throws brook::error: BROOK_STATUS_NULL_ARGUMENT for an empty
+  /// endpoint.
+  uint64_t shutdown() {
+    uint64_t n = 0;
+    detail::check(brook_endpoint_shutdown_report(h_.get(), &n), nullptr);
+    return n;
+  }
+  uint64_t shutdown(error_info& err) {
+    uint64_t n = 0;
+    detail::check(brook_endpoint_shutdown_report(h_.get(), &n), &err);
+    return n;
+  }
 
   /// The endpoint, still owned by this object (for brook_endpoint_metrics() and other
   /// calls not wrapped here).

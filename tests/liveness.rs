@@ -129,8 +129,8 @@ fn shutdown_reports_what_a_peer_that_never_reads_did_not_take() {
     a.peer("127.0.0.1", port, Duration::ZERO).unwrap();
     wait_peer_subscribed(&a, b"/never");
     let payload = Data::from("z".repeat(1000).as_str());
-    // Until the publisher has had to wait for a whole second: the peer's queue, its socket
-    // buffers, ours, and the peer buffer are full.
+    // Until the publisher has had to wait for a whole second and the peer buffer is full:
+    // the peer's queue, its socket buffers and ours are full too.
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut blocked_since = None;
     loop {
@@ -138,7 +138,14 @@ fn shutdown_reports_what_a_peer_that_never_reads_did_not_take() {
             Ok(()) => blocked_since = None,
             Err(e) if e.kind == ErrorKind::WouldBlock => {
                 let since = *blocked_since.get_or_insert_with(Instant::now);
-                if since.elapsed() > Duration::from_secs(1) {
+                let full = || {
+                    a.metrics()
+                        .unwrap()
+                        .peers
+                        .iter()
+                        .any(|p| p.queued_frames >= 64)
+                };
+                if since.elapsed() > Duration::from_secs(1) && full() {
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(5));

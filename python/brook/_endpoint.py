@@ -600,7 +600,7 @@ class Endpoint(Owned):
 
     def shutdown(self):
         """Stops the endpoint: delivers what is queued, says goodbye to its peers and ends
-        its thread, waiting up to the unpeer timeout (10 s) for peers to take what is
+        its thread, waiting up to the unpeer timeout (3 s) for peers to take what is
         queued. Returns how many messages it could not deliver (0 on a second call); they
         are also reported as an error status event. Later calls on the endpoint raise
         Closed; subscribers hand out what they hold."""

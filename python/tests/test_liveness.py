@@ -22,7 +22,11 @@ def test_shutdown_returns_what_a_peer_that_never_reads_did_not_take():
         payload = "z" * 1000
         blocked = None
         deadline = time.monotonic() + 30
-        while blocked is None or time.monotonic() - blocked < 1.0:
+        # Until the peer's buffer is full and publishers have had to wait for a second.
+        def full():
+            return any(p["queued_frames"] >= 64 for p in a.metrics().peers)
+
+        while blocked is None or time.monotonic() - blocked < 1.0 or not full():
             if pub.try_publish(payload):
                 blocked = None
             else:

@@ -526,7 +526,10 @@ void test_config() {
   CHECK(err.message.find("broker.peer-buffer-size") != std::string::npos);
   cfg.set_busy_poll(2s, err);
   CHECK_ERR(err, BROOK_STATUS_INVALID_ARGUMENT);
+  // Block is the default peer policy; an unknown value is refused.
   cfg.set_peer_overflow_policy(brook::overflow_policy::block, err);
+  CHECK(!err);
+  cfg.set_peer_overflow_policy(static_cast<brook::overflow_policy>(99), err);
   CHECK_ERR(err, BROOK_STATUS_INVALID_ARGUMENT);
   CHECK_THROWS(cfg.set(std::string_view("broker.ttl\0x", 12), "1"), BROOK_STATUS_INVALID_ARGUMENT);
   brook::broker_options bad;
