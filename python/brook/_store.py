@@ -435,6 +435,10 @@ def _store_freer(proxies, lock):
     return free
 
 
+# Broker's default for await_idle (defaults::store::await_idle_timeout), in seconds.
+AWAIT_IDLE_TIMEOUT = 15.0
+
+
 class Store(Owned):
     """A data store attached to an endpoint, as its master or as a clone, with Broker's
     operations. Each call waits for its answer, at most ``timeout`` seconds (10 by default;
@@ -511,13 +515,14 @@ class Store(Owned):
                 self._h.release()
         finally:
             args.free()
-        deadline = deadline_of(self.timeout if timeout is None else timeout)
+        limit = self.timeout if timeout is None else timeout
+        deadline = deadline_of(limit)
         resp = _P()
         while True:
             ms = slice_ms(deadline)
             if ms == 0:
                 raise _errors.Timeout(
-                    St.TIMEOUT, f"store {self._name!r}: no answer within {self.timeout} s"
+                    St.TIMEOUT, f"store {self._name!r}: no answer within {limit} s"
                 )
             p = self._h.acquire()
             try:
@@ -596,9 +601,14 @@ class Store(Owned):
 
     def await_idle(self, timeout=None):
         """Waits until every write made through this store has been applied. True once
-        idle, False after `timeout` seconds (None: the store's timeout)."""
+        idle, False after `timeout` seconds (None: Broker's default of 15 s,
+        AWAIT_IDLE_TIMEOUT)."""
         try:
-            self._ask(_lib.brook_store_proxy_await_idle, (), timeout=timeout)
+            self._ask(
+                _lib.brook_store_proxy_await_idle,
+                (),
+                timeout=AWAIT_IDLE_TIMEOUT if timeout is None else timeout,
+            )
             return True
         except _errors.Timeout:
             return False

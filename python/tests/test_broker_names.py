@@ -230,4 +230,5 @@ def test_broker_defaults():
         assert _defaults(getattr(brook.Store, op))["expiry"] is None, op
     assert _defaults(brook.Store.insert_into) == {"value": None, "expiry": None}
     assert _defaults(brook.Store.await_idle)["timeout"] is None
+    assert brook._store.AWAIT_IDLE_TIMEOUT == 15.0  # what None means, as in Broker
     assert _defaults(brook.zeek.Event.__init__)["metadata"] is None
