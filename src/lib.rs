@@ -5,6 +5,9 @@
 //! does. This crate is layered; dependencies point down only:
 //!
 //! - [`ffi`]: the C ABI (`include/brook.h`), a thin skin with a panic guard on every call.
+//! - `spool` (inside): a durable spool of publications in segment files, so that what an
+//!   endpoint publishes while no peer takes it reaches one later, across restarts
+//!   ([`SpoolOptions`]). Its own file I/O; no sockets.
 //! - [`store`]: Broker's data stores: the store commands, the channel protocol that
 //!   replicates them, and the master and clone state machines with their memory and SQLite
 //!   backends. No sockets; the SQLite backend writes on a thread of its own.
@@ -21,6 +24,7 @@ pub mod endpoint;
 pub mod error;
 pub mod ffi;
 mod reactor;
+mod spool;
 pub mod store;
 pub mod wire;
 
@@ -30,7 +34,7 @@ pub use data::{
 };
 pub use endpoint::{
     Backend, Config, Endpoint, Message, Metrics, OverflowPolicy, PeerInfo, PeerStatus, Publisher,
-    SslOptions, StatusCode, StatusEvent, StatusKind, StatusSubscriber, Store, StoreProxy,
-    StoreResponse, Subscriber,
+    SpoolOptions, SpoolPolicy, SslOptions, StatusCode, StatusEvent, StatusKind, StatusSubscriber,
+    Store, StoreProxy, StoreResponse, Subscriber,
 };
 pub use error::{Error, ErrorKind, Result};

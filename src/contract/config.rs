@@ -2,6 +2,7 @@
 
 use super::queue::OverflowPolicy;
 use crate::error::{Error, Result};
+use crate::spool::{self, SpoolOptions, SpoolPolicy};
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -71,6 +72,9 @@ pub struct Config {
     /// Which status and error events are also printed on stderr (Broker's
     /// `caf.logger.console.verbosity` and `BROKER_CONSOLE_VERBOSITY`): none by default.
     pub console_verbosity: Verbosity,
+    /// A durable spool for what this endpoint publishes (brook's own `brook.spool.*`;
+    /// Broker has none): off unless `spool.dir` is set. See [`SpoolOptions`].
+    pub spool: SpoolOptions,
 }
 
 /// How much goes to the console: Broker's levels. brook prints its status events at `info`
@@ -157,6 +161,7 @@ impl Default for Config {
             disable_ssl: false,
             ssl: SslOptions::default(),
             console_verbosity: Verbosity::Quiet,
+            spool: SpoolOptions::default(),
         }
     }
 }
@@ -169,7 +174,10 @@ impl Config {
     /// `block`), `brook.peer-stall-timeout` and `brook.peer-timeout` (durations such as
     /// `30s`, `500ms` or a number of seconds),
     /// `broker.disable-forwarding`, `broker.forward` (booleans are `true`/`false`) or
-    /// `broker.ttl` (checked, without effect: Broker enforces none either). An
+    /// `broker.ttl` (checked, without effect: Broker enforces none either); and brook's
+    /// own spool (Broker has none): `brook.spool.dir`, `brook.spool.max-size` (bytes, or
+    /// with `k`, `M`, `G`), `brook.spool.policy` (`block`, `drop_oldest`),
+    /// `brook.spool.topics` (comma-separated prefixes) and `brook.spool.fsync`. An
     /// unknown name or a value that does not parse is an
     /// [`crate::ErrorKind::InvalidArgument`] naming it.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
@@ -209,6 +217,23 @@ impl Config {
             "broker.forward" => {
                 self.disable_forwarding = !value.parse::<bool>().map_err(|_| bad())?
             }
+            // An empty directory turns the spool off.
+            "brook.spool.dir" => self.spool.dir = path().filter(|p| !p.as_os_str().is_empty()),
+            "brook.spool.max-size" => {
+                self.spool.max_size = spool::parse_size(value).ok_or_else(bad)?
+            }
+            "brook.spool.policy" => {
+                self.spool.policy = SpoolPolicy::from_name(value).ok_or_else(bad)?
+            }
+            "brook.spool.topics" => {
+                self.spool.topics = value
+                    .split(',')
+                    .map(|t| t.trim().trim_matches('"'))
+                    .filter(|t| !t.is_empty())
+                    .map(|t| t.as_bytes().to_vec())
+                    .collect()
+            }
+            "brook.spool.fsync" => self.spool.fsync = flag()?,
             _ => return Err(Error::invalid(format!("unknown option {key}"))),
         }
         Ok(())
@@ -309,7 +334,7 @@ impl Config {
         if s.passphrase.as_ref().is_some_and(|p| p.contains('\0')) {
             return Err(Error::invalid("ssl.passphrase must not contain a NUL byte"));
         }
-        Ok(())
+        self.spool.validate()
     }
 }
 
@@ -363,6 +388,30 @@ mod tests {
         assert!(c.disable_forwarding);
         let e = c.set("broker.metrics.port", "x").unwrap_err();
         assert!(e.message.contains("broker.metrics.port"), "{e}");
+        c.set("brook.spool.dir", "/var/spool/brook").unwrap();
+        c.set("brook.spool.max-size", "64M").unwrap();
+        c.set("brook.spool.policy", "drop_oldest").unwrap();
+        c.set("brook.spool.topics", "zeek/logs/, zeek/cluster/")
+            .unwrap();
+        c.set("brook.spool.fsync", "true").unwrap();
+        assert_eq!(c.spool.dir, Some(PathBuf::from("/var/spool/brook")));
+        assert_eq!(c.spool.max_size, 64 << 20);
+        assert_eq!(c.spool.policy, SpoolPolicy::DropOldest);
+        assert_eq!(c.spool.topics, [&b"zeek/logs/"[..], b"zeek/cluster/"]);
+        assert!(c.spool.fsync);
+        c.validate().unwrap();
+        for (k, v) in [
+            ("brook.spool.max-size", "lots"),
+            ("brook.spool.policy", "drop_newest"),
+            ("brook.spool.fsync", "1"),
+        ] {
+            let e = c.clone().set(k, v).unwrap_err();
+            assert!(e.message.contains(k), "{e}");
+        }
+        c.set("brook.spool.max-size", "1k").unwrap();
+        assert!(c.validate().unwrap_err().message.contains("max-size"));
+        c.set("brook.spool.dir", "").unwrap();
+        assert_eq!(c.spool.dir, None);
         assert!(
             c.set("broker.nope", "1")
                 .unwrap_err()

@@ -51,6 +51,16 @@ pub struct EndpointMetrics {
     pub peerings: usize,
     /// Attached store masters and clones.
     pub stores: usize,
+    /// With a spool (`Config::spool`): messages written to it, sent from it to peers
+    /// (again, after a peer was lost before writing them), dropped from it (`drop_oldest`,
+    /// or too large), and damaged parts of its files skipped (a torn tail after a crash).
+    pub spooled: u64,
+    pub replayed: u64,
+    pub spool_dropped: u64,
+    pub spool_damaged: u64,
+    /// Messages in the spool not yet delivered, and the bytes its files take (gauges).
+    pub spool_records: u64,
+    pub spool_bytes: u64,
 }
 
 /// Messages received from peers, by envelope type.

@@ -18,6 +18,7 @@ pub(crate) mod room;
 pub(crate) mod shared;
 mod status;
 
+pub use crate::spool::{SpoolOptions, SpoolPolicy};
 pub use config::{Config, SslOptions, Verbosity};
 pub use message::Message;
 pub use metrics::{

@@ -18,8 +18,8 @@ use crate::contract::queue::Mailbox;
 use crate::contract::shared::Shared;
 pub use crate::contract::{
     Config, EndpointMetrics, ListenerMetrics, Message, Metrics, OverflowPolicy, PeerInfo,
-    PeerMetrics, PeerStatus, Processed, SslOptions, StatusCode, StatusEvent, StatusKind,
-    SubscriberMetrics, Verbosity,
+    PeerMetrics, PeerStatus, Processed, SpoolOptions, SpoolPolicy, SslOptions, StatusCode,
+    StatusEvent, StatusKind, SubscriberMetrics, Verbosity,
 };
 use crate::data::Data;
 use crate::data::zeek::Event;

@@ -13,7 +13,8 @@
 //! - [`intake`]: publications taken from the publish queue, backpressure and stalls;
 //! - [`stores`]: the attached store masters and clones;
 //! - [`status`]: status and error events; [`timers`]; [`spin`] (busy polling);
-//! - [`scrape`]: the metrics listener's HTTP connections.
+//! - [`scrape`]: the metrics listener's HTTP connections;
+//! - [`spooling`]: what goes through the spool, and when a spooled record is delivered.
 //!
 //! This file holds the loop and the commands; `io.rs` the readiness of connections, what
 //! their frames cause and their closing; `outbound.rs` what goes out to the peers.
@@ -42,6 +43,7 @@ mod router;
 mod scrape;
 mod session;
 mod spin;
+mod spooling;
 mod status;
 mod stores;
 mod timers;
@@ -115,12 +117,15 @@ pub(crate) fn start(config: Config, id: EndpointId) -> Result<(Arc<Shared>, Join
     let (cmd_tx, cmd_rx) = unbounded();
     let room = RoomFd::new()?;
     let security = Security::new(&config)?;
+    // Opened here, on the caller's thread: finding where an earlier run stopped reads a
+    // segment.
+    let spool = crate::spool::Spool::open(&config.spool)?.map(Box::new);
     let shared = Arc::new(Shared::new(config, id, cmd_tx, waker, room));
     let theirs = shared.clone();
     let thread = std::thread::Builder::new()
         .name(format!("brook-{id}"))
         .spawn(move || {
-            let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx, security);
+            let mut reactor = Reactor::new(poll, theirs.clone(), cmd_rx, security, spool);
             match catch_unwind(AssertUnwindSafe(|| reactor.run())) {
                 Ok(undelivered) => undelivered,
                 Err(panic) => {
@@ -192,6 +197,9 @@ pub(crate) struct Reactor {
     effects: Vec<Effect>,
     spin: spin::Spin,
     counters: Counters,
+    /// The durable spool, if configured, and what is in flight from it.
+    spool: Option<Box<crate::spool::Spool>>,
+    replay: spooling::Replay,
 }
 
 impl Reactor {
@@ -200,6 +208,7 @@ impl Reactor {
         shared: Arc<Shared>,
         commands: Receiver<Command>,
         security: Security,
+        spool: Option<Box<crate::spool::Spool>>,
     ) -> Reactor {
         let busy_poll = shared.config.busy_poll;
         let status = StatusSubs::new(
@@ -238,6 +247,8 @@ impl Reactor {
             effects: Vec::new(),
             spin: spin::Spin::new(busy_poll),
             counters: Counters::default(),
+            spool,
+            replay: spooling::Replay::default(),
         }
     }
 
@@ -260,6 +271,9 @@ impl Reactor {
             if full {
                 // Look again soon to apply the stall timeout.
                 let soon = Duration::from_millis(100);
+                timeout = Some(timeout.map_or(soon, |t| t.min(soon)));
+            }
+            if let Some(soon) = self.spool_timeout() {
                 timeout = Some(timeout.map_or(soon, |t| t.min(soon)));
             }
             if timeout != Some(Duration::ZERO) && self.spin.should_spin(now) {
@@ -291,7 +305,9 @@ impl Reactor {
             self.stores.end_turn(&mut self.effects);
             self.apply_store_effects();
             self.delivery.hand_over();
+            self.spool_replay();
             self.write_dirty();
+            self.spool_settle();
             self.answer_sent_waiters();
             if let Some(deadline) = self.shutting_down {
                 if self.conns.is_empty() || Instant::now() >= deadline {
@@ -631,6 +647,7 @@ impl Reactor {
                 dropped: s.dropped,
             })
             .collect();
+        let spool = self.spool.as_ref().map(|s| s.stats()).unwrap_or_default();
         Metrics {
             endpoint: EndpointMetrics {
                 turns: self.counters.turns,
@@ -646,6 +663,12 @@ impl Reactor {
                     .filter(|p| p.status == PeerStatus::Peered)
                     .count(),
                 stores: self.stores.len(),
+                spooled: spool.spooled,
+                replayed: spool.replayed,
+                spool_dropped: spool.dropped,
+                spool_damaged: spool.damaged,
+                spool_records: spool.records,
+                spool_bytes: spool.bytes,
             },
             listeners: self
                 .listeners
@@ -773,7 +796,8 @@ impl Reactor {
         }
         let idle = self.shared.outbox.is_empty()
             && !self.intake.pending
-            && self.conns.values().all(|c| c.output_empty());
+            && self.conns.values().all(|c| c.output_empty())
+            && self.spool_idle();
         if idle {
             for w in self.sent_waiters.drain(..) {
                 let _ = w.send(Ok(()));

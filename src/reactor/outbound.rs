@@ -41,6 +41,9 @@ impl Reactor {
         let Some(frame) = self.intake.next_held() else {
             return false;
         };
+        if self.spool_holds(frame) {
+            return true;
+        }
         let Some(topic) = self.frame_waits_for(frame) else {
             return false;
         };
@@ -118,7 +121,8 @@ impl Reactor {
             let blocked = self.peers_full()
                 || self
                     .frame_waits_for(frame)
-                    .is_some_and(|topic| self.delivery.must_wait(&topic));
+                    .is_some_and(|topic| self.delivery.must_wait(&topic))
+                || self.spool_holds(frame);
             if blocked {
                 return Err((buf, off));
             }
@@ -169,6 +173,9 @@ impl Reactor {
         };
         if env.receiver == self.id && env.kind == EnvelopeType::Data {
             self.delivery.stage(env.topic, env.payload);
+        }
+        if self.spool.is_some() && self.spool_takes(&env, frame) {
+            return;
         }
         self.send_to_peers(None, env.receiver, env.topic, frame);
     }
