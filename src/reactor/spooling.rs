@@ -11,9 +11,12 @@
 //! has written ([`Reactor::spool_settle`]). If every peer a record went to is gone (or
 //! dropped messages) before writing it, the lane is sent again from its head.
 //!
-//! A record counts as written to a peer once the connection's bytes written reach the
-//! offset its frame ended at in that connection's output when it was queued: output is
-//! first-in, first-out, so this holds whatever else is queued around it.
+//! A record counts as written to a peer once the connection's bytes written, less those
+//! its socket still holds unacknowledged (`SIOCOUTQ`), reach the offset its frame ended at
+//! in that connection's output when it was queued: output is first-in, first-out, so this
+//! holds whatever else is queued around it. So a record is delivered once the peer's
+//! kernel has it, and nothing the publisher's own kernel still held is lost if the
+//! publisher dies (a kernel may reset an orphaned connection that the peer reads slowly).
 
 use super::{Reactor, router, status};
 use crate::spool::{Next, Note, Position, SpoolPolicy};
@@ -28,6 +31,11 @@ const TURN_RECORDS: usize = 4096;
 const TURN_BYTES: usize = 4 << 20;
 /// How soon a spool that cannot write tries again.
 const RETRY: Duration = Duration::from_millis(100);
+/// How soon the loop looks again at records sent and not yet acknowledged, when nothing
+/// else wakes it.
+const SETTLE: Duration = Duration::from_millis(2);
+/// Records a lane may have sent and not yet seen delivered.
+const IN_FLIGHT: usize = 1 << 16;
 
 /// Why a lane stopped sending in the last turn.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,6 +49,8 @@ pub(super) enum Stop {
     NoPeer,
     /// A peer the next record goes to has a full enough send buffer.
     NoRoom(Token),
+    /// As many records are in flight as a lane may have.
+    InFlight,
 }
 
 /// One peer of a batch: its connection, what its overflow policy had dropped when the
@@ -66,6 +76,8 @@ struct Batch {
 #[derive(Default)]
 struct LaneState {
     batches: VecDeque<Batch>,
+    /// Records in the batches not yet settled.
+    in_flight: usize,
     stop: Stop,
 }
 
@@ -114,11 +126,17 @@ impl Replay {
                 settled: 0,
             });
         }
+        l.in_flight += 1;
         let b = l.batches.back_mut().expect("just made");
         for (t, &(_, end, _)) in b.targets.iter_mut().zip(targets) {
             t.ends.push(end);
         }
         b.after.push(after);
+    }
+
+    /// Records of `lane` sent and not yet known to be delivered.
+    pub(super) fn in_flight(&self, lane: usize) -> usize {
+        self.lanes.get(lane).map_or(0, |l| l.in_flight)
     }
 
     /// How far `lane` is delivered: the position after the last record that every live
@@ -146,9 +164,11 @@ impl Replay {
             }
             if !live {
                 l.batches.clear();
+                l.in_flight = 0;
                 return (done, true);
             }
             if written > b.settled {
+                l.in_flight -= written - b.settled;
                 b.settled = written;
                 done = Some(b.after[written - 1]);
             }
@@ -235,6 +255,9 @@ impl Reactor {
                 if records == TURN_RECORDS || bytes >= TURN_BYTES {
                     break Stop::Budget;
                 }
+                if self.replay.in_flight(lane) >= IN_FLIGHT {
+                    break Stop::InFlight;
+                }
                 let Next::Record { topic, frame, len } = spool.next(lane) else {
                     break Stop::Idle;
                 };
@@ -284,7 +307,12 @@ impl Reactor {
             return;
         };
         let conns = &self.conns;
-        let progress = |t: Token| conns.get(&t).map(|c| (c.traffic.bytes_out, c.dropped));
+        let progress = |t: Token| {
+            conns.get(&t).map(|c| {
+                let unacked = c.stream.unacked().unwrap_or(0) as u64;
+                (c.traffic.bytes_out.saturating_sub(unacked), c.dropped)
+            })
+        };
         let mut more = false;
         for lane in 0..spool.lanes() {
             let (done, rewind) = self.replay.settle(lane, progress);
@@ -300,7 +328,7 @@ impl Reactor {
                 Stop::NoRoom(t) => conns
                     .get(&t)
                     .is_none_or(|c| c.queued_frames() < (self.cfg.peer_buffer_size / 2).max(1)),
-                Stop::NoPeer | Stop::Idle => rewind,
+                Stop::NoPeer | Stop::Idle | Stop::InFlight => rewind,
             };
         }
         spool.save();
@@ -314,6 +342,9 @@ impl Reactor {
         let spool = self.spool.as_ref()?;
         if self.replay.more {
             Some(Duration::ZERO)
+        } else if (0..spool.lanes()).any(|l| !self.replay.idle(l)) {
+            // Acknowledgements come without an event.
+            Some(SETTLE)
         } else if spool.unflushed() {
             // Only a write that failed leaves records unwritten after a turn.
             Some(RETRY)

@@ -451,6 +451,27 @@ impl Stream {
         }
     }
 
+    /// Bytes written to the socket that the peer's kernel has not acknowledged yet
+    /// (Linux's `SIOCOUTQ`: unsent and unacknowledged), `None` if that cannot be told.
+    /// Over TLS they are TLS bytes, which only ever overstate the plaintext still out.
+    /// The spool counts a record as delivered once the peer's kernel has it.
+    pub(super) fn unacked(&self) -> Option<usize> {
+        let s = match &self.io {
+            Io::Tcp(s) | Io::TlsStart { socket: s, .. } => s,
+            Io::TlsHandshake(m) => m.get_ref(),
+            Io::Tls(s) => s.get_ref(),
+            Io::Broken => return None,
+        };
+        unsafe extern "C" {
+            fn ioctl(fd: i32, request: std::ffi::c_ulong, ...) -> i32;
+        }
+        const SIOCOUTQ: std::ffi::c_ulong = 0x5411;
+        let mut n: i32 = 0;
+        // SAFETY: a valid socket fd and a pointer to an int, as SIOCOUTQ takes.
+        let r = unsafe { ioctl(std::os::fd::AsRawFd::as_raw_fd(s), SIOCOUTQ, &mut n) };
+        (r == 0 && n >= 0).then_some(n as usize)
+    }
+
     /// Ends the stream: TLS says close_notify if the socket takes it now (never waiting),
     /// and the socket leaves the poll.
     pub(super) fn close(&mut self, registry: &Registry) {

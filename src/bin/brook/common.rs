@@ -38,7 +38,10 @@ pub fn take_broker_options(args: &mut Vec<std::ffi::OsString>) -> Result<()> {
     let mut i = 1;
     while i < args.len() {
         let text = args[i].to_str().unwrap_or_default();
-        if !["--broker.", "--caf."].iter().any(|p| text.starts_with(p)) {
+        if !["--broker.", "--caf.", "--brook."]
+            .iter()
+            .any(|p| text.starts_with(p))
+        {
             i += 1;
             continue;
         }
