@@ -230,6 +230,23 @@ typedef enum {
 } brook_overflow_policy;
 
 /**
+ * What a full spool does (brook_config_set_spool_policy()). Passed into brook as a
+ * `uint32_t`; unknown numbers give BROOK_STATUS_INVALID_ARGUMENT.
+ */
+typedef enum {
+  /**
+   * Take no more publications until delivery makes room: publishers wait, and
+   * non-blocking ones get BROOK_STATUS_WOULD_BLOCK, as with a full publish queue.
+   */
+  BROOK_SPOOL_POLICY_BLOCK = 0,
+  /**
+   * Drop the oldest messages (a segment file at a time) to make room, counted as
+   * BROOK_ENDPOINT_COUNTER_SPOOL_DROPPED and reported as an error event.
+   */
+  BROOK_SPOOL_POLICY_DROP_OLDEST = 1,
+} brook_spool_policy;
+
+/**
  * Where a store master keeps its data. Passed into brook as a `uint32_t`; unknown numbers
  * give BROOK_STATUS_INVALID_ARGUMENT.
  */
@@ -333,6 +350,31 @@ typedef enum {
    * Messages queued for peers whose connections ended before they were written.
    */
   BROOK_ENDPOINT_COUNTER_DISCARDED = 14,
+  /**
+   * With a spool (brook_config_set_spool_dir()): messages written to it.
+   */
+  BROOK_ENDPOINT_COUNTER_SPOOLED = 15,
+  /**
+   * Messages sent from the spool to peers (again, after a peer was lost before its
+   * kernel acknowledged them).
+   */
+  BROOK_ENDPOINT_COUNTER_REPLAYED = 16,
+  /**
+   * Messages dropped from the spool: by BROOK_SPOOL_POLICY_DROP_OLDEST, or too large.
+   */
+  BROOK_ENDPOINT_COUNTER_SPOOL_DROPPED = 17,
+  /**
+   * Damaged parts of spool files skipped (a torn tail after a crash, corruption).
+   */
+  BROOK_ENDPOINT_COUNTER_SPOOL_DAMAGED = 18,
+  /**
+   * Messages in the spool not yet delivered (a gauge).
+   */
+  BROOK_ENDPOINT_COUNTER_SPOOL_RECORDS = 19,
+  /**
+   * Bytes the spool's files take (a gauge).
+   */
+  BROOK_ENDPOINT_COUNTER_SPOOL_BYTES = 20,
 } brook_endpoint_counter;
 
 /**
@@ -1672,6 +1714,65 @@ brook_status brook_config_set_ssl(brook_config *config,
                                   const char *passphrase,
                                   const char *cafile,
                                   const char *capath);
+
+/**
+ * Turns on a durable spool in the directory `dir` (made if missing; brook's
+ * `brook.spool.dir`, Broker has no spool), or off with NULL (the default). Data messages
+ * published on the spooled topics then go to disk first and leave it once a peer's
+ * kernel has acknowledged them, so that what is published while no peer takes it is
+ * delivered, in order, when one that wants it comes back: also by a new endpoint on the
+ * same directory after this process died. One endpoint at a time may use a directory:
+ * brook_endpoint_new() fails with BROOK_STATUS_INVALID_ARGUMENT for one in use.
+ *
+ * `dir` is only read; the caller still owns it.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `dir` is empty or not UTF-8.
+ */
+brook_status brook_config_set_spool_dir(brook_config *config, const char *dir);
+
+/**
+ * Sets the most bytes the spool's files may take (`brook.spool.max-size`): at least 65536;
+ * default 1073741824 (1 GiB). What happens when it is reached is the spool policy.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `bytes` is below 65536.
+ */
+brook_status brook_config_set_spool_max_size(brook_config *config, uint64_t bytes);
+
+/**
+ * Sets what a full spool does (`brook.spool.policy`): a brook_spool_policy. Default
+ * BROOK_SPOOL_POLICY_BLOCK.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `policy` is unknown.
+ */
+brook_status brook_config_set_spool_policy(brook_config *config, uint32_t policy);
+
+/**
+ * Sets the topic prefixes the spool takes (`brook.spool.topics`): `len` strings at
+ * `topics`, each a queue of its own, delivered in order (a message no peer wants holds
+ * back those behind it in its queue, not those of other prefixes). With `len` 0, the
+ * default, every topic is spooled, in one queue. Publications on other topics go to the
+ * peers directly, as without a spool.
+ *
+ * The strings are only read; the caller still owns them.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, or `topics` or one of its
+ * strings is NULL while `len` is not 0; BROOK_STATUS_INVALID_ARGUMENT if a topic is empty
+ * or not UTF-8.
+ */
+brook_status brook_config_set_spool_topics(brook_config *config,
+                                           const char *const *topics,
+                                           size_t len);
+
+/**
+ * With `fsync` true, a thread of the endpoint's `fdatasync`s the spool's files after each
+ * turn of its reactor that wrote them (`brook.spool.fsync`), so that spooled messages
+ * survive the machine crashing, not only the process dying; the reactor never waits for
+ * the disk. Default false.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+ */
+brook_status brook_config_set_spool_fsync(brook_config *config, bool fsync);
 
 /**
  * Sets an option by its Broker name, such as `broker.ssl.cafile`, `broker.disable-ssl`
@@ -3173,6 +3274,8 @@ brook_status brook_store_response_message(const brook_store_response *response,
  * borrowed from it.
  */
 void brook_store_response_free(brook_store_response *response);
+
+extern int32_t flock(int32_t fd, int32_t operation);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -39,6 +39,7 @@ __all__ = [
     "Configuration",
     "BrokerOptions",
     "OverflowPolicy",
+    "SpoolPolicy",
     "Topic",
     "EndpointInfo",
     "NetworkInfo",
@@ -155,6 +156,14 @@ class OverflowPolicy(enum.IntEnum):
     DropNewest = 1
     DropOldest = 2
     Block = 3
+
+
+class SpoolPolicy(enum.IntEnum):
+    """What a full spool does (brook_spool_policy): ``Block`` holds the publishers back,
+    ``DropOldest`` drops the oldest spooled messages, counted in ``spool_dropped``."""
+
+    Block = 0
+    DropOldest = 1
 
 
 # --- small value classes -----------------------------------------------------------------
@@ -399,6 +408,12 @@ class Configuration:
       ``Endpoint.metrics_port()``) and ``metrics_address`` (default: every interface):
       serve ``Endpoint.metrics()`` in Prometheus' text format on ``/metrics``;
       ``BROKER_METRICS_PORT`` in the environment overrides the port, as in Broker
+    - ``spool_dir``: a durable spool (brook's ``brook.spool.dir``; Broker has none): what
+      is published while no peer takes it waits on disk and is delivered, in order, when
+      one comes back, also by a new endpoint on the same directory; ``spool_max_size``
+      (bytes, default 1 GiB), ``spool_policy`` (a SpoolPolicy or ``"block"``,
+      ``"drop_oldest"``), ``spool_topics`` (prefixes, each a queue of its own; default
+      every topic), ``spool_fsync``
 
     TLS is Broker's: anonymous by default, authenticated once any of
     ``openssl_certificate``, ``openssl_key``, ``openssl_passphrase``, ``openssl_cafile`` or
@@ -434,6 +449,11 @@ class Configuration:
         self.busy_poll = None
         self.metrics_port = None
         self.metrics_address = None
+        self.spool_dir = None
+        self.spool_max_size = None
+        self.spool_policy = None
+        self.spool_topics = None
+        self.spool_fsync = None
 
     def _make(self):
         """A new brook_config; the caller frees it."""
@@ -482,10 +502,39 @@ class Configuration:
             ]
             if any(creds):
                 check(_lib.brook_config_set_ssl(cfg, *creds))
+            self._make_spool(cfg)
         except BaseException:
             _lib.brook_config_free(cfg)
             raise
         return cfg
+
+
+    def _make_spool(self, cfg):
+        if self.spool_dir is not None:
+            check(_lib.brook_config_set_spool_dir(cfg, os.fsencode(self.spool_dir)))
+        if self.spool_max_size is not None:
+            _call_setter(_lib.brook_config_set_spool_max_size, cfg, int(self.spool_max_size))
+        if self.spool_policy is not None:
+            _call_setter(_lib.brook_config_set_spool_policy, cfg, _spool_policy(self.spool_policy))
+        if self.spool_topics is not None:
+            topics = [str(t).encode() for t in self.spool_topics]
+            array = (ctypes.c_char_p * max(len(topics), 1))(*topics)
+            check(_lib.brook_config_set_spool_topics(cfg, array, len(topics)))
+        if self.spool_fsync is not None:
+            check(_lib.brook_config_set_spool_fsync(cfg, bool(self.spool_fsync)))
+
+
+def _spool_policy(p):
+    if isinstance(p, str):
+        try:
+            return SpoolPolicy[
+                "".join(w.capitalize() for w in p.replace("-", "_").split("_"))
+            ]
+        except KeyError:
+            raise _errors.InvalidArgument(
+                St.INVALID_ARGUMENT, f"unknown spool policy {p!r}"
+            ) from None
+    return int(p)
 
 
 def _call_setter(setter, obj, value):
@@ -520,7 +569,9 @@ class Metrics:
     of the reactor's counters (``turns``, ``wakeups``, ``busy_poll_hits``,
     ``busy_poll_misses``, ``published``, ``processed_data``, ``processed_command``,
     ``processed_routing_update``, ``processed_ping``, ``processed_pong``, ``connections``,
-    ``peerings``, ``listeners``, ``stores``, ``discarded``); ``peers``, one dict per connection (``ip``,
+    ``peerings``, ``listeners``, ``stores``, ``discarded``, and the spool's ``spooled``,
+    ``replayed``, ``spool_dropped``, ``spool_damaged``, ``spool_records``,
+    ``spool_bytes``); ``peers``, one dict per connection (``ip``,
     ``port``, ``id`` as an EndpointInfo, ``status``, ``frames_in``, ``bytes_in``,
     ``frames_out``, ``bytes_out``, ``queued_frames``, ``queued_bytes``, ``dropped``,
     ``idle_ms``); ``subscribers``, one dict per local subscriber (``id``, ``queued``,
@@ -529,7 +580,8 @@ class Metrics:
     _ENDPOINT = ("turns", "wakeups", "busy_poll_hits", "busy_poll_misses", "published",
                  "processed_data", "processed_command", "processed_routing_update",
                  "processed_ping", "processed_pong", "connections", "peerings", "listeners",
-                 "stores", "discarded")
+                 "stores", "discarded", "spooled", "replayed", "spool_dropped",
+                 "spool_damaged", "spool_records", "spool_bytes")
     _PEER = ("frames_in", "bytes_in", "frames_out", "bytes_out", "queued_frames",
              "queued_bytes", "dropped", "idle_ms")
     _SUBSCRIBER = ("id", "queued", "delivered", "dropped")

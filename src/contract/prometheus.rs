@@ -5,7 +5,7 @@
 //! is the number of connections open now (Broker's only ever grows), and its processed
 //! messages are those received from peers (Broker also counts local publications, which
 //! brook counts as `brook_published_messages_total`). Everything else Broker does not
-//! measure, and is named `brook_*`.
+//! measure, and is named `brook_*` (the spool's as `brook_spool*`).
 
 use super::metrics::{Metrics, PeerMetrics, SubscriberMetrics};
 use std::fmt::Write as _;
@@ -95,6 +95,48 @@ fn prometheus_text(m: &Metrics) -> String {
             "gauge",
             "Attached data store masters and clones.",
             e.stores as u64,
+        ),
+        (
+            "brook_discarded_messages_total",
+            "counter",
+            "Messages queued for peers whose connections ended before they were written.",
+            e.discarded,
+        ),
+        (
+            "brook_spooled_messages_total",
+            "counter",
+            "Messages written to the spool.",
+            e.spooled,
+        ),
+        (
+            "brook_spool_replayed_messages_total",
+            "counter",
+            "Messages sent from the spool to peers.",
+            e.replayed,
+        ),
+        (
+            "brook_spool_dropped_messages_total",
+            "counter",
+            "Messages dropped from the spool (drop_oldest, or too large).",
+            e.spool_dropped,
+        ),
+        (
+            "brook_spool_damaged_total",
+            "counter",
+            "Damaged parts of spool files skipped (torn tails, corruption).",
+            e.spool_damaged,
+        ),
+        (
+            "brook_spool_messages",
+            "gauge",
+            "Messages in the spool not yet delivered.",
+            e.spool_records,
+        ),
+        (
+            "brook_spool_bytes",
+            "gauge",
+            "Bytes the spool's files take.",
+            e.spool_bytes,
         ),
     ] {
         family(&mut out, name, kind, help);

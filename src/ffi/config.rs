@@ -7,7 +7,7 @@ use super::{
     Failure, FfiResult, arg_mut, brook_status, enum_arg, guard, guard_or, optional, optional_out,
     out, str_arg,
 };
-use crate::endpoint::{Config, OverflowPolicy};
+use crate::endpoint::{Config, OverflowPolicy, SpoolPolicy};
 use std::time::Duration;
 
 // --- Config -----------------------------------------------------------------------------
@@ -51,6 +51,27 @@ const POLICIES: [(u32, OverflowPolicy); 4] = [
         OverflowPolicy::DropOldest,
     ),
     (brook_overflow_policy::Block as u32, OverflowPolicy::Block),
+];
+
+/// What a full spool does (brook_config_set_spool_policy()). Passed into brook as a
+/// `uint32_t`; unknown numbers give BROOK_STATUS_INVALID_ARGUMENT.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum brook_spool_policy {
+    /// Take no more publications until delivery makes room: publishers wait, and
+    /// non-blocking ones get BROOK_STATUS_WOULD_BLOCK, as with a full publish queue.
+    Block = 0,
+    /// Drop the oldest messages (a segment file at a time) to make room, counted as
+    /// BROOK_ENDPOINT_COUNTER_SPOOL_DROPPED and reported as an error event.
+    DropOldest = 1,
+}
+
+const SPOOL_POLICIES: [(u32, SpoolPolicy); 2] = [
+    (brook_spool_policy::Block as u32, SpoolPolicy::Block),
+    (
+        brook_spool_policy::DropOldest as u32,
+        SpoolPolicy::DropOldest,
+    ),
 ];
 
 /// The largest queue brook allocates: queues take their whole capacity up front.
@@ -420,6 +441,132 @@ pub extern "C" fn brook_config_set_ssl(
             capath: text(capath, "capath")?.map(Into::into),
         };
         c.ssl = ssl;
+        Ok(())
+    })
+}
+
+/// Turns on a durable spool in the directory `dir` (made if missing; brook's
+/// `brook.spool.dir`, Broker has no spool), or off with NULL (the default). Data messages
+/// published on the spooled topics then go to disk first and leave it once a peer's
+/// kernel has acknowledged them, so that what is published while no peer takes it is
+/// delivered, in order, when one that wants it comes back: also by a new endpoint on the
+/// same directory after this process died. One endpoint at a time may use a directory:
+/// brook_endpoint_new() fails with BROOK_STATUS_INVALID_ARGUMENT for one in use.
+///
+/// `dir` is only read; the caller still owns it.
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT
+/// if `dir` is empty or not UTF-8.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_spool_dir(
+    config: *mut brook_config,
+    dir: *const c_char,
+) -> brook_status {
+    set(config, |c| {
+        c.spool.dir = match optional(dir) {
+            None => None,
+            Some(_) => {
+                let d = str_arg(dir, "dir")?;
+                if d.is_empty() {
+                    return Err(Failure::invalid("dir is empty"));
+                }
+                Some(d.into())
+            }
+        };
+        Ok(())
+    })
+}
+
+/// Sets the most bytes the spool's files may take (`brook.spool.max-size`): at least 65536;
+/// default 1073741824 (1 GiB). What happens when it is reached is the spool policy.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `bytes` is below 65536.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_spool_max_size(
+    config: *mut brook_config,
+    bytes: u64,
+) -> brook_status {
+    set(config, |c| {
+        let min = crate::endpoint::SpoolOptions::MIN_MAX_SIZE;
+        if bytes < min {
+            return Err(Failure::invalid(format!(
+                "the spool's size must be at least {min} bytes, not {bytes}"
+            )));
+        }
+        c.spool.max_size = bytes;
+        Ok(())
+    })
+}
+
+/// Sets what a full spool does (`brook.spool.policy`): a brook_spool_policy. Default
+/// BROOK_SPOOL_POLICY_BLOCK.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `policy` is unknown.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_spool_policy(
+    config: *mut brook_config,
+    policy: u32,
+) -> brook_status {
+    set(config, |c| {
+        c.spool.policy = enum_arg(policy, &SPOOL_POLICIES, "policy")?;
+        Ok(())
+    })
+}
+
+/// Sets the topic prefixes the spool takes (`brook.spool.topics`): `len` strings at
+/// `topics`, each a queue of its own, delivered in order (a message no peer wants holds
+/// back those behind it in its queue, not those of other prefixes). With `len` 0, the
+/// default, every topic is spooled, in one queue. Publications on other topics go to the
+/// peers directly, as without a spool.
+///
+/// The strings are only read; the caller still owns them.
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, or `topics` or one of its
+/// strings is NULL while `len` is not 0; BROOK_STATUS_INVALID_ARGUMENT if a topic is empty
+/// or not UTF-8.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_spool_topics(
+    config: *mut brook_config,
+    topics: *const *const c_char,
+    len: usize,
+) -> brook_status {
+    set(config, |c| {
+        let mut out = Vec::with_capacity(len);
+        if len > 0 {
+            if topics.is_null() {
+                return Err(Failure::new(
+                    super::brook_status::NullArgument,
+                    "topics is NULL",
+                ));
+            }
+            // SAFETY: `topics` points to `len` pointers, by contract.
+            let ptrs = unsafe { std::slice::from_raw_parts(topics, len) };
+            for &t in ptrs {
+                let t = str_arg(t, "topic")?;
+                if t.is_empty() {
+                    return Err(Failure::invalid("a topic is empty"));
+                }
+                out.push(t.as_bytes().to_vec());
+            }
+        }
+        c.spool.topics = out;
+        Ok(())
+    })
+}
+
+/// With `fsync` true, a thread of the endpoint's `fdatasync`s the spool's files after each
+/// turn of its reactor that wrote them (`brook.spool.fsync`), so that spooled messages
+/// survive the machine crashing, not only the process dying; the reactor never waits for
+/// the disk. Default false.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_spool_fsync(
+    config: *mut brook_config,
+    fsync: bool,
+) -> brook_status {
+    set(config, |c| {
+        c.spool.fsync = fsync;
         Ok(())
     })
 }

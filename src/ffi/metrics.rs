@@ -41,9 +41,22 @@ pub enum brook_endpoint_counter {
     Stores = 13,
     /// Messages queued for peers whose connections ended before they were written.
     Discarded = 14,
+    /// With a spool (brook_config_set_spool_dir()): messages written to it.
+    Spooled = 15,
+    /// Messages sent from the spool to peers (again, after a peer was lost before its
+    /// kernel acknowledged them).
+    Replayed = 16,
+    /// Messages dropped from the spool: by BROOK_SPOOL_POLICY_DROP_OLDEST, or too large.
+    SpoolDropped = 17,
+    /// Damaged parts of spool files skipped (a torn tail after a crash, corruption).
+    SpoolDamaged = 18,
+    /// Messages in the spool not yet delivered (a gauge).
+    SpoolRecords = 19,
+    /// Bytes the spool's files take (a gauge).
+    SpoolBytes = 20,
 }
 
-const ENDPOINT_COUNTERS: [(u32, brook_endpoint_counter); 15] = {
+const ENDPOINT_COUNTERS: [(u32, brook_endpoint_counter); 21] = {
     use brook_endpoint_counter::*;
     [
         (0, Turns),
@@ -61,6 +74,12 @@ const ENDPOINT_COUNTERS: [(u32, brook_endpoint_counter); 15] = {
         (12, Listeners),
         (13, Stores),
         (14, Discarded),
+        (15, Spooled),
+        (16, Replayed),
+        (17, SpoolDropped),
+        (18, SpoolDamaged),
+        (19, SpoolRecords),
+        (20, SpoolBytes),
     ]
 };
 
@@ -202,6 +221,12 @@ pub extern "C" fn brook_metrics_endpoint(
             Listeners => m.listeners.len() as u64,
             Stores => e.stores as u64,
             Discarded => e.discarded,
+            Spooled => e.spooled,
+            Replayed => e.replayed,
+            SpoolDropped => e.spool_dropped,
+            SpoolDamaged => e.spool_damaged,
+            SpoolRecords => e.spool_records,
+            SpoolBytes => e.spool_bytes,
         });
         Ok(())
     })
