@@ -246,11 +246,14 @@ python-bench: python
 	  --publisher $(PY_BUILD)/publisher --count 1000000 --runs 3
 
 # Codec rates, then two processes over loopback (about two minutes; BROOK_BENCH_ONLY=abcd
-# picks scenarios, BROOK_BENCH_FLOOD_SECS shortens the flood).
+# picks scenarios, BROOK_BENCH_FLOOD_SECS shortens the flood), stores, and the fan-in of
+# workers' log writes into one logger, with the logger killed and restarted (about half a
+# minute; BROOK_FANIN_TOTAL sets the writes of each throughput run).
 bench:
 	$(CARGO) bench --bench codec
 	$(CARGO) bench --bench net
 	$(CARGO) bench --bench store
+	$(CARGO) bench --bench fanin
 	$(MAKE) --no-print-directory python-bench
 
 # Checks against a real Broker through its Python bindings (skipped when `import broker`

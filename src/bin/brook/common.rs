@@ -176,8 +176,10 @@ pub fn wait_for_subscriber(ep: &Endpoint, topic: &str, timeout: Duration) -> Res
 /// Waits until what was published has reached the peers' sockets (however long a slow
 /// peer takes, as long as it is peered), then shuts the endpoint down and returns how many
 /// messages never reached a peer: dropped by an overflow policy, discarded with a peering
-/// that ended, or left over at shutdown.
-pub fn finish_publishing(ep: &Endpoint) -> Result<u64> {
+/// that ended, or left over at shutdown. With a spool (`spooled`), what a peering
+/// discarded or shutdown left is still in the spool: only drops count, and what waits in
+/// the spool for a later run is said on stdout.
+pub fn finish_publishing(ep: &Endpoint, spooled: bool) -> Result<u64> {
     loop {
         match ep.flush() {
             Ok(()) => break,
@@ -187,6 +189,14 @@ pub fn finish_publishing(ep: &Endpoint) -> Result<u64> {
     }
     let m = ep.metrics()?;
     let dropped: u64 = m.peers.iter().map(|p| p.dropped).sum();
+    if spooled {
+        ep.shutdown();
+        let waiting = m.endpoint.spool_records;
+        if waiting > 0 {
+            println!("*** {waiting} messages wait in the spool");
+        }
+        return Ok(dropped + m.endpoint.spool_dropped);
+    }
     Ok(m.endpoint.discarded + dropped + ep.shutdown())
 }
 

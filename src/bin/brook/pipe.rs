@@ -68,7 +68,9 @@ enum Impl {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    let ep = Endpoint::new(args.endpoint.config()?)?;
+    let config = args.endpoint.config()?;
+    let spooled = config.spool.dir.is_some();
+    let ep = Endpoint::new(config)?;
     common::print_status_events(&ep)?;
     let peers = common::split_list(&args.peers);
     // Subscribe before peering, so that the first routing update already carries the filter.
@@ -98,9 +100,10 @@ pub fn run(args: Args) -> Result<()> {
                 ));
             }
             let n = publish(&ep, &args.topic, cap, args.send_rate, &count)?;
-            let lost = common::finish_publishing(&ep)?;
+            let lost = common::finish_publishing(&ep, spooled)?;
             println!("*** published {n} messages");
-            // A peer cut off, dropped from, or not done at shutdown: not a success.
+            // A peer cut off, dropped from, or not done at shutdown: not a success. With a
+            // spool (--brook.spool.dir=DIR), what no peer took waits in it for the next run.
             common::undelivered(lost)
         }
     }

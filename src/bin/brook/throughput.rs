@@ -200,7 +200,7 @@ fn client(ep: &Endpoint, host: &str, port: u16, args: &Args) -> Result<()> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    let undelivered = common::finish_publishing(ep)?;
+    let undelivered = common::finish_publishing(ep, false)?;
     println!("sent: {sent} events in {secs:.3} s, {undelivered} messages undelivered");
     match lost {
         Some(why) => Err(format!("lost the peering with {host}:{port}: {why}").into()),
