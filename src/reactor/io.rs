@@ -732,6 +732,11 @@ impl Reactor {
         if c.bye.is_some() && discarded > 0 {
             discarded -= 1; // our BYE ping, queued after the messages, is not one of them
         }
+        // What the spool sent it stays in the spool, to be sent again.
+        discarded -= self
+            .replay
+            .unwritten_for(token, c.traffic.bytes_out)
+            .min(discarded);
         if discarded > 0 && c.remote().is_some() {
             self.counters.discarded += discarded;
             let (remote, addr) = (c.remote(), c.addr);

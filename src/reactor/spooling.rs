@@ -180,6 +180,20 @@ impl Replay {
         (done, false)
     }
 
+    /// Records queued for the connection `token` that it has not written (`written`: its
+    /// bytes written so far). When it ends they are not lost: the spool sends them again.
+    pub(super) fn unwritten_for(&self, token: Token, written: u64) -> u64 {
+        let batches = self.lanes.iter().flat_map(|l| &l.batches);
+        let targets = batches.flat_map(|b| {
+            let settled = b.settled;
+            b.targets.iter().map(move |t| (t, settled))
+        });
+        targets
+            .filter(|(t, _)| t.token == token)
+            .map(|(t, settled)| t.ends[settled..].iter().filter(|&&e| e > written).count() as u64)
+            .sum()
+    }
+
     /// True while nothing of `lane` is in flight.
     pub(super) fn idle(&self, lane: usize) -> bool {
         self.lanes.get(lane).is_none_or(|l| l.batches.is_empty())
@@ -451,6 +465,23 @@ mod tests {
         assert_eq!(r.settle(0, partly), (Some(pos(4)), false));
         assert_eq!(r.settle(0, |_| None), (None, true));
         assert!(r.idle(0));
+    }
+
+    #[test]
+    fn what_a_connection_had_not_written_is_known_to_stay_in_the_spool() {
+        let mut r = Replay::default();
+        for i in 1..=4u64 {
+            r.sent(
+                0,
+                &[(Token(1), 10 * i, 0), (Token(2), 10 * i, 0)],
+                pos(i + 1),
+            );
+        }
+        let p = |t: Token| Some(if t == Token(1) { (20, 0) } else { (40, 0) });
+        assert_eq!(r.settle(0, p), (Some(pos(3)), false));
+        assert_eq!(r.unwritten_for(Token(1), 20), 2);
+        assert_eq!(r.unwritten_for(Token(2), 40), 0);
+        assert_eq!(r.unwritten_for(Token(3), 0), 0);
     }
 
     #[test]

@@ -462,13 +462,9 @@ impl Stream {
             Io::Tls(s) => s.get_ref(),
             Io::Broken => return None,
         };
-        unsafe extern "C" {
-            fn ioctl(fd: i32, request: std::ffi::c_ulong, ...) -> i32;
-        }
-        const SIOCOUTQ: std::ffi::c_ulong = 0x5411;
-        let mut n: i32 = 0;
+        let mut n: libc::c_int = 0;
         // SAFETY: a valid socket fd and a pointer to an int, as SIOCOUTQ takes.
-        let r = unsafe { ioctl(std::os::fd::AsRawFd::as_raw_fd(s), SIOCOUTQ, &mut n) };
+        let r = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(s), libc::TIOCOUTQ, &mut n) };
         (r == 0 && n >= 0).then_some(n as usize)
     }
 

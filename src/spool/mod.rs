@@ -202,12 +202,6 @@ pub(crate) struct Spool {
     _lock: File,
 }
 
-unsafe extern "C" {
-    fn flock(fd: i32, operation: i32) -> i32;
-}
-const LOCK_EX: i32 = 2;
-const LOCK_NB: i32 = 4;
-
 fn lane_dir(dir: &Path, prefix: &[u8]) -> PathBuf {
     if prefix.is_empty() {
         return dir.join("all");
@@ -253,7 +247,7 @@ impl Spool {
             .open(dir.join("lock"))
             .map_err(|e| io("cannot open its lock file", e))?;
         // SAFETY: a valid open fd; flock takes no pointers.
-        if unsafe { flock(lock.as_raw_fd(), LOCK_EX | LOCK_NB) } != 0 {
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
             return Err(Error::invalid(format!(
                 "spool {} is in use by another endpoint",
                 dir.display()
