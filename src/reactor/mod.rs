@@ -14,7 +14,8 @@
 //! - [`stores`]: the attached store masters and clones;
 //! - [`status`]: status and error events; [`timers`]; [`spin`] (busy polling);
 //! - [`scrape`]: the metrics listener's HTTP connections;
-//! - [`spooling`]: what goes through the spool, and when a spooled record is delivered.
+//! - [`spooling`]: what goes through the spool, and when a spooled record is delivered;
+//! - [`snapshot`]: the counters' snapshot.
 //!
 //! This file holds the loop and the commands; `io.rs` the readiness of connections, what
 //! their frames cause and their closing; `outbound.rs` what goes out to the peers.
@@ -42,6 +43,7 @@ mod peers;
 mod router;
 mod scrape;
 mod session;
+mod snapshot;
 mod spin;
 mod spooling;
 mod status;
@@ -52,10 +54,7 @@ mod transport;
 use crate::contract::command::{Command, Service};
 use crate::contract::room::RoomFd;
 use crate::contract::shared::Shared;
-use crate::contract::{
-    Config, EndpointMetrics, ListenerMetrics, Metrics, PeerInfo, PeerMetrics, PeerStatus,
-    Processed, StatusEvent, SubscriberMetrics,
-};
+use crate::contract::{Config, PeerInfo, PeerStatus, Processed, StatusEvent};
 use crate::error::{Error, ErrorKind, Result};
 use crate::wire::envelope::{self, Envelope};
 use crate::wire::{EndpointId, ErrorCode};
@@ -608,83 +607,6 @@ impl Reactor {
             dropped: 0,
         }));
         out
-    }
-
-    fn metrics(&self) -> Metrics {
-        let now = Instant::now();
-        let peers = self
-            .conns
-            .values()
-            .filter(|c| c.linger.is_none())
-            .map(|c| {
-                let (id, status) = Self::peer_status(c);
-                PeerMetrics {
-                    id,
-                    address: c.addr,
-                    transport: c.stream.kind().name(),
-                    outbound: c.outbound,
-                    status,
-                    frames_in: c.traffic.frames_in,
-                    bytes_in: c.traffic.bytes_in,
-                    frames_out: c.traffic.frames_out,
-                    bytes_out: c.traffic.bytes_out,
-                    queued_frames: c.queued_frames(),
-                    queued_bytes: c.queued_bytes(),
-                    dropped: c.dropped,
-                    idle: now.saturating_duration_since(c.last_progress),
-                }
-            })
-            .collect::<Vec<_>>();
-        let subscribers = self
-            .delivery
-            .counts()
-            .into_iter()
-            .map(|s| SubscriberMetrics {
-                id: s.id,
-                topics: s.topics,
-                queued: s.queued,
-                delivered: s.delivered,
-                dropped: s.dropped,
-            })
-            .collect();
-        let spool = self.spool.as_ref().map(|s| s.stats()).unwrap_or_default();
-        Metrics {
-            endpoint: EndpointMetrics {
-                turns: self.counters.turns,
-                wakeups: self.counters.wakeups,
-                busy_poll_hits: self.spin.hits,
-                busy_poll_misses: self.spin.misses,
-                published: self.intake.taken_frames,
-                discarded: self.counters.discarded,
-                processed: self.counters.processed,
-                connections: peers.len(),
-                peerings: peers
-                    .iter()
-                    .filter(|p| p.status == PeerStatus::Peered)
-                    .count(),
-                stores: self.stores.len(),
-                spooled: spool.spooled,
-                replayed: spool.replayed,
-                spool_dropped: spool.dropped,
-                spool_damaged: spool.damaged,
-                spool_records: spool.records,
-                spool_bytes: spool.bytes,
-            },
-            listeners: self
-                .listeners
-                .values()
-                .map(|(l, service)| ListenerMetrics {
-                    transport: l.kind().name(),
-                    service: match service {
-                        Service::Peering => "broker",
-                        Service::Metrics => "metrics",
-                    },
-                    port: l.local_port().unwrap_or(0),
-                })
-                .collect(),
-            peers,
-            subscribers,
-        }
     }
 
     fn begin_shutdown(&mut self) {

@@ -69,6 +69,25 @@ impl SpoolPolicy {
 
 /// The spool's options (`brook.spool.*`; Broker has none of them). Off unless `dir` is
 /// set.
+///
+/// ```
+/// use brook::{Config, Data, Endpoint};
+/// # let dir = std::env::temp_dir().join(format!("brook-spool-doc-{}", std::process::id()));
+/// # let _ = std::fs::remove_dir_all(&dir);
+/// let mut config = Config::default();
+/// config.set("brook.spool.dir", dir.to_str().unwrap())?; // Config::spool.dir; made if missing
+/// config.set("brook.spool.topics", "zeek/logs/")?;        // default: every topic
+/// let worker = Endpoint::new(config.clone())?;
+/// worker.publish("zeek/logs/conn", &Data::Count(1))?;     // no logger yet: it waits on disk
+/// worker.flush()?;
+/// assert_eq!(worker.metrics()?.endpoint.spool_records, 1);
+/// drop(worker);                                           // or the process dies
+/// let again = Endpoint::new(config)?;                     // finds it, sends it once a peer wants it
+/// assert_eq!(again.metrics()?.endpoint.spool_records, 1);
+/// # drop(again);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), brook::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SpoolOptions {
     /// The directory of the spool (`brook.spool.dir`), made if missing. One endpoint at a
