@@ -3275,8 +3275,6 @@ brook_status brook_store_response_message(const brook_store_response *response,
  */
 void brook_store_response_free(brook_store_response *response);
 
-extern int32_t flock(int32_t fd, int32_t operation);
-
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

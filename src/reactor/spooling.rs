@@ -18,6 +18,7 @@
 //! kernel has it, and nothing the publisher's own kernel still held is lost if the
 //! publisher dies (a kernel may reset an orphaned connection that the peer reads slowly).
 
+use super::conn::Conn;
 use super::{Reactor, router, status};
 use crate::spool::{Next, Note, Position, SpoolPolicy};
 use crate::wire::envelope::{self, Envelope, EnvelopeType};
@@ -32,8 +33,10 @@ const TURN_BYTES: usize = 4 << 20;
 /// How soon a spool that cannot write tries again.
 const RETRY: Duration = Duration::from_millis(100);
 /// How soon the loop looks again at records sent and not yet acknowledged, when nothing
-/// else wakes it.
+/// else wakes it: at first, and at most (doubling while nothing is acknowledged, for a
+/// peer that stalls).
 const SETTLE: Duration = Duration::from_millis(2);
+const SETTLE_MAX: Duration = Duration::from_millis(128);
 /// Records a lane may have sent and not yet seen delivered.
 const IN_FLIGHT: usize = 1 << 16;
 
@@ -88,6 +91,8 @@ pub(super) struct Replay {
     lanes: Vec<LaneState>,
     /// A lane can send more right away.
     more: bool,
+    /// Settles in a row that found nothing more delivered while records were in flight.
+    stuck: u32,
     /// A frame restamped for this endpoint (records spooled by an earlier run).
     scratch: Vec<u8>,
 }
@@ -244,10 +249,9 @@ impl Reactor {
 
     /// True if `token` is a connection that can take more from the spool.
     fn has_room(&self, token: Token) -> bool {
-        let half = (self.cfg.peer_buffer_size / 2).max(1);
         self.conns
             .get(&token)
-            .is_some_and(|c| c.queued_frames() < half && !c.dropping && c.linger.is_none())
+            .is_some_and(|c| has_room(c, self.cfg.peer_buffer_size))
     }
 
     /// Writes what the turn appended, and sends records from each lane's cursor to the
@@ -277,6 +281,8 @@ impl Reactor {
                 };
                 targets.clear();
                 router::select(self.routes(), None, EndpointId::nil(), topic, &mut targets);
+                // A connection that is closing takes nothing more.
+                targets.retain(|t| self.conns.get(t).is_some_and(|c| c.linger.is_none()));
                 if targets.is_empty() {
                     break Stop::NoPeer;
                 }
@@ -303,6 +309,7 @@ impl Reactor {
                 }
                 spool.advance(lane, len);
                 self.replay.sent(lane, &ends, spool.cursor(lane));
+                self.replay.stuck = 0;
                 records += 1;
             };
             self.replay.set_stop(lane, stop);
@@ -328,8 +335,10 @@ impl Reactor {
             })
         };
         let mut more = false;
+        let mut moved = false;
         for lane in 0..spool.lanes() {
             let (done, rewind) = self.replay.settle(lane, progress);
+            moved |= done.is_some() || rewind;
             if let Some(pos) = done {
                 spool.delivered(lane, pos);
             }
@@ -347,6 +356,11 @@ impl Reactor {
         }
         spool.save();
         self.replay.more = more;
+        self.replay.stuck = if moved {
+            0
+        } else {
+            self.replay.stuck.saturating_add(1)
+        };
         self.spool_report();
     }
 
@@ -358,7 +372,7 @@ impl Reactor {
             Some(Duration::ZERO)
         } else if (0..spool.lanes()).any(|l| !self.replay.idle(l)) {
             // Acknowledgements come without an event.
-            Some(SETTLE)
+            Some((SETTLE * 2u32.pow(self.replay.stuck.min(6))).min(SETTLE_MAX))
         } else if spool.unflushed() {
             // Only a write that failed leaves records unwritten after a turn.
             Some(RETRY)
@@ -411,6 +425,12 @@ impl Reactor {
             self.emit(status::error(code, None, None, msg));
         }
     }
+}
+
+/// True if a connection can take more from the spool: its send buffer is less than half
+/// full, it is not dropping messages, and it is not closing.
+fn has_room(c: &Conn, peer_buffer_size: usize) -> bool {
+    c.queued_frames() < (peer_buffer_size / 2).max(1) && !c.dropping && c.linger.is_none()
 }
 
 #[cfg(test)]
