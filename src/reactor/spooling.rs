@@ -351,7 +351,9 @@ impl Reactor {
                 Stop::NoRoom(t) => conns
                     .get(&t)
                     .is_none_or(|c| c.queued_frames() < (self.cfg.peer_buffer_size / 2).max(1)),
-                Stop::NoPeer | Stop::Idle | Stop::InFlight => rewind,
+                // Records delivered make room for more in flight.
+                Stop::InFlight => rewind || done.is_some(),
+                Stop::NoPeer | Stop::Idle => rewind,
             };
         }
         spool.save();
