@@ -410,7 +410,14 @@ fn main() {
         "brook fan-in benchmark: workers publishing Zeek log writes ({SERIAL}-byte records) \
          to one logger over 127.0.0.1, plain TCP"
     );
-    for spool in [false, true] {
+    // BROOK_FANIN_ONLY=e,f picks the parts; BROOK_FANIN_SPOOL=0 or 1 one half of (e).
+    let only = std::env::var("BROOK_FANIN_ONLY").unwrap_or_else(|_| "ef".into());
+    let halves: Vec<bool> = match env("BROOK_FANIN_SPOOL").as_str() {
+        "0" => vec![false],
+        "1" => vec![true],
+        _ => vec![false, true],
+    };
+    for spool in halves.into_iter().filter(|_| only.contains('e')) {
         for n in [2, 4, 8] {
             let rate = throughput(n, total, spool);
             let how = if spool {
@@ -424,5 +431,7 @@ fn main() {
             );
         }
     }
-    outage();
+    if only.contains('f') {
+        outage();
+    }
 }

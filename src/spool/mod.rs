@@ -342,7 +342,7 @@ impl Spool {
             .iter()
             .enumerate()
             .filter_map(|(i, l)| Some((i, l.prefix.as_ref()?)))
-            .filter(|(_, p)| topic.starts_with(p))
+            .filter(|(_, p)| p.is_empty() || topic.starts_with(p))
             .max_by_key(|(_, p)| p.len())
             .map(|(i, _)| i)
     }
