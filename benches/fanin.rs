@@ -311,6 +311,19 @@ impl Seen {
         self.counts.values().flatten().filter(|&&c| c > 0).count() as u64
     }
 
+    /// Runs of numbers that never arrived (for `each` writes per worker).
+    fn gaps(&self, each: u64) -> usize {
+        self.counts
+            .values()
+            .map(|c| {
+                let missing = |i: u64| c.get(i as usize).is_none_or(|&n| n == 0);
+                (0..each)
+                    .filter(|&i| missing(i) && (i == 0 || !missing(i - 1)))
+                    .count()
+            })
+            .sum()
+    }
+
     fn arrivals(&self) -> u64 {
         self.counts.values().flatten().map(|&c| c as u64).sum()
     }
@@ -385,9 +398,10 @@ fn outage() {
         restarted - killed
     );
     println!(
-        "    sent {sent}, delivered {delivered} ({} lost), {duplicates} duplicates; traffic \
-         resumed {} after the restart, backlog drained {} after it",
+        "    sent {sent}, delivered {delivered} ({} lost, in {} runs), {duplicates} duplicates; \
+         traffic resumed {} after the restart, backlog drained {} after it",
         sent.saturating_sub(delivered),
+        seen.gaps(each),
         ms(resumed),
         ms(drained)
     );
