@@ -8,6 +8,8 @@
 // A binary's root file finds its modules next to it, not in a directory of its name.
 #[path = "brook/common.rs"]
 mod common;
+#[path = "brook/logger.rs"]
+mod logger;
 #[path = "brook/node.rs"]
 mod node;
 #[path = "brook/pipe.rs"]
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 #[command(
     name = "brook",
     version,
-    about = "Zeek Broker tools: pipe, throughput, node",
+    about = "Zeek Broker tools: pipe, throughput, node, logger",
     after_help = "Every subcommand also takes Broker's options in their long form, such as \
                   --broker.ssl.cafile=PATH or --broker.peer-buffer-size=4096."
 )]
@@ -39,6 +41,8 @@ enum Command {
     Throughput(throughput::Args),
     /// Relay, ping or pong node for round-trip measurements (broker-node).
     Node(node::Args),
+    /// Write the logs Zeek nodes send to files in Zeek's ASCII format (an external log node).
+    Logger(logger::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +68,7 @@ fn main() -> ExitCode {
         Command::Pipe(args) => pipe::run(args),
         Command::Throughput(args) => throughput::run(args),
         Command::Node(args) => node::run(args),
+        Command::Logger(args) => logger::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -16,6 +16,7 @@ pub mod json;
 pub mod text;
 pub mod typed;
 pub mod zeek;
+pub mod zeek_log;
 
 pub use typed::{EnumValue, TypedError, from_data, to_data};
 
