@@ -312,13 +312,44 @@ impl std::fmt::Write for StrSink<'_> {
 }
 
 /// rapidjson's `Writer::Double` as Zeek's `NullDoubleWriter` uses it: the shortest
-/// round-trip digits, `.0` on integral values, `null` for NaN and infinities. Exponent
-/// forms differ from rapidjson's beyond 1e21 and below 1e-6 (not yet matched).
+/// round-trip digits laid out by rapidjson's `Prettify` (`1.0`, `0.000001`, `1e-7`,
+/// `1e300`, `1.5e22`), and `null` for NaN and infinities.
 pub fn json_double(d: f64) -> String {
     if !d.is_finite() {
         return "null".into();
     }
-    format!("{d:?}")
+    // Rust's `{:e}` gives the same shortest digits (Grisu/Ryu agree on shortest).
+    let sci = format!("{:e}", d.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let length = digits.len() as i32;
+    let kk = exp + 1; // where the decimal point goes
+    let k = kk - length;
+    let mut out = String::new();
+    if d.is_sign_negative() {
+        out.push('-');
+    }
+    if d == 0.0 {
+        out.push_str("0.0");
+    } else if 0 <= k && kk <= 21 {
+        out.push_str(&digits);
+        out.extend(std::iter::repeat_n('0', k as usize));
+        out.push_str(".0");
+    } else if 0 < kk && kk <= 21 {
+        out.push_str(&digits[..kk as usize]);
+        out.push('.');
+        out.push_str(&digits[kk as usize..]);
+    } else if -6 < kk && kk <= 0 {
+        out.push_str("0.");
+        out.extend(std::iter::repeat_n('0', (-kk) as usize));
+        out.push_str(&digits);
+    } else if length == 1 {
+        let _ = write!(out, "{digits}e{}", kk - 1);
+    } else {
+        let _ = write!(out, "{}.{}e{}", &digits[..1], &digits[1..], kk - 1);
+    }
+    out
 }
 
 fn json_value(out: &mut Vec<u8>, v: &Value) {
