@@ -29,6 +29,8 @@ for row in csv.DictReader(open(src), delimiter="\t", quoting=csv.QUOTE_NONE):
         os.makedirs(d, exist_ok=True)
         open(os.path.join(d, "golden-" + row["id"]), "wb").write(data[:4096])
 PY
+# zeek_log_decode starts from the records a real Zeek sent (tests/zeek_log.rs fuzz_seeds).
+mkdir -p fuzz/corpus/zeek_log_decode && cp fuzz/seeds/zeek_log_decode/* fuzz/corpus/zeek_log_decode/
 status=0
 for t in $(cargo fuzz list); do
   mkdir -p "fuzz/corpus/$t"

@@ -123,7 +123,10 @@ impl Logger {
                     }
                     Err(e) => {
                         if self.losses.undecodable == 0 {
-                            common::note(format_args!("undecodable log write on {}: {e}", w.stream_id));
+                            common::note(format_args!(
+                                "undecodable log write on {}: {e}",
+                                w.stream_id
+                            ));
                         }
                         self.losses.undecodable += 1;
                     }
@@ -152,7 +155,9 @@ impl Logger {
                 }
             }
         }
-        let Some(f) = self.files.get_mut(&r.path) else { return };
+        let Some(f) = self.files.get_mut(&r.path) else {
+            return;
+        };
         let line = if self.json {
             ascii::json_line(&f.stream.fields, &r.values)
         } else {

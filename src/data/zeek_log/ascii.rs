@@ -164,7 +164,11 @@ pub fn format_double(d: f64) -> String {
 /// Zeek's `Formatter::Render(double)`: fixed with 6 decimals, for time and interval fields.
 pub fn format_time(d: f64) -> String {
     if d.is_nan() {
-        return if d.is_sign_negative() { "-nan".into() } else { "nan".into() };
+        return if d.is_sign_negative() {
+            "-nan".into()
+        } else {
+            "nan".into()
+        };
     }
     format!("{d:.6}")
 }
@@ -266,7 +270,12 @@ pub fn tsv_header(path: &[u8], fields: &[Field], open: &str) -> Vec<u8> {
     header_field(&mut out, "path", &header_escape(path));
     header_field(&mut out, "open", open.as_bytes());
     let join = |f: &dyn Fn(&Field) -> String| {
-        fields.iter().map(f).collect::<Vec<_>>().join("\t").into_bytes()
+        fields
+            .iter()
+            .map(f)
+            .collect::<Vec<_>>()
+            .join("\t")
+            .into_bytes()
     };
     header_field(&mut out, "fields", &join(&|f| f.name.clone()));
     header_field(&mut out, "types", &join(&|f| f.type_name()));

@@ -65,8 +65,11 @@ impl<'a> Reader<'a> {
     fn string(&mut self) -> Result<Vec<u8>> {
         let at = self.pos;
         let n = self.i32("a string length")?;
-        let n = usize::try_from(n)
-            .map_err(|_| Error::decode(format!("log record: negative string length {n} at byte {at}")))?;
+        let n = usize::try_from(n).map_err(|_| {
+            Error::decode(format!(
+                "log record: negative string length {n} at byte {at}"
+            ))
+        })?;
         Ok(self.take(n, "a string")?.to_vec())
     }
 
@@ -82,7 +85,9 @@ impl<'a> Reader<'a> {
                 a.copy_from_slice(self.take(16, "an IPv6 address")?);
                 Ok(IpAddr::V6(Ipv6Addr::from(a)))
             }
-            f => Err(Error::decode(format!("log record: address family {f} at byte {at} (4 or 6)"))),
+            f => Err(Error::decode(format!(
+                "log record: address family {f} at byte {at} (4 or 6)"
+            ))),
         }
     }
 
@@ -90,7 +95,8 @@ impl<'a> Reader<'a> {
         let at = self.pos;
         let ty = self.tag("type tag")?;
         let st = self.tag("subtype tag")?;
-        let present = self.u8("a present flag")? != 0;
+        // Zeek reads a bool as true only for byte 1.
+        let present = self.u8("a present flag")? == 1;
         if !present {
             return Ok(Value::Unset(ty, st));
         }
@@ -112,7 +118,11 @@ impl<'a> Reader<'a> {
                     1 => Proto::Tcp,
                     2 => Proto::Udp,
                     3 => Proto::Icmp,
-                    p => return Err(Error::decode(format!("log record: port protocol {p} at byte {at}"))),
+                    p => {
+                        return Err(Error::decode(format!(
+                            "log record: port protocol {p} at byte {at}"
+                        )));
+                    }
                 };
                 Value::Port(port, proto)
             }
@@ -134,7 +144,9 @@ impl<'a> Reader<'a> {
                         self.left()
                     )));
                 }
-                let elems = (0..n).map(|_| self.value(true)).collect::<Result<Vec<_>>>()?;
+                let elems = (0..n)
+                    .map(|_| self.value(true))
+                    .collect::<Result<Vec<_>>>()?;
                 if ty == TypeTag::Table {
                     Value::Set(st, elems)
                 } else {
@@ -158,10 +170,18 @@ pub fn decode_values(bytes: &[u8]) -> Result<Vec<Value>> {
     let n = usize::try_from(n)
         .ok()
         .filter(|&n| n <= MAX_FIELDS && n <= r.left() / MIN_VALUE)
-        .ok_or_else(|| Error::decode(format!("log record: {n} fields do not fit (at most {MAX_FIELDS}, {} bytes left)", r.left())))?;
+        .ok_or_else(|| {
+            Error::decode(format!(
+                "log record: {n} fields do not fit (at most {MAX_FIELDS}, {} bytes left)",
+                r.left()
+            ))
+        })?;
     let values = (0..n).map(|_| r.value(false)).collect::<Result<Vec<_>>>()?;
     if r.left() != 0 {
-        return Err(Error::decode(format!("log record: {} bytes after the last value", r.left())));
+        return Err(Error::decode(format!(
+            "log record: {} bytes after the last value",
+            r.left()
+        )));
     }
     Ok(values)
 }
@@ -232,7 +252,10 @@ fn put_value(out: &mut Vec<u8>, v: &Value, nested: bool) -> Result<()> {
 /// Encodes values as a `LogWrite`'s serial data, byte for byte as Zeek does.
 pub fn encode_values(values: &[Value]) -> Result<Vec<u8>> {
     if values.len() > MAX_FIELDS {
-        return Err(Error::invalid(format!("{} log values, more than {MAX_FIELDS}", values.len())));
+        return Err(Error::invalid(format!(
+            "{} log values, more than {MAX_FIELDS}",
+            values.len()
+        )));
     }
     let mut out = Vec::with_capacity(16 * values.len() + 4);
     put_i32(&mut out, values.len() as i32);

@@ -173,7 +173,9 @@ impl Field {
     pub fn to_data(&self) -> Data {
         Data::Vector(vec![
             Data::string(self.name.as_str()),
-            self.secondary_name.as_deref().map_or(Data::None, Data::string),
+            self.secondary_name
+                .as_deref()
+                .map_or(Data::None, Data::string),
             Data::Count(self.ty as u64),
             Data::Count(self.subtype as u64),
             Data::Boolean(self.optional),
@@ -185,22 +187,35 @@ impl Field {
         let Data::Vector(v) = d else {
             return Err(Error::mismatch("a log field is a vector"));
         };
-        let (Some(Data::String(name)), Some(second), Some(Data::Count(t)), Some(Data::Count(st)), Some(Data::Boolean(opt))) =
-            (v.first(), v.get(1), v.get(2), v.get(3), v.get(4))
+        let (
+            Some(Data::String(name)),
+            Some(second),
+            Some(Data::Count(t)),
+            Some(Data::Count(st)),
+            Some(Data::Boolean(opt)),
+        ) = (v.first(), v.get(1), v.get(2), v.get(3), v.get(4))
         else {
             return Err(Error::mismatch(
                 "a log field is (string name, secondary, count type, count subtype, bool optional)",
             ));
         };
         let text = |b: &[u8], what: &str| {
-            String::from_utf8(b.to_vec()).map_err(|_| Error::mismatch(format!("a log field's {what} is not UTF-8")))
+            String::from_utf8(b.to_vec())
+                .map_err(|_| Error::mismatch(format!("a log field's {what} is not UTF-8")))
         };
         let secondary_name = match second {
             Data::None => None,
             Data::String(s) => Some(text(s, "secondary name")?),
-            _ => return Err(Error::mismatch("a log field's secondary name is a string or nil")),
+            _ => {
+                return Err(Error::mismatch(
+                    "a log field's secondary name is a string or nil",
+                ));
+            }
         };
-        let tag = |n: u64| TypeTag::from_u64(n).ok_or_else(|| Error::mismatch(format!("unknown Zeek type tag {n}")));
+        let tag = |n: u64| {
+            TypeTag::from_u64(n)
+                .ok_or_else(|| Error::mismatch(format!("unknown Zeek type tag {n}")))
+        };
         Ok(Field {
             name: text(name, "name")?,
             secondary_name,
@@ -305,7 +320,11 @@ impl Value {
             }
             Value::Addr(a) => Data::Address(Address::from(*a)),
             Value::Subnet(a, len) => {
-                let l = if a.is_ipv4() { len.saturating_sub(96) } else { *len };
+                let l = if a.is_ipv4() {
+                    len.saturating_sub(96)
+                } else {
+                    *len
+                };
                 Data::Subnet(Subnet::new(Address::from(*a), l))
             }
             Value::Set(_, vs) => Data::Set(vs.iter().map(Value::to_data).collect()),
@@ -342,12 +361,18 @@ impl Stream {
             return Err(Error::mismatch("a log create's fields are a vector"));
         };
         if fields.len() > MAX_FIELDS {
-            return Err(Error::mismatch(format!("a log create has {} fields, more than {MAX_FIELDS}", fields.len())));
+            return Err(Error::mismatch(format!(
+                "a log create has {} fields, more than {MAX_FIELDS}",
+                fields.len()
+            )));
         }
         let fields = fields
             .iter()
             .enumerate()
-            .map(|(i, f)| Field::from_data(f).map_err(|e| Error::mismatch(format!("log field {i}: {}", e.message))))
+            .map(|(i, f)| {
+                Field::from_data(f)
+                    .map_err(|e| Error::mismatch(format!("log field {i}: {}", e.message)))
+            })
             .collect::<Result<Vec<_>>>()?;
         // Writer info: (path, (name -> value) config, ...) in Broker's layout.
         let path = match &create.writer_info {
@@ -389,13 +414,26 @@ impl Stream {
             )));
         }
         for (f, v) in self.fields.iter().zip(values) {
-            let bad = |what: String| Error::mismatch(format!("stream {}: field {}: {what}", self.stream_id, f.name));
+            let bad = |what: String| {
+                Error::mismatch(format!(
+                    "stream {}: field {}: {what}",
+                    self.stream_id, f.name
+                ))
+            };
             if v.type_tag() != f.ty {
-                return Err(bad(format!("a {} value for a {} field", v.type_tag().name(), f.type_name())));
+                return Err(bad(format!(
+                    "a {} value for a {} field",
+                    v.type_tag().name(),
+                    f.type_name()
+                )));
             }
             if let Value::Set(_, es) | Value::Vector(_, es) = v {
                 if let Some(e) = es.iter().find(|e| e.type_tag() != f.subtype) {
-                    return Err(bad(format!("a {} element in a {} field", e.type_tag().name(), f.type_name())));
+                    return Err(bad(format!(
+                        "a {} element in a {} field",
+                        e.type_tag().name(),
+                        f.type_name()
+                    )));
                 }
             }
         }
@@ -425,6 +463,3 @@ impl Stream {
         })
     }
 }
-
-#[cfg(test)]
-mod tests;
