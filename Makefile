@@ -45,7 +45,7 @@ SANITIZE := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-r
 STATIC_DEPS := -lssl -lcrypto -lgcc_s -lutil -lrt -lpthread -lm -ldl
 
 # C tests and the arguments each one runs with.
-C_TESTS := test_data test_golden test_endpoint test_publisher test_store test_metrics test_tls test_spool
+C_TESTS := test_data test_golden test_endpoint test_publisher test_store test_metrics test_tls test_spool test_zeek_log
 ARGS_test_data :=
 ARGS_test_golden := $(VECTORS)
 ARGS_test_endpoint :=
@@ -54,6 +54,7 @@ ARGS_test_store :=
 ARGS_test_metrics :=
 ARGS_test_tls :=
 ARGS_test_spool :=
+ARGS_test_zeek_log := tests/data/zeek_logs/all_types.bin
 # C++ tests of brook.hpp (tests/cpp/), which take no arguments.
 CPP_TESTS := test_data test_endpoint test_store
 EXAMPLES := event_demo poll_loop ping pong store

@@ -490,6 +490,20 @@ typedef struct brook_iter brook_iter;
 typedef struct brook_log_create brook_log_create;
 
 /**
+ * One log record: a log write's values decoded and checked against its stream's fields.
+ *
+ * Use from one thread at a time. Free with brook_log_record_free().
+ */
+typedef struct brook_log_record brook_log_record;
+
+/**
+ * A log stream: its id, writer and fields, as its log create announced them.
+ *
+ * Use from one thread at a time. Free with brook_log_stream_free().
+ */
+typedef struct brook_log_stream brook_log_stream;
+
+/**
  * A Zeek log write: one log record, in Zeek's own serialization, for a stream and writer.
  * Zeek sends log writes inside batches.
  *
@@ -1519,6 +1533,134 @@ brook_status brook_zeek_batch_from_data(const brook_data *d, brook_zeek_batch **
  * Consumes `batch`: do not use or free it afterwards, nor any message borrowed from it.
  */
 void brook_zeek_batch_free(brook_zeek_batch *batch);
+
+/**
+ * Reads the stream that `log_create` announces: its fields (name, type, subtype,
+ * optional), checked as Zeek checks them.
+ *
+ * Caller owns the result; free it with brook_log_stream_free(). `log_create` is only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * the field list is malformed (the message says where). Out-parameters are written only
+ * when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_stream_from_create(const brook_log_create *log_create,
+                                          brook_log_stream **out_stream);
+
+/**
+ * The number of fields of the stream (0 if `stream` is NULL).
+ */
+size_t brook_log_stream_field_count(const brook_log_stream *stream);
+
+/**
+ * The name and the Zeek type name (`count`, `set[string]`, `vector[addr]`) of the stream's
+ * field `index`, both NUL-terminated; `out_type` may be NULL.
+ *
+ * Borrowed: valid until `stream` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `stream` or `out_name` is NULL,
+ * BROOK_STATUS_INVALID_ARGUMENT if `index` is not below the field count. Out-parameters
+ * are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_stream_field(const brook_log_stream *stream,
+                                    size_t index,
+                                    const char **out_name,
+                                    const char **out_type);
+
+/**
+ * Decodes the record in `log_write` and checks it against the stream's fields (one value
+ * per field, of the field's type). The write's serial data is untrusted input: anything
+ * malformed is an error, never a crash.
+ *
+ * Caller owns the result; free it with brook_log_record_free(). `stream` and `log_write`
+ * are only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_DECODE if the
+ * serial data is malformed, BROOK_STATUS_TYPE_MISMATCH if it does not fit the fields (the
+ * message says what and where). Out-parameters are written only when the call returns
+ * BROOK_STATUS_OK.
+ */
+brook_status brook_log_record_from_write(const brook_log_stream *stream,
+                                         const brook_log_write *log_write,
+                                         brook_log_record **out_record);
+
+/**
+ * The number of fields of the record (0 if `record` is NULL).
+ */
+size_t brook_log_record_field_count(const brook_log_record *record);
+
+/**
+ * The record's path (such as `conn`), as a buffer and its length.
+ *
+ * Borrowed: valid until `record` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_record_path(const brook_log_record *record,
+                                   const uint8_t **out_buf,
+                                   size_t *out_len);
+
+/**
+ * Field `index` of the record: its name and Zeek type name (NUL-terminated; `out_type` may
+ * be NULL), whether it is set (false for an unset `&optional` field; may be NULL), and its
+ * value as a data value (nil when unset; time as a timestamp, interval as a timespan, a
+ * set as a set; may be NULL).
+ *
+ * Borrowed: valid until `record` is freed; the value is not to be freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `record` or `out_name` is NULL,
+ * BROOK_STATUS_INVALID_ARGUMENT if `index` is not below the field count. Out-parameters
+ * are written only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_record_field(const brook_log_record *record,
+                                    size_t index,
+                                    const char **out_name,
+                                    const char **out_type,
+                                    bool *out_is_set,
+                                    const brook_data **out_value);
+
+/**
+ * Field `index` of the record as the text Zeek's ASCII writer writes for it in a TSV log:
+ * `-` when unset, `(empty)` for an empty string or container, set elements joined by `,`,
+ * non-printable bytes as `\xNN`. Not NUL-terminated.
+ *
+ * Borrowed: valid until `record` is freed.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
+ * if `index` is not below the field count. Out-parameters are written only when the call
+ * returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_record_field_text(const brook_log_record *record,
+                                         size_t index,
+                                         const uint8_t **out_buf,
+                                         size_t *out_len);
+
+/**
+ * Builds a log write on `stream` to `path` (`path_len` bytes, such as `conn`) from
+ * `values`, a vector with one data value per field (nil for an unset field; a timestamp
+ * or real for a time, a timespan or real for an interval, a set for a set). The values
+ * are checked against the fields and encoded as Zeek encodes them.
+ *
+ * Caller owns the result; free it with brook_log_write_free(). `stream` and `values` are
+ * only read.
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_TYPE_MISMATCH if
+ * `values` is not a vector or a value does not fit its field. Out-parameters are written
+ * only when the call returns BROOK_STATUS_OK.
+ */
+brook_status brook_log_stream_write(const brook_log_stream *stream,
+                                    const uint8_t *path,
+                                    size_t path_len,
+                                    const brook_data *values,
+                                    brook_log_write **out_log_write);
+
+/**
+ * Frees a stream. NULL does nothing.
+ *
+ * Consumes `stream`: do not use or free it afterwards, nor anything borrowed from it.
+ */
+void brook_log_stream_free(brook_log_stream *stream);
+
+/**
+ * Frees a record. NULL does nothing.
+ *
+ * Consumes `record`: do not use or free it afterwards, nor anything borrowed from it.
+ */
+void brook_log_record_free(brook_log_record *record);
 
 /**
  * Frees a byte buffer that brook returned, such as the result of `brook_data_to_bytes`.

@@ -29,6 +29,8 @@ pub mod event;
 
 pub mod zeek;
 
+pub mod zeek_log;
+
 pub mod memory;
 
 pub mod config;

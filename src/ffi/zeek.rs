@@ -125,7 +125,7 @@ pub extern "C" fn brook_zeek_message_kind(
 ///
 /// Use from one thread at a time. Free with brook_log_create_free().
 pub struct brook_log_create {
-    inner: LogCreate,
+    pub(crate) inner: LogCreate,
     // The ids with a terminating NUL, for the accessors; they never change.
     stream_id_c: Box<[u8]>,
     writer_id_c: Box<[u8]>,
@@ -307,13 +307,13 @@ pub extern "C" fn brook_log_create_free(log_create: *mut brook_log_create) {
 ///
 /// Use from one thread at a time. Free with brook_log_write_free().
 pub struct brook_log_write {
-    inner: LogWrite,
+    pub(crate) inner: LogWrite,
     stream_id_c: Box<[u8]>,
     writer_id_c: Box<[u8]>,
 }
 
 impl brook_log_write {
-    fn into_raw(inner: LogWrite) -> *mut brook_log_write {
+    pub(crate) fn into_raw(inner: LogWrite) -> *mut brook_log_write {
         Box::into_raw(Box::new(brook_log_write {
             stream_id_c: c_name(&inner.stream_id),
             writer_id_c: c_name(&inner.writer_id),

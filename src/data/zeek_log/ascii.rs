@@ -229,6 +229,14 @@ fn tsv_value(out: &mut Vec<u8>, v: &Value, seqs: &[&[u8]]) {
     }
 }
 
+/// One field's text as it appears in a TSV line (`-` for unset, `(empty)` for an empty
+/// string or container, escaped as the writer escapes it).
+pub fn tsv_field(v: &Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    tsv_value(&mut out, v, &[SEPARATOR]);
+    out
+}
+
 /// One record as a TSV line, newline included (`Ascii::DoWrite`).
 pub fn tsv_line(values: &[Value]) -> Vec<u8> {
     let mut out = Vec::with_capacity(32 * values.len());

@@ -333,6 +333,67 @@ impl Value {
     }
 }
 
+impl Value {
+    /// The value of a field of type `ty` (and `subtype`) from a Broker data value, the
+    /// inverse of [`Value::to_data`]: nil is unset, a count is a count (or a port's number
+    /// for a port field), a timestamp a time, a timespan an interval, a set or vector a
+    /// container of `subtype`. A value that does not fit the field is an error.
+    pub fn from_data(d: &Data, ty: TypeTag, subtype: TypeTag) -> Result<Value> {
+        use TypeTag as T;
+        let secs = |ns: i64| ns as f64 / 1e9;
+        let v = match (ty, d) {
+            (_, Data::None) => Value::Unset(ty, subtype),
+            (T::Bool, Data::Boolean(b)) => Value::Bool(*b),
+            (T::Int, Data::Integer(i)) => Value::Int(*i),
+            (T::Count, Data::Count(c)) => Value::Count(*c),
+            (T::Double, Data::Real(r)) => Value::Double(*r),
+            (T::Time, Data::Timestamp(t)) => Value::Time(secs(t.0)),
+            (T::Time, Data::Real(r)) => Value::Time(*r),
+            (T::Interval, Data::Timespan(t)) => Value::Interval(secs(t.0)),
+            (T::Interval, Data::Real(r)) => Value::Interval(*r),
+            (T::String, Data::String(s)) => Value::String(s.clone()),
+            (T::File, Data::String(s)) => Value::File(s.clone()),
+            (T::Func, Data::String(s)) => Value::Func(s.clone()),
+            (T::Enum, Data::Enum(s) | Data::String(s)) => Value::Enum(s.clone()),
+            (T::Port, Data::Port(p)) => {
+                use super::Protocol;
+                let proto = match p.protocol {
+                    Protocol::Tcp => Proto::Tcp,
+                    Protocol::Udp => Proto::Udp,
+                    Protocol::Icmp => Proto::Icmp,
+                    _ => Proto::Unknown,
+                };
+                Value::Port(u64::from(p.number), proto)
+            }
+            (T::Addr, Data::Address(a)) => Value::Addr(a.to_ip()),
+            (T::Subnet, Data::Subnet(s)) => Value::subnet(s.network.to_ip(), s.prefix_len()),
+            (T::Table, Data::Set(es)) => Value::Set(
+                subtype,
+                es.iter()
+                    .map(|e| Value::from_data(e, subtype, T::Void))
+                    .collect::<Result<_>>()?,
+            ),
+            (T::Vector, Data::Vector(es)) => Value::Vector(
+                subtype,
+                es.iter()
+                    .map(|e| Value::from_data(e, subtype, T::Void))
+                    .collect::<Result<_>>()?,
+            ),
+            _ => {
+                return Err(Error::mismatch(format!(
+                    "a {} value does not fit a {} field",
+                    d.data_type().name(),
+                    ty.name()
+                )));
+            }
+        };
+        if matches!(v, Value::Set(..) | Value::Vector(..)) && !subtype.is_atomic() {
+            return Err(Error::mismatch("log containers hold atomic values only"));
+        }
+        Ok(v)
+    }
+}
+
 /// A log stream as its `LogCreate` announced it: what the `LogWrite`s on it are checked
 /// against.
 #[derive(Clone, Debug, PartialEq)]
@@ -450,6 +511,33 @@ impl Stream {
             path: write.path.clone(),
             values,
         })
+    }
+
+    /// A `LogWrite` of Broker data values (one per field, nil for unset), converted by the
+    /// fields' types as [`Value::from_data`] does.
+    pub fn write_data(&self, path: &[u8], values: &[Data]) -> Result<LogWrite> {
+        if values.len() != self.fields.len() {
+            return Err(Error::mismatch(format!(
+                "stream {}: {} values for {} fields",
+                self.stream_id,
+                values.len(),
+                self.fields.len()
+            )));
+        }
+        let values = self
+            .fields
+            .iter()
+            .zip(values)
+            .map(|(f, d)| {
+                Value::from_data(d, f.ty, f.subtype).map_err(|e| {
+                    Error::mismatch(format!(
+                        "stream {}: field {}: {}",
+                        self.stream_id, f.name, e.message
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.write(path, &values)
     }
 
     /// A `LogWrite` of `values` to `path` on this stream, checked against the fields first.
