@@ -22,6 +22,8 @@ __all__ = [
     "LogWrite",
     "IdentifierUpdate",
     "Batch",
+    "LogStream",
+    "LogRecord",
     "MetadataType",
     "message",
 ]
@@ -464,3 +466,167 @@ def message(value):
     if cls is None:
         raise _mismatch(f"not a Zeek message of a known type: {value!r:.80}")
     return cls(value)
+
+
+# --- Log records ------------------------------------------------------------------------
+
+
+class LogRecord:
+    """One log line: ``stream_id`` (the stream's enum name, a str), ``path``, ``fields`` (a dict from field name to value,
+    in the stream's order: None for an unset ``&optional`` field, ``datetime`` for a time,
+    ``timedelta`` for an interval, ``set`` for a set, ``tuple``/list for a vector), ``types``
+    (field name to Zeek type name, such as ``set[string]``) and ``text`` (field name to the
+    bytes Zeek's ASCII writer writes for it in a TSV log)."""
+
+    __slots__ = ("stream_id", "path", "fields", "types", "text")
+
+    def __init__(self, stream_id, path, fields, types, text):
+        self.stream_id, self.path = stream_id, path
+        self.fields, self.types, self.text = fields, types, text
+
+    def __getitem__(self, name):
+        return self.fields[name]
+
+    def __repr__(self):
+        return f"LogRecord({self.stream_id}, {self.path!r}, {self.fields!r})"
+
+
+class LogStream:
+    """A log stream as its :class:`LogCreate` announced it: ``LogStream(create)``.
+
+    ``records(msg)`` reads the records in a :class:`LogWrite` or a :class:`Batch` (nested
+    batches too; messages of other streams are skipped) and checks each against the fields;
+    malformed serial data raises ``brook.DecodeError``, values that do not fit the fields
+    ``brook.TypeMismatch``. ``write(path, values)`` builds a :class:`LogWrite` from one
+    Python value per field (None for unset), encoded as Zeek encodes it, so that a Python
+    program can be a log source for a Zeek logger."""
+
+    __slots__ = ("_ptr", "stream_id", "fields", "types", "__weakref__")
+
+    def __init__(self, create):
+        from ._data import c_data
+        from ._errors import check
+        from ._ffi import lib
+        import ctypes
+
+        if not isinstance(create, LogCreate):
+            create = LogCreate(create)
+        self._ptr = None
+        lc = ctypes.c_void_p()
+        with c_data(create._brook_bytes()) as d:
+            check(lib.brook_log_create_from_data(d, ctypes.byref(lc)))
+        try:
+            s = ctypes.c_void_p()
+            check(lib.brook_log_stream_from_create(lc, ctypes.byref(s)))
+        finally:
+            lib.brook_log_create_free(lc)
+        self._ptr = s
+        sid = create.stream_id()
+        self.stream_id = getattr(sid, "name", sid)  # the enum's name, as a str
+        names, types = [], []
+        for i in range(lib.brook_log_stream_field_count(s)):
+            name, ty = ctypes.c_char_p(), ctypes.c_char_p()
+            check(lib.brook_log_stream_field(s, i, ctypes.byref(name), ctypes.byref(ty)))
+            names.append(name.value.decode())
+            types.append(ty.value.decode())
+        self.fields = names
+        self.types = dict(zip(names, types))
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # at interpreter exit the modules may be gone already
+            pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        """Frees the stream; idempotent. Later calls raise ValueError."""
+        if getattr(self, "_ptr", None):
+            from ._ffi import lib
+
+            lib.brook_log_stream_free(self._ptr)
+            self._ptr = None
+
+    def _live(self):
+        if not self._ptr:
+            raise ValueError("the log stream is closed")
+        return self._ptr
+
+    def records(self, msg):
+        """The records in a LogWrite or Batch of this stream, in order."""
+        if isinstance(msg, Batch):
+            out = []
+            for m in msg.messages():
+                out.extend(self.records(m))
+            return out
+        if not isinstance(msg, LogWrite):
+            if isinstance(msg, Message):
+                return []
+            return self.records(message(msg))
+        sid = msg.stream_id()
+        if getattr(sid, "name", sid) != self.stream_id:
+            return []
+        return [self._record(msg)]
+
+    def _record(self, write):
+        import ctypes
+
+        from ._data import bytes_of, c_data
+        from ._errors import check
+        from ._ffi import lib
+
+        s = self._live()
+        w, r = ctypes.c_void_p(), ctypes.c_void_p()
+        with c_data(write._brook_bytes()) as d:
+            check(lib.brook_log_write_from_data(d, ctypes.byref(w)))
+        try:
+            check(lib.brook_log_record_from_write(s, w, ctypes.byref(r)))
+        finally:
+            lib.brook_log_write_free(w)
+        try:
+            fields, text = {}, {}
+            for i in range(lib.brook_log_record_field_count(r)):
+                name, value = ctypes.c_char_p(), ctypes.c_void_p()
+                check(lib.brook_log_record_field(r, i, ctypes.byref(name), None, None,
+                                                 ctypes.byref(value)))
+                key = name.value.decode()
+                fields[key] = _codec.decode(bytes_of(value))
+                buf, n = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
+                check(lib.brook_log_record_field_text(r, i, ctypes.byref(buf), ctypes.byref(n)))
+                text[key] = ctypes.string_at(buf, n.value)
+            buf, n = ctypes.POINTER(ctypes.c_char)(), ctypes.c_size_t()
+            check(lib.brook_log_record_path(r, ctypes.byref(buf), ctypes.byref(n)))
+            path = ctypes.string_at(buf, n.value).decode("utf-8", "surrogateescape")
+        finally:
+            lib.brook_log_record_free(r)
+        return LogRecord(self.stream_id, path, fields, self.types, text)
+
+    def write(self, path, values):
+        """A LogWrite of ``values`` (a sequence with one value per field, or a dict by
+        field name; None or a missing name for unset) to ``path`` on this stream."""
+        import ctypes
+
+        from ._data import bytes_of, c_data
+        from ._errors import check
+        from ._ffi import lib
+
+        s = self._live()
+        if isinstance(values, dict):
+            values = [values.get(name) for name in self.fields]
+        pathb = path.encode() if isinstance(path, str) else bytes(path)
+        w, d_out = ctypes.c_void_p(), ctypes.c_void_p()
+        with c_data(_codec.encode(tuple(values))) as d:
+            check(lib.brook_log_stream_write(s, pathb, len(pathb), d, ctypes.byref(w)))
+        try:
+            check(lib.brook_log_write_to_data(w, ctypes.byref(d_out)))
+        finally:
+            lib.brook_log_write_free(w)
+        try:
+            return LogWrite(_codec.decode(bytes_of(d_out)))
+        finally:
+            lib.brook_data_free(d_out)

@@ -346,6 +346,10 @@ impl Value {
             (T::Bool, Data::Boolean(b)) => Value::Bool(*b),
             (T::Int, Data::Integer(i)) => Value::Int(*i),
             (T::Count, Data::Count(c)) => Value::Count(*c),
+            // Languages without a count type (Python) give integers.
+            (T::Count, Data::Integer(i)) if *i >= 0 => Value::Count(*i as u64),
+            (T::Int, Data::Count(c)) if *c <= i64::MAX as u64 => Value::Int(*c as i64),
+            (T::Double, Data::Integer(i)) => Value::Double(*i as f64),
             (T::Double, Data::Real(r)) => Value::Double(*r),
             (T::Time, Data::Timestamp(t)) => Value::Time(secs(t.0)),
             (T::Time, Data::Real(r)) => Value::Time(*r),
