@@ -248,3 +248,61 @@ fn a_failed_write_is_reported_and_counted() {
     assert!(!said.contains(" 0 failed writes"), "{said}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A free port on loopback (bound, then released for the peer to listen on).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn a_zeek_logger_writes_brooks_log_writes() {
+    let Some(zeek) = zeek() else {
+        eprintln!("skipped: no Zeek (set ZEEK=...)");
+        return;
+    };
+    let dir = tempdir("zeek-node");
+    let port = free_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zeek/logger_node.zeek");
+    let mut child = Command::new(zeek)
+        .arg("-b")
+        .arg(&script)
+        .env("BROOK_ZEEK_PORT", port.to_string())
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("zeek.stderr")).unwrap())
+        .spawn()
+        .unwrap();
+    // Zeek takes a moment to listen.
+    let deadline = Instant::now() + DEADLINE;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "Zeek never listened");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    publish_logs(port, 3);
+    let deadline = Instant::now() + DEADLINE;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("Zeek did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let said = std::fs::read_to_string(dir.join("zeek.stderr")).unwrap_or_default();
+    assert!(
+        dir.join("demo.log").exists(),
+        "Zeek wrote no demo.log: {said}"
+    );
+    let text = without_stamps(&dir.join("demo.log"));
+    assert!(
+        text.ends_with(
+            "#fields\tn\tmsg\ttags\n#types\tcount\tstring\tset[string]\n\
+             0\tline 0\teven\n1\tline 1\t-\n2\tline 2\teven\n"
+        ),
+        "{text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -455,14 +455,23 @@ impl Stream {
         })
     }
 
-    /// A `LogCreate` for this stream, as Zeek sends one (writer info: path, then an empty
-    /// config table).
+    /// A `LogCreate` for this stream, as Zeek sends one. The writer info is Zeek's
+    /// `WriterInfo` layout (`WriterBackend::WriterInfo::FromBroker`): path, rotation base,
+    /// rotation interval, network time (all 0: the receiver's own settings apply), an empty
+    /// config table and no post-processing function.
     pub fn to_create(&self) -> LogCreate {
         let path = self.path.clone().unwrap_or_default();
         LogCreate {
             stream_id: self.stream_id.clone(),
             writer_id: self.writer_id.clone(),
-            writer_info: Data::Vector(vec![Data::String(path), Data::Table(Default::default())]),
+            writer_info: Data::Vector(vec![
+                Data::String(path),
+                Data::Real(0.0),
+                Data::Real(0.0),
+                Data::Real(0.0),
+                Data::Table(Default::default()),
+                Data::String(Vec::new()),
+            ]),
             fields: Data::Vector(self.fields.iter().map(Field::to_data).collect()),
         }
     }
