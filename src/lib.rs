@@ -13,7 +13,8 @@
 //!   backends. No sockets; the SQLite backend writes on a thread of its own.
 //! - [`wire`]: Broker's peer protocol on the wire: framing, the handshake and Phase-3
 //!   envelopes. Bytes in, values out; no sockets.
-//! - [`data`]: the data model ([`data::Data`]), Zeek messages ([`data::zeek`]), the three
+//! - [`data`]: the data model ([`data::Data`]), Zeek messages ([`data::zeek`]) and the
+//!   records inside Zeek's log writes ([`data::zeek_log`]), the three
 //!   encodings: Broker's binary format v1 ([`data::bin`]), the JSON of Broker's WebSocket
 //!   API v1 ([`data::json`]) and Broker's text rendering ([`data::text`]), and typed
 //!   messages: Rust types to and from `Data` through serde ([`data::typed`]). No I/O.

@@ -8,6 +8,26 @@
 //! stream's fields ([`Stream::record`]), and renders records as Zeek's ASCII writer does
 //! ([`ascii`]: TSV and JSON lines, header lines). No I/O: files are the caller's.
 //!
+//! ```
+//! use brook::data::zeek_log::{Field, Stream, TypeTag, Value, ascii};
+//!
+//! let stream = Stream {
+//!     stream_id: "Demo::LOG".into(),
+//!     writer_id: "Log::WRITER_ASCII".into(),
+//!     path: Some(b"demo".to_vec()),
+//!     fields: vec![
+//!         Field::new("n", TypeTag::Count, TypeTag::Void, false),
+//!         Field::new("msg", TypeTag::String, TypeTag::Void, true),
+//!     ],
+//! };
+//! let create = stream.to_create();                     // publish it first, then writes
+//! let write = stream.write(b"demo", &[Value::Count(1), Value::String(b"hi\x01".to_vec())])?;
+//! let record = Stream::from_create(&create)?.record(&write)?;   // what a receiver does
+//! assert_eq!(record.values[0], Value::Count(1));
+//! assert_eq!(ascii::tsv_line(&record.values), b"1\thi\\x01\n");
+//! # Ok::<(), brook::Error>(())
+//! ```
+//!
 //! Invariants: decoding untrusted bytes never panics and never allocates more than the
 //! input could hold (every length and count is checked against the bytes left); containers
 //! hold atomic values only, as Zeek logs them, so nesting is at most one level.
