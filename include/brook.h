@@ -1572,7 +1572,7 @@ brook_status brook_log_stream_field(const brook_log_stream *stream,
  *
  * Caller owns the result; free it with brook_log_record_free(). `stream` and `log_write`
  * are only read.
- * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_DECODE if the
+ * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_DECODE_ERROR if the
  * serial data is malformed, BROOK_STATUS_TYPE_MISMATCH if it does not fit the fields (the
  * message says what and where). Out-parameters are written only when the call returns
  * BROOK_STATUS_OK.
