@@ -117,10 +117,7 @@ impl Logger {
                     return;
                 };
                 match stream.record(&w) {
-                    Ok(r) => {
-                        let stream = stream.clone();
-                        self.write(&stream, r);
-                    }
+                    Ok(r) => self.write(r),
                     Err(e) => {
                         if self.losses.undecodable == 0 {
                             common::note(format_args!(
@@ -137,8 +134,12 @@ impl Logger {
         }
     }
 
-    fn write(&mut self, stream: &Stream, r: LogRecord) {
+    fn write(&mut self, r: LogRecord) {
         if !self.files.contains_key(&r.path) {
+            // The stream is there: the record was checked against it.
+            let Some(stream) = self.streams.get(&r.stream_id) else {
+                return;
+            };
             match self.open(stream, &r.path) {
                 Ok(f) => {
                     self.files.insert(r.path.clone(), f);
