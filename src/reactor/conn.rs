@@ -9,10 +9,17 @@ use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
 use std::net::SocketAddr;
 
-/// How much one read asks the kernel for.
-const READ_CHUNK: usize = 256 * 1024;
+/// The input buffer a connection's first read allocates, and what it grows from.
+const INPUT_START: usize = 4 * 1024;
+/// The most the input buffer holds while the data comes as frames that fit: it grows up to
+/// this while reads fill it (large reads cost less per byte), and beyond it only for a
+/// frame whose bytes have arrived and do not fit. A drained buffer larger than this is
+/// freed at once.
+const INPUT_STEADY: usize = 256 * 1024;
 /// Written output is moved out of the buffer's front once this much has accumulated.
 const COMPACT_AT: usize = 1 << 20;
+/// Output capacity an idle connection may keep; more is freed by [`Conn::trim`].
+const OUTPUT_KEEP: usize = 16 * 1024;
 
 pub(super) enum Phase {
     /// The transport is still being set up (a non-blocking connect is in flight).
@@ -84,6 +91,10 @@ pub(super) struct Conn {
     /// Bytes past the written part that the stream may hold for a write it has not
     /// finished (TLS records encrypted but not sent): a retry must offer them unchanged.
     in_flight: usize,
+    /// Bytes were read or written since the last [`Conn::trim`].
+    busy: bool,
+    /// The last fill found the input buffer too small for what the stream had.
+    grow: bool,
 }
 
 impl Conn {
@@ -118,6 +129,8 @@ impl Conn {
             traffic: Traffic::default(),
             silent: false,
             in_flight: 0,
+            busy: false,
+            grow: false,
         }
     }
 
@@ -170,23 +183,20 @@ impl Conn {
     /// gathers them, so that frames are handled in large batches over TLS as over TCP).
     /// An end of stream or an error after some bytes is reported by the next call.
     ///
-    /// The buffer keeps its length (zeroed once, when it grows); `in_end` marks the filled
-    /// part, so a read costs no memset.
+    /// The buffer starts at [`INPUT_START`] and grows with use: it doubles, up to
+    /// [`INPUT_STEADY`], after a fill that stopped because it was nearly full (the stream had
+    /// more), and beyond that when a read would find it more than three quarters full even
+    /// after moving the unread bytes to its front (a frame larger than the buffer, arriving).
+    /// So it grows with the bytes that arrived, never with what a length prefix announces:
+    /// a large frame costs at most about three times its size, once its bytes are here.
+    /// It keeps its length (zeroed once, when it grows); `in_end` marks the filled part, so
+    /// a read costs no memset.
     pub fn fill(&mut self) -> io::Result<Fill> {
-        if self.input.len() - self.in_end < READ_CHUNK / 4 {
-            if self.in_pos > 0 {
-                self.input.copy_within(self.in_pos..self.in_end, 0);
-                self.in_end -= self.in_pos;
-                self.in_pos = 0;
-            }
-            if self.input.len() - self.in_end < READ_CHUNK / 4 {
-                let grown = (self.in_end + READ_CHUNK).max(self.input.len());
-                self.input.resize(grown, 0);
-            }
-        }
+        self.make_room();
         let mut got = false;
         loop {
-            if got && self.input.len() - self.in_end < READ_CHUNK / 4 {
+            if got && self.input.len() - self.in_end < self.input.len() / 4 {
+                self.grow = self.input.len() < INPUT_STEADY;
                 return Ok(Fill::Data { drained: false });
             }
             match self.stream.read(&mut self.input[self.in_end..]) {
@@ -195,6 +205,7 @@ impl Conn {
                 Ok(n) => {
                     self.in_end += n;
                     self.traffic.bytes_in += n as u64;
+                    self.busy = true;
                     got = true;
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
@@ -208,6 +219,25 @@ impl Conn {
                 Err(_) if got => return Ok(Fill::Data { drained: false }),
                 Err(e) => return Err(e),
             }
+        }
+    }
+
+    /// Makes room for the next read: moves the unread bytes to the front when less than a
+    /// quarter of the buffer is free, and doubles the buffer when the last fill asked for
+    /// it or that is still not enough.
+    fn make_room(&mut self) {
+        let len = self.input.len();
+        let cramped = |free: usize| free < (len / 4).max(1);
+        if !self.grow && !cramped(len - self.in_end) {
+            return;
+        }
+        if self.in_pos > 0 {
+            self.input.copy_within(self.in_pos..self.in_end, 0);
+            self.in_end -= self.in_pos;
+            self.in_pos = 0;
+        }
+        if std::mem::take(&mut self.grow) || cramped(len - self.in_end) {
+            self.input.resize((2 * len).max(INPUT_START), 0);
         }
     }
 
@@ -251,15 +281,54 @@ impl Conn {
     }
 
     /// Rewinds to the buffer's start once everything was consumed, and gives back the memory
-    /// of a buffer that grew for a large frame.
-    pub fn compact_input(&mut self) {
+    /// of a buffer that grew for a large frame: freed once drained, or moved to a buffer of
+    /// the steady size once what is left of it fits in half of that. Returns whether it gave
+    /// memory back.
+    pub fn compact_input(&mut self) -> bool {
         if self.in_pos == self.in_end {
             self.in_pos = 0;
             self.in_end = 0;
-            if self.input.len() > 4 * READ_CHUNK {
+            if self.input.len() > INPUT_STEADY {
                 self.input = Vec::new();
+                return true;
+            }
+        } else if self.input.len() > INPUT_STEADY && self.unread_len() <= INPUT_STEADY / 2 {
+            let mut smaller = vec![0; INPUT_STEADY];
+            let n = self.unread_len();
+            smaller[..n].copy_from_slice(self.unread());
+            self.input = smaller;
+            self.in_pos = 0;
+            self.in_end = n;
+            return true;
+        }
+        false
+    }
+
+    /// Called now and then (every second while some buffer is large): a connection that
+    /// neither read nor wrote since the last call gives its buffers back (the input buffer
+    /// once drained, output capacity beyond [`OUTPUT_KEEP`] once written). Returns whether
+    /// it freed memory, and whether it still holds more than an idle connection does.
+    pub fn trim(&mut self) -> (bool, bool) {
+        let mut freed = false;
+        if !std::mem::take(&mut self.busy) {
+            if self.in_pos == self.in_end && !self.input.is_empty() {
+                self.input = Vec::new();
+                self.in_pos = 0;
+                self.in_end = 0;
+                freed = true;
+            }
+            if self.output_empty() && self.output.capacity() > OUTPUT_KEEP {
+                self.output = Vec::new();
+                self.frame_ends = VecDeque::new();
+                freed = true;
             }
         }
+        (freed, self.is_large())
+    }
+
+    /// Holds more buffer memory than an idle connection needs.
+    pub fn is_large(&self) -> bool {
+        self.input.len() > INPUT_START || self.output.capacity() > OUTPUT_KEEP
     }
 
     /// Writes buffered output until the socket would block.
@@ -270,6 +339,7 @@ impl Conn {
                 Ok(n) => {
                     self.out_pos += n;
                     self.in_flight = 0;
+                    self.busy = true;
                     self.traffic.bytes_out += n as u64;
                     self.last_progress = std::time::Instant::now();
                 }

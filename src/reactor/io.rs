@@ -169,7 +169,10 @@ impl Reactor {
                 self.close(token, Close::Failed(ErrorCode::InvalidMessage, why));
                 return;
             }
-            match c.fill() {
+            let filled = c.fill();
+            let large = c.is_large();
+            self.watch_buffers(large);
+            match filled {
                 Ok(Fill::Data { drained }) => {
                     self.process_input(token);
                     if drained {
@@ -263,8 +266,12 @@ impl Reactor {
                 }
             }
         }
-        if let Some(c) = self.conns.get_mut(&token) {
-            c.compact_input();
+        if self
+            .conns
+            .get_mut(&token)
+            .is_some_and(|c| c.compact_input())
+        {
+            self.released_memory();
         }
         self.scratch = scratch;
         // Hand each chunk's messages over at once, so that subscribers work beside the
@@ -590,6 +597,12 @@ impl Reactor {
             self.liveness_armed = true;
             self.timers.after(period, Timer::Liveness);
         }
+        if c.is_large() {
+            self.watch_buffers(true);
+        }
+        let Some(c) = self.conns.get_mut(&token) else {
+            return;
+        };
         if c.linger.is_some() && c.output_empty() {
             self.drop_conn(token);
         } else if c.queued_frames() < self.cfg.peer_buffer_size / 2 {
@@ -728,6 +741,7 @@ impl Reactor {
             return;
         };
         c.stream.close(self.poll.registry());
+        self.released_memory();
         let mut discarded = c.queued_frames() as u64;
         if c.bye.is_some() && discarded > 0 {
             discarded -= 1; // our BYE ping, queued after the messages, is not one of them

@@ -107,6 +107,10 @@ const BATCH: usize = 4096;
 /// output is written in between.
 const TAKES: usize = 4;
 
+/// How often connections with large buffers are looked at: one that neither read nor
+/// wrote for that long gives them back (`Conn::trim`).
+const TRIM_EVERY: Duration = Duration::from_secs(1);
+
 /// Starts the reactor thread of a new endpoint.
 /// The thread's result is what [`Reactor::run`] returns: the messages its shutdown could
 /// not deliver (0 if it panicked; the panic is in `Shared::fatal`).
@@ -199,6 +203,10 @@ pub(crate) struct Reactor {
     /// The durable spool, if configured, and what is in flight from it.
     spool: Option<Box<crate::spool::Spool>>,
     replay: spooling::Replay,
+    /// A [`Timer::Trim`] is due.
+    trim_scheduled: bool,
+    /// Connections closed or buffers were freed since the last [`Timer::Trim`].
+    released: bool,
 }
 
 impl Reactor {
@@ -248,6 +256,8 @@ impl Reactor {
             counters: Counters::default(),
             spool,
             replay: spooling::Replay::default(),
+            trim_scheduled: false,
+            released: false,
         }
     }
 
@@ -700,6 +710,19 @@ impl Reactor {
                     }
                 }
                 Timer::Liveness => self.check_liveness(),
+                Timer::Trim => {
+                    self.trim_scheduled = false;
+                    let (mut freed, mut large) = (std::mem::take(&mut self.released), false);
+                    for c in self.conns.values_mut() {
+                        let (f, l) = c.trim();
+                        freed |= f;
+                        large |= l;
+                    }
+                    if freed {
+                        release_freed_memory();
+                    }
+                    self.watch_buffers(large);
+                }
                 Timer::StoreTick => {
                     if !self.stores.is_empty() {
                         self.stores.tick(&mut self.effects);
@@ -709,6 +732,21 @@ impl Reactor {
                     }
                 }
             }
+        }
+    }
+
+    /// Memory went back to the allocator (a connection closed, a large buffer was freed):
+    /// the next [`Timer::Trim`] hands it on to the system.
+    fn released_memory(&mut self) {
+        self.released = true;
+        self.watch_buffers(true);
+    }
+
+    /// Schedules a look at the connections' buffers if one of them is `large`.
+    fn watch_buffers(&mut self, large: bool) {
+        if large && !self.trim_scheduled {
+            self.trim_scheduled = true;
+            self.timers.after(TRIM_EVERY, Timer::Trim);
         }
     }
 
@@ -725,6 +763,22 @@ impl Reactor {
                 let _ = w.send(Ok(()));
             }
         }
+    }
+}
+
+/// Hands the memory that closed connections and freed buffers left in the allocator back
+/// to the system. glibc keeps freed memory below the top of its heaps (where a closed
+/// connection's allocations sit between live ones) until asked; allocators that return it
+/// by themselves need nothing.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim takes no pointers; it locks each arena while it gives that
+        // arena's free pages back.
+        unsafe { malloc_trim(0) };
     }
 }
 

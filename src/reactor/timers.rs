@@ -24,6 +24,8 @@ pub(super) enum Timer {
     StoreTick,
     /// Connections that sent something are checked for a dead peer (`peer_timeout`).
     Liveness,
+    /// Connections that went idle give back their large buffers.
+    Trim,
 }
 
 #[derive(Default)]

@@ -133,7 +133,11 @@ fn tls_context(ssl: &SslOptions) -> std::result::Result<SslContext, String> {
     let fail = |what: &str, e: openssl::error::ErrorStack| format!("TLS: {what}: {e}");
     let mut b = SslContextBuilder::new(SslMethod::tls()).map_err(|e| fail("no context", e))?;
     // A write may take part of the buffer, and the rest may move before it is retried.
-    b.set_mode(SslMode::ENABLE_PARTIAL_WRITE | SslMode::ACCEPT_MOVING_WRITE_BUFFER);
+    b.set_mode(
+        SslMode::ENABLE_PARTIAL_WRITE
+            | SslMode::ACCEPT_MOVING_WRITE_BUFFER
+            | SslMode::RELEASE_BUFFERS,
+    );
     // Read as much as the socket has, not one record header and then its body: two read
     // calls per 16 KiB record otherwise.
     b.set_read_ahead(true);
