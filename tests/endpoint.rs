@@ -329,11 +329,27 @@ fn shutdown_delivers_queued_messages_and_later_calls_are_closed() {
 }
 
 #[test]
-fn a_connection_to_itself_is_refused() {
-    let a = endpoint();
-    let port = a.listen("127.0.0.1", 0).unwrap();
-    let e = a.peer("127.0.0.1", port, Duration::ZERO).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::PeerUnavailable, "{e}");
+fn a_connection_to_itself_is_refused_in_brokers_words() {
+    for ep in [endpoint(), plain_endpoint()] {
+        let st = ep.status_subscriber(true).unwrap();
+        let port = ep.listen("127.0.0.1", 0).unwrap();
+        let e = ep.peer("127.0.0.1", port, Duration::ZERO).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::PeerUnavailable, "{e}");
+        assert_eq!(e.message, "unable to connect to remote peer");
+        // Broker reports one error, peer_unavailable with its words, the address and no
+        // endpoint; the accepting end of the connection reports nothing.
+        std::thread::sleep(Duration::from_millis(200));
+        let events = st.poll(100);
+        assert_eq!(events.len(), 1, "{events:?}");
+        assert_eq!(
+            events[0].kind,
+            StatusKind::Error(ErrorCode::PeerUnavailable)
+        );
+        assert_eq!(events[0].message, "unable to connect to remote peer");
+        assert_eq!(events[0].endpoint, None);
+        assert_eq!(events[0].address.map(|a| a.port()), Some(port));
+        assert!(ep.peers().unwrap().is_empty());
+    }
 }
 
 /// A raw socket speaking the handshake as a Broker peer would, for malformed-input tests.

@@ -2,10 +2,14 @@
 //! Broker's handshake) against one endpoint, with the process's resident memory read from
 //! `/proc/self/status` before, while they are open and after they closed.
 //!
-//! The only test of its binary, so that nothing else allocates meanwhile. The clients are
-//! plain sockets (they cost the process no user memory) and the endpoint is plain TCP; TLS
-//! connections are measured the same way, with the TLS clients in a child process (this
-//! binary run again with `BROOK_MEMORY_CLIENTS` set).
+//! And a frame announced at Broker's largest size: its buffer grows with the bytes that
+//! arrive, not with the length prefix.
+//!
+//! The tests of this binary take turns (`ONE_AT_A_TIME`), so that nothing else allocates
+//! while one measures. The clients are plain sockets (they cost the process no user
+//! memory) and the endpoint is plain TCP; TLS connections are measured the same way, with
+//! the TLS clients in a child process (this binary run again with `BROOK_MEMORY_CLIENTS`
+//! set).
 
 use brook::wire::frame::FrameReader;
 use brook::wire::handshake::Handshake;
@@ -14,6 +18,9 @@ use brook::{Config, Endpoint, PeerStatus};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+
+/// Held by each test while it runs.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 const CONNECTIONS: usize = 1000;
 const MIB: usize = 1 << 20;
@@ -139,6 +146,7 @@ fn idle_connections_cost_little_and_give_their_memory_back() {
     if let Ok(port) = std::env::var("BROOK_MEMORY_CLIENTS") {
         return tls_clients(port.parse().unwrap());
     }
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let config = |tls: bool| Config {
         disable_ssl: !tls,
         handshake_timeout: Duration::from_secs(120),
@@ -216,4 +224,35 @@ fn tls_clients(port: u16) {
         held.push(tls);
     }
     std::thread::sleep(Duration::from_secs(600));
+}
+
+#[test]
+fn a_frame_is_not_allocated_before_its_bytes_arrive() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let ep = Endpoint::new(Config {
+        disable_ssl: true,
+        ..Config::default()
+    })
+    .unwrap();
+    let port = ep.listen("127.0.0.1", 0).unwrap();
+    let mut raw = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    raw.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    handshake(&mut raw, 1);
+    eventually("the peering", 10, || connections(&ep) == (1, 1));
+    let before = vm_rss();
+    // Broker's largest frame announced, and its first 4 MiB sent.
+    let max = brook::wire::frame::MAX_WIRE_PAYLOAD as u32;
+    raw.write_all(&max.to_be_bytes()).unwrap();
+    raw.write_all(&vec![0u8; 4 * MIB]).unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let grew = vm_rss().saturating_sub(before);
+    eprintln!("a frame announced at 2 GiB, 4 MiB of it sent: +{grew} bytes");
+    // A buffer for the whole frame would be 2 GiB; the endpoint holds what arrived (in a
+    // buffer at most about three times as large).
+    assert!(grew < 16 * MIB, "{grew} bytes for an announced frame");
+    assert_eq!(
+        ep.peers().unwrap()[0].status,
+        PeerStatus::Peered,
+        "it waits for the rest"
+    );
 }

@@ -73,6 +73,8 @@ proptest! {
         let bytes = bin::encode(&d).unwrap();
         let back = bin::decode(&bytes).unwrap();
         prop_assert_eq!(&back, &d);
+        // The size computed without encoding is the size encoded.
+        prop_assert_eq!(bin::encoded_len(&d).unwrap(), bytes.len());
         prop_assert_eq!(bin::encode(&back).unwrap(), bytes);
     }
 

@@ -165,3 +165,40 @@ fn a_proxy_answers_on_its_queue_and_sees_the_end_of_its_endpoint() {
     let e = proxy.receive(None).unwrap_err();
     assert_eq!(e.kind, ErrorKind::Closed);
 }
+
+#[test]
+fn a_clone_attaching_to_a_100_mib_store_gets_all_of_it() {
+    // 100 values of 1 MiB: the clone's snapshot is one frame of 100 MiB (ack_clone).
+    let a = endpoint();
+    let master = a
+        .attach_master("test/huge", brook::Backend::Memory)
+        .unwrap();
+    let value = |i: u64| Data::String(vec![b'a' + (i % 26) as u8; 1 << 20]);
+    for i in 0..100u64 {
+        master.put(i, value(i), None).unwrap();
+    }
+    let port = a.listen("127.0.0.1", 0).unwrap();
+    let b = endpoint();
+    b.peer("127.0.0.1", port, Duration::ZERO).unwrap();
+    let start = Instant::now();
+    let clone = b.attach_clone("test/huge").unwrap();
+    // The first read waits for the snapshot (up to Broker's max-get-delay, 5 s): it gets
+    // the data, not stale_data.
+    assert_eq!(clone.get(99u64).unwrap(), value(99));
+    eprintln!(
+        "a 100 MiB snapshot reached the clone in {:?}",
+        start.elapsed()
+    );
+    for i in [0u64, 42, 98] {
+        assert_eq!(clone.get(i).unwrap(), value(i));
+    }
+    let Data::Set(keys) = clone.keys().unwrap() else {
+        panic!("keys is a set")
+    };
+    assert_eq!(keys.len(), 100);
+    // And the clone keeps replicating.
+    master.put("after", 1u64, None).unwrap();
+    eventually("a later put", || {
+        clone.get("after").ok() == Some(Data::Count(1))
+    });
+}

@@ -189,6 +189,7 @@ impl Replay {
                 self.claims.retain(|_, (holder, _)| holder != name);
                 format!("failed:{}", f.code as u8)
             }
+            Status::ToSelf => "to-self".into(),
         };
         self.conn(name).outcome = Some(outcome);
     }
@@ -679,6 +680,20 @@ fn frames_split_without_copying_and_enforce_limits() {
     );
     assert!(hs.next_frame(&[0xff, 0xff, 0xff, 0xff]).is_err());
     assert!(Error::from(FrameError::Empty).message.contains("length 0"));
+    // Broker's limits: Phase 3 takes up to 2^31 - 5 bytes (CAF's INT32_MAX - 4), the
+    // handshake up to brook's 16 MiB (Broker has none there).
+    assert_eq!(p3.max_payload(), (1 << 31) - 5);
+    let at = |len: u32| len.to_be_bytes();
+    assert_eq!(p3.next_frame(&at((1 << 31) - 5)), Ok((None, 0)));
+    assert_eq!(
+        p3.next_frame(&at((1 << 31) - 4)),
+        Err(FrameError::TooLong {
+            len: (1 << 31) - 4,
+            max: (1 << 31) - 5
+        })
+    );
+    assert_eq!(hs.max_payload(), 16 << 20);
+    assert!(hs.next_frame(&at((16 << 20) + 1)).is_err());
 }
 
 #[test]
@@ -891,14 +906,19 @@ fn failed(step: &Step) -> (u8, Vec<&'static str>) {
 #[test]
 fn handshaker_follows_brokers_acceptance_table() {
     let (c, p) = (id(C), id(P));
-    // Self-connection: closed at once, without drop_conn.
+    // Self-connection, without drop_conn: the accepting side answers the hello with its
+    // own, as Broker does, so that the connecting side, seeing its own ID, learns it too.
     let mut hs = start(P, Role::Accepting);
-    assert_eq!(failed(&hs.on_message(Handshake::hello(p))), (3, vec![]));
+    let step = hs.on_message(Handshake::hello(p));
+    assert_eq!(step.status, Status::ToSelf);
+    assert_eq!(step.send, vec![Handshake::hello(p)]);
+    let mut hs = start(P, Role::Connecting);
+    assert_eq!(hs.on_message(Handshake::Probe).status, Status::Continue);
+    let step = hs.on_message(Handshake::hello(p));
+    assert_eq!((step.status, step.send), (Status::ToSelf, vec![]));
     let mut hs = start(C, Role::Connecting);
-    assert_eq!(
-        failed(&hs.on_message(Handshake::version_select(c))),
-        (3, vec![])
-    );
+    let step = hs.on_message(Handshake::version_select(c));
+    assert_eq!((step.status, step.send), (Status::ToSelf, vec![]));
 
     // Probe is ignored in Phase 1 only; unexpected messages close without drop_conn.
     let mut hs = start(P, Role::Connecting);

@@ -26,7 +26,8 @@ use std::process::ExitCode;
     version,
     about = "Zeek Broker tools: pipe, throughput, node, logger",
     after_help = "Every subcommand also takes Broker's options in their long form, such as \
-                  --broker.ssl.cafile=PATH or --broker.peer-buffer-size=4096."
+                  --broker.ssl.cafile=PATH or --broker.peer-buffer-size=4096, and brook's \
+                  own: --brook.max-frame-size=BYTES, --brook.listen-backlog=N."
 )]
 struct Cli {
     #[command(subcommand)]

@@ -40,8 +40,19 @@ pub struct Config {
     pub subscriber_overflow_policy: OverflowPolicy,
     /// Do not forward messages between peers (Zeek's default; Broker forwards).
     pub disable_forwarding: bool,
-    /// Largest frame payload accepted from a peer; a larger length ends that peering.
+    /// Largest frame payload, in bytes, accepted from a peer (a larger length ends that
+    /// peering) and sent to one (a publish or store write that would need a larger frame is
+    /// refused with [`crate::ErrorKind::Encode`]). Default Broker's limit, 2^31 - 5 bytes
+    /// ([`crate::wire::frame::MAX_WIRE_PAYLOAD`]); lower it to bound what one peer can make
+    /// the endpoint buffer (`brook.max-frame-size`). A frame's buffer grows as its bytes
+    /// arrive, not from its length prefix. Handshake frames are capped at 16 MiB whatever
+    /// this says.
     pub max_frame_size: usize,
+    /// The listen backlog: connections the kernel queues for a listener before the reactor
+    /// accepts them (`brook.listen-backlog`). Default 4096, `SOMAXCONN`, which Broker (CAF)
+    /// listens with; Linux caps it at `net.core.somaxconn`. With a small backlog a burst of
+    /// connects overflows the queue and those connections stall or fail.
+    pub listen_backlog: u32,
     /// A connection that has not completed its handshake within this time is closed.
     pub handshake_timeout: Duration,
     /// How long an unpeering waits for the peer's answer to its BYE ping.
@@ -152,6 +163,7 @@ impl Default for Config {
             subscriber_overflow_policy: OverflowPolicy::Block,
             disable_forwarding: false,
             max_frame_size: crate::wire::frame::DEFAULT_MAX_PAYLOAD,
+            listen_backlog: Config::DEFAULT_LISTEN_BACKLOG,
             handshake_timeout: Duration::from_secs(10),
             unpeer_timeout: Duration::from_secs(3),
             max_malformed_in_a_row: 100,
@@ -174,11 +186,12 @@ impl Config {
     /// `block`), `brook.peer-stall-timeout` and `brook.peer-timeout` (durations such as
     /// `30s`, `500ms` or a number of seconds),
     /// `broker.disable-forwarding`, `broker.forward` (booleans are `true`/`false`) or
-    /// `broker.ttl` (checked, without effect: Broker enforces none either); and brook's
+    /// `broker.ttl` (checked, without effect: Broker enforces none either); brook's
     /// own spool (Broker has none): `brook.spool.dir`, `brook.spool.max-size` (bytes, or
     /// with `k`, `M`, `G`), `brook.spool.policy` (`block`, `drop_oldest`),
-    /// `brook.spool.topics` (comma-separated prefixes) and `brook.spool.fsync`. An
-    /// unknown name or a value that does not parse is an
+    /// `brook.spool.topics` (comma-separated prefixes) and `brook.spool.fsync`; and
+    /// `brook.max-frame-size` (bytes) and `brook.listen-backlog`, which Broker does not have
+    /// either. An unknown name or a value that does not parse is an
     /// [`crate::ErrorKind::InvalidArgument`] naming it.
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
         let bad = || Error::invalid(format!("invalid value for {key}: {value:?}"));
@@ -234,6 +247,8 @@ impl Config {
                     .collect()
             }
             "brook.spool.fsync" => self.spool.fsync = flag()?,
+            "brook.max-frame-size" => self.max_frame_size = value.parse().map_err(|_| bad())?,
+            "brook.listen-backlog" => self.listen_backlog = value.parse().map_err(|_| bad())?,
             _ => return Err(Error::invalid(format!("unknown option {key}"))),
         }
         Ok(())
@@ -267,9 +282,13 @@ impl Config {
     /// Queue sizes are allocated up front: this is the most any may ask for.
     pub const MAX_QUEUE: usize = 1 << 24;
 
+    /// The default listen backlog: `SOMAXCONN` as current Linux and glibc define it, which
+    /// CAF passes to `listen` for Broker.
+    pub const DEFAULT_LISTEN_BACKLOG: u32 = 4096;
+
     /// Checks that every value is usable: queue sizes between 1 and [`Config::MAX_QUEUE`],
-    /// a frame limit between 1 byte and the wire format's maximum, and timeouts of at most a
-    /// day.
+    /// a frame limit between 1 byte and the wire format's maximum, a listen backlog of at
+    /// least 1, and timeouts of at most a day.
     pub fn validate(&self) -> Result<()> {
         let queue = |name: &str, n: usize| {
             if n == 0 || n > Config::MAX_QUEUE {
@@ -287,6 +306,13 @@ impl Config {
             return Err(Error::invalid(format!(
                 "max_frame_size must be between 1 and {max_frame}, not {}",
                 self.max_frame_size
+            )));
+        }
+        if self.listen_backlog == 0 || self.listen_backlog > i32::MAX as u32 {
+            return Err(Error::invalid(format!(
+                "listen_backlog must be between 1 and {}, not {}",
+                i32::MAX,
+                self.listen_backlog
             )));
         }
         let day = Duration::from_secs(86_400);
@@ -370,6 +396,10 @@ mod tests {
         c.set("broker.metrics.address", "127.0.0.1").unwrap();
         c.set("broker.peer-overflow-policy", "drop_oldest").unwrap();
         c.set("broker.forward", "false").unwrap();
+        c.set("brook.max-frame-size", "1048576").unwrap();
+        c.set("brook.listen-backlog", "64").unwrap();
+        assert_eq!((c.max_frame_size, c.listen_backlog), (1 << 20, 64));
+        assert!(c.set("brook.max-frame-size", "-1").is_err());
         assert_eq!(c.metrics_port, Some(9911));
         assert_eq!(c.metrics_address, Some("127.0.0.1".parse().unwrap()));
         assert_eq!(c.peer_overflow_policy, OverflowPolicy::DropOldest);

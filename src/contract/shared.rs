@@ -84,12 +84,21 @@ impl Shared {
     }
 
     /// Queues the frames `write` appends (it returns how many), waiting for room if `block`.
+    /// A frame larger than `max_frame_size` is refused ([`ErrorKind::Encode`]), and with it
+    /// everything `write` appended.
     pub(crate) fn enqueue(
         &self,
         block: bool,
         write: impl FnOnce(&mut Vec<u8>) -> Result<usize>,
     ) -> Result<()> {
-        match self.outbox.push(block, write) {
+        let max = self.config.max_frame_size;
+        let checked = |out: &mut Vec<u8>| {
+            let start = out.len();
+            let n = write(out)?;
+            check_frames(&out[start..], max)?;
+            Ok(n)
+        };
+        match self.outbox.push(block, checked) {
             Ok(wake) => {
                 if wake {
                     let _ = self.waker.wake();
@@ -113,4 +122,30 @@ impl Shared {
     pub(crate) fn next_id(&self) -> u64 {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
+}
+
+/// Checks that the frames in `frames` (each a length prefix and its payload) carry at most
+/// `max` bytes each.
+fn check_frames(mut frames: &[u8], max: usize) -> Result<()> {
+    while let Some(prefix) = frames.first_chunk::<4>() {
+        let len = u32::from_be_bytes(*prefix) as usize;
+        if len > max {
+            return Err(frame_too_large(len, max));
+        }
+        frames = frames.get(4 + len..).unwrap_or_default();
+    }
+    Ok(())
+}
+
+/// The error for a message (or store write) that needs a frame of `len` bytes where peers
+/// take at most `max`.
+pub(crate) fn frame_too_large(len: usize, max: usize) -> Error {
+    Error::new(
+        ErrorKind::Encode,
+        format!(
+            "the message needs a frame of {len} bytes, more than max_frame_size ({max} bytes; \
+             Broker takes at most {}): a peer would end the peering over it",
+            crate::wire::frame::MAX_WIRE_PAYLOAD
+        ),
+    )
 }

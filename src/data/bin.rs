@@ -19,9 +19,18 @@ pub const MAX_DEPTH: usize = 128;
 
 /// Encodes `d` as bin v1, appending to `out`.
 ///
-/// Fails only for strings or containers with 2^32 or more bytes or elements, which the
-/// format cannot express.
+/// Fails for strings or containers with 2^32 or more bytes or elements, which the format
+/// cannot express, and for containers nested deeper than [`MAX_DEPTH`], which brook's
+/// decoder (so every brook peer) refuses: brook writes nothing it cannot read. On failure
+/// `out` may hold part of the value; callers truncate it.
 pub fn encode_into(d: &Data, out: &mut Vec<u8>) -> Result<()> {
+    encode_nested(d, out, 0)
+}
+
+/// [`encode_into`] for a value that sits inside `depth` containers of the message being
+/// encoded (a Zeek event's arguments are three deep), so that the message as a whole
+/// respects [`MAX_DEPTH`].
+pub(crate) fn encode_nested(d: &Data, out: &mut Vec<u8>, depth: usize) -> Result<()> {
     out.push(d.data_type() as u8);
     match d {
         Data::None => {}
@@ -45,26 +54,101 @@ pub fn encode_into(d: &Data, out: &mut Vec<u8>) -> Result<()> {
         Data::Timestamp(t) => out.extend_from_slice(&t.0.to_be_bytes()),
         Data::Timespan(t) => out.extend_from_slice(&t.0.to_be_bytes()),
         Data::Set(s) => {
+            enter(depth)?;
             put_varbyte(out, s.len())?;
             for x in s {
-                encode_into(x, out)?;
+                encode_nested(x, out, depth + 1)?;
             }
         }
         Data::Table(t) => {
+            enter(depth)?;
             put_varbyte(out, t.len())?;
             for (k, v) in t {
-                encode_into(k, out)?;
-                encode_into(v, out)?;
+                encode_nested(k, out, depth + 1)?;
+                encode_nested(v, out, depth + 1)?;
             }
         }
         Data::Vector(v) => {
+            enter(depth)?;
             put_varbyte(out, v.len())?;
             for x in v {
-                encode_into(x, out)?;
+                encode_nested(x, out, depth + 1)?;
             }
         }
     }
     Ok(())
+}
+
+/// Checks that a container may open inside `depth` others.
+#[inline]
+fn enter(depth: usize) -> Result<()> {
+    if depth >= MAX_DEPTH {
+        return Err(too_deep());
+    }
+    Ok(())
+}
+
+#[cold]
+fn too_deep() -> Error {
+    Error::new(
+        ErrorKind::Encode,
+        format!(
+            "the value nests containers deeper than {MAX_DEPTH}, which brook's decoder refuses \
+             (a brook peer would drop it as malformed)"
+        ),
+    )
+}
+
+/// The exact size of `d`'s bin-v1 encoding, without encoding it; fails where
+/// [`encode_into`] would (too deep, too long).
+pub fn encoded_len(d: &Data) -> Result<usize> {
+    fn len_at(d: &Data, depth: usize) -> Result<usize> {
+        let varbyte = |n: usize| match u32::try_from(n) {
+            Ok(x) => Ok(1 + (32 - (x | 1).leading_zeros() as usize - 1) / 7),
+            Err(_) => Err(Error::new(
+                ErrorKind::Encode,
+                format!("length {n} exceeds the bin-v1 limit of 2^32 - 1"),
+            )),
+        };
+        Ok(1 + match d {
+            Data::None => 0,
+            Data::Boolean(_) => 1,
+            Data::Count(_)
+            | Data::Integer(_)
+            | Data::Real(_)
+            | Data::Timestamp(_)
+            | Data::Timespan(_) => 8,
+            Data::String(s) | Data::Enum(s) => varbyte(s.len())? + s.len(),
+            Data::Address(_) => 16,
+            Data::Subnet(_) => 17,
+            Data::Port(_) => 3,
+            Data::Set(s) => {
+                enter(depth)?;
+                let mut n = varbyte(s.len())?;
+                for x in s {
+                    n += len_at(x, depth + 1)?;
+                }
+                n
+            }
+            Data::Table(t) => {
+                enter(depth)?;
+                let mut n = varbyte(t.len())?;
+                for (k, v) in t {
+                    n += len_at(k, depth + 1)? + len_at(v, depth + 1)?;
+                }
+                n
+            }
+            Data::Vector(v) => {
+                enter(depth)?;
+                let mut n = varbyte(v.len())?;
+                for x in v {
+                    n += len_at(x, depth + 1)?;
+                }
+                n
+            }
+        })
+    }
+    len_at(d, 0)
 }
 
 /// Encodes `d` as bin v1 into a new buffer.
@@ -706,6 +790,26 @@ mod tests {
             buf.extend_from_slice(&1u64.to_be_bytes());
             agrees(&buf);
             assert_eq!(validate(&buf).is_ok(), depth <= MAX_DEPTH, "depth {depth}");
+        }
+    }
+
+    #[test]
+    fn encoding_keeps_the_decoders_depth_limit() {
+        let nested = |depth: usize| (0..depth).fold(Data::Count(1), |d, _| Data::Vector(vec![d]));
+        let ok = encode(&nested(MAX_DEPTH)).unwrap();
+        assert!(validate(&ok).is_ok());
+        assert_eq!(encoded_len(&nested(MAX_DEPTH)).unwrap(), ok.len());
+        let e = encode(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Encode);
+        assert!(e.message.contains("deeper than 128"), "{e}");
+        assert_eq!(
+            encoded_len(&nested(MAX_DEPTH + 1)).unwrap_err().kind,
+            ErrorKind::Encode
+        );
+        // Lengths whose varbyte takes 1, 2 and 3 bytes.
+        for n in [0, 127, 128, 16383, 16384] {
+            let s = Data::String(vec![b'x'; n]);
+            assert_eq!(encoded_len(&s).unwrap(), encode(&s).unwrap().len(), "{n}");
         }
     }
 }

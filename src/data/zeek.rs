@@ -353,7 +353,7 @@ impl Event {
     /// Appends the event's bin-v1 encoding (exactly that of `Data::from(event)`) without
     /// building the intermediate value.
     pub fn encode_into(&self, out: &mut Vec<u8>) -> Result<()> {
-        use super::bin::{encode_into, put_varbyte};
+        use super::bin::{encode_nested, put_varbyte};
         out.extend_from_slice(&[14, 3, 2, 0, 0, 0, 0, 0, 0, 0, 1, 2]);
         out.extend_from_slice(&(MessageType::Event as u64).to_be_bytes());
         out.extend_from_slice(&[14, if self.metadata.is_some() { 3 } else { 2 }, 5]);
@@ -361,8 +361,9 @@ impl Event {
         out.extend_from_slice(self.name.as_bytes());
         out.push(14);
         put_varbyte(out, self.args.len())?;
+        // Inside the message's vector, the event's and the arguments'.
         for a in &self.args {
-            encode_into(a, out)?;
+            encode_nested(a, out, 3)?;
         }
         if let Some(meta) = &self.metadata {
             out.push(14);
@@ -370,7 +371,7 @@ impl Event {
             for (k, v) in meta {
                 out.extend_from_slice(&[14, 2, 2]);
                 out.extend_from_slice(&k.to_be_bytes());
-                encode_into(v, out)?;
+                encode_nested(v, out, 4)?;
             }
         }
         Ok(())

@@ -87,6 +87,7 @@ impl Store {
 
     fn ask(&self, op: Op) -> Result<Data> {
         let inner = &self.inner;
+        op.check(&inner.name, inner.shared.config.max_frame_size)?;
         let id = inner.next_request.fetch_add(1, Ordering::Relaxed) + 1;
         let req = Request::new(id, inner.who, op);
         inner.shared.ask(
@@ -261,6 +262,7 @@ impl StoreProxy {
     /// Sends `op`; its request id.
     fn send(&self, op: Op) -> Result<u64> {
         let s = &self.store;
+        op.check(&s.name, s.shared.config.max_frame_size)?;
         let id = s.next_request.fetch_add(1, Ordering::Relaxed) + 1;
         s.shared.send(Command::StoreRequest {
             store: s.slot,

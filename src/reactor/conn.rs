@@ -16,7 +16,8 @@ const INPUT_START: usize = 4 * 1024;
 /// frame whose bytes have arrived and do not fit. A drained buffer larger than this is
 /// freed at once.
 const INPUT_STEADY: usize = 256 * 1024;
-/// Written output is moved out of the buffer's front once this much has accumulated.
+/// Written output is moved out of the buffer's front once this much has accumulated (and
+/// it is at least half the buffer).
 const COMPACT_AT: usize = 1 << 20;
 /// Output capacity an idle connection may keep; more is freed by [`Conn::trim`].
 const OUTPUT_KEEP: usize = 16 * 1024;
@@ -362,7 +363,9 @@ impl Conn {
         if self.out_pos == self.output.len() {
             self.output.clear();
             self.out_pos = 0;
-        } else if self.out_pos >= COMPACT_AT {
+        } else if self.out_pos >= COMPACT_AT && self.out_pos >= self.output.len() / 2 {
+            // Moving what is left costs no more than what was written since: a large
+            // output buffer is not moved once per MiB.
             let done = self.out_pos;
             self.output.drain(..done);
             self.frame_ends.iter_mut().for_each(|e| *e -= done);

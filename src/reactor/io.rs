@@ -11,7 +11,7 @@ use super::{Reactor, status};
 use crate::contract::OverflowPolicy;
 use crate::contract::StatusCode;
 use crate::contract::command::Service;
-use crate::wire::frame::FrameReader;
+use crate::wire::frame::{FrameReader, HANDSHAKE_MAX_PAYLOAD};
 use crate::wire::handshake::{Failure, Handshaker, Peering, Role, Status, Step};
 use crate::wire::{EndpointId, ErrorCode};
 use mio::Token;
@@ -229,7 +229,8 @@ impl Reactor {
                 self.process_frames(token);
                 break;
             }
-            let reader = FrameReader::handshake().with_max_payload(self.cfg.max_frame_size);
+            let max = self.cfg.max_frame_size.min(HANDSHAKE_MAX_PAYLOAD);
+            let reader = FrameReader::handshake().with_max_payload(max);
             match reader.next_frame(c.unread()) {
                 Err(e) => {
                     let tls = super::transport::looks_like_tls(c.unread());
@@ -372,6 +373,7 @@ impl Reactor {
             Status::Failed(Failure { code, description }) => {
                 self.close(token, Close::Failed(code, description))
             }
+            Status::ToSelf => self.close(token, Close::ToSelf),
         }
     }
 
@@ -690,6 +692,7 @@ impl Reactor {
             Close::Removed if self.shutting_down.is_some() => "the endpoint shut down".into(),
             Close::Removed => "unpeered".into(),
             Close::Redundant => "a redundant connection".into(),
+            Close::ToSelf => "a connection to this endpoint itself".into(),
             Close::Shutdown => "the endpoint shut down".into(),
         });
         let flush_first = !c.output_empty() && !matches!(why, Close::Lost(_));

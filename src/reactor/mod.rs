@@ -476,7 +476,8 @@ impl Reactor {
             Service::Peering => ("", self.security.kind()),
             Service::Metrics => (" for metrics", Kind::Tcp),
         };
-        let l = Listener::bind(kind, addr, self.poll.registry(), token).map_err(|e| {
+        let backlog = self.cfg.listen_backlog;
+        let l = Listener::bind(kind, addr, backlog, self.poll.registry(), token).map_err(|e| {
             Error::new(ErrorKind::Io, format!("cannot listen{what} on {addr}: {e}"))
         })?;
         let port = l.local_port()?;

@@ -29,7 +29,14 @@ pub(super) enum Close {
     Redundant,
     /// The endpoint is shutting down.
     Shutdown,
+    /// The connection reached this endpoint itself: our side reports what Broker does,
+    /// [`UNABLE_TO_CONNECT`] (and retries if asked to, as Broker does), the accepting side
+    /// nothing.
+    ToSelf,
 }
+
+/// Broker's words when it cannot peer with an address, a connection to itself included.
+pub(super) const UNABLE_TO_CONNECT: &str = "unable to connect to remote peer";
 
 /// An outgoing peering that this endpoint maintains (and retries).
 struct Request {
@@ -252,6 +259,7 @@ impl Peers {
                 let msg = msg.clone();
                 self.attempt_failed(addr, &msg, shutting_down)
             }
+            Close::ToSelf => self.attempt_failed(addr, UNABLE_TO_CONNECT, shutting_down),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Status and error events for the status subscribers (and, at the configured verbosity,
 //! the console), with Broker's codes and texts.
 
-use super::peers::Close;
+use super::peers::{Close, UNABLE_TO_CONNECT};
 use crate::contract::queue::Mailbox;
 use crate::contract::{StatusCode, StatusEvent, StatusKind, Verbosity, push_status};
 use crate::wire::{EndpointId, ErrorCode};
@@ -146,8 +146,10 @@ pub(super) fn error(
 }
 
 /// What Broker reports when a connection ends: peer_lost or peer_removed and
-/// endpoint_unreachable for a peering (Broker's texts, whatever the cause), the error of a
-/// failed handshake, or the loss of an incoming connection during its handshake.
+/// endpoint_unreachable for a peering (Broker's texts, whatever the cause: after bad input
+/// too, following brook's error event that says what was wrong), the error of a failed
+/// handshake, the loss of an incoming connection during its handshake, or Broker's
+/// peer_unavailable for our connection that reached this endpoint itself.
 pub(super) fn closing(
     why: &Close,
     was_peered: bool,
@@ -173,6 +175,12 @@ pub(super) fn closing(
     };
     match why {
         Close::Lost(_) if was_peered => vec![lost(), unreachable()],
+        Close::ToSelf if outbound => vec![error(
+            ErrorCode::PeerUnavailable,
+            None,
+            Some(addr),
+            UNABLE_TO_CONNECT,
+        )],
         Close::Removed | Close::Shutdown if was_peered => vec![
             status(
                 StatusCode::PeerRemoved,
@@ -185,7 +193,7 @@ pub(super) fn closing(
         Close::Failed(code, msg) => {
             let mut out = vec![error(*code, remote, Some(addr), msg.clone())];
             if was_peered {
-                out.push(lost());
+                out.extend([lost(), unreachable()]);
             }
             out
         }
@@ -246,6 +254,26 @@ mod tests {
             [StatusKind::Error(ErrorCode::PeerDisconnectDuringHandshake)]
         );
         assert!(closing(&Close::Redundant, false, true, r, a).is_empty());
+        // A peering ended for bad input: brook's error, then what Broker reports for any
+        // lost peering.
+        let bad = Close::Failed(ErrorCode::InvalidMessage, "framing violation".into());
+        assert_eq!(
+            kinds(&closing(&bad, true, false, r, a)),
+            [
+                StatusKind::Error(ErrorCode::InvalidMessage),
+                StatusKind::Status(StatusCode::PeerLost),
+                StatusKind::Status(StatusCode::EndpointUnreachable)
+            ]
+        );
+        // Our connection to ourselves: Broker's peer_unavailable, nothing for the other end.
+        let ours = closing(&Close::ToSelf, false, true, None, a);
+        assert_eq!(
+            kinds(&ours),
+            [StatusKind::Error(ErrorCode::PeerUnavailable)]
+        );
+        assert_eq!(ours[0].message, "unable to connect to remote peer");
+        assert_eq!((ours[0].endpoint, ours[0].address), (None, Some(a)));
+        assert!(closing(&Close::ToSelf, false, false, None, a).is_empty());
     }
 
     #[test]

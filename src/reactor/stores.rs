@@ -155,12 +155,22 @@ impl Stores {
         out: &mut Vec<Effect>,
     ) {
         let now = Timestamp::now();
-        for i in 0..self.slots.len() {
-            if self.slots[i].listen == topic {
-                let outputs = self.slots[i].actor.on_command(now, from, cmd.clone());
-                self.slots[i].busy = true;
-                self.carry_out(i, outputs, out);
-            }
+        let listening: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| self.slots[i].listen == topic)
+            .collect();
+        // Each listener but the last gets a copy (an ack_clone may carry a large snapshot).
+        let mut cmd = Some(cmd);
+        for (n, &i) in listening.iter().enumerate() {
+            let Some(c) = (if n + 1 == listening.len() {
+                cmd.take()
+            } else {
+                cmd.clone()
+            }) else {
+                break;
+            };
+            let outputs = self.slots[i].actor.on_command(now, from, c);
+            self.slots[i].busy = true;
+            self.carry_out(i, outputs, out);
         }
     }
 

@@ -211,14 +211,17 @@ pub(super) struct Listener {
 }
 
 impl Listener {
-    /// Binds `addr` and registers the listener with `registry` under `token`.
+    /// Binds `addr` with a listen backlog of `backlog` connections and registers the
+    /// listener with `registry` under `token`.
     pub(super) fn bind(
         kind: Kind,
         addr: SocketAddr,
+        backlog: u32,
         registry: &Registry,
         token: Token,
     ) -> io::Result<Listener> {
         let mut socket = TcpListener::bind(addr)?;
+        set_backlog(&socket, backlog)?;
         registry.register(&mut socket, token, Interest::READABLE)?;
         Ok(Listener { kind, socket })
     }
@@ -274,6 +277,22 @@ impl Listener {
     pub(super) fn deregister(&mut self, registry: &Registry) {
         let _ = registry.deregister(&mut self.socket);
     }
+}
+
+/// Sets a listening socket's backlog. mio (like std) listens with 128, which an unpaced
+/// burst of connects overflows; calling `listen` again on a listening socket sets a new
+/// backlog (Linux caps it at `net.core.somaxconn`).
+fn set_backlog(socket: &TcpListener, backlog: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    unsafe extern "C" {
+        fn listen(fd: std::ffi::c_int, backlog: std::ffi::c_int) -> std::ffi::c_int;
+    }
+    let backlog = std::ffi::c_int::try_from(backlog).unwrap_or(std::ffi::c_int::MAX);
+    // SAFETY: the descriptor is the listener's own, open for the duration of the call.
+    if unsafe { listen(socket.as_raw_fd(), backlog) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 enum Io {

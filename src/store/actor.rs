@@ -129,6 +129,53 @@ impl Op {
     pub(crate) fn is_await_idle(&self) -> bool {
         self.0 == Kind::AwaitIdle
     }
+
+    /// The values the operation carries.
+    fn values(&self) -> impl Iterator<Item = &Data> {
+        let (a, b, c) = match &self.0 {
+            Kind::Keys | Kind::Clear | Kind::AwaitIdle => (None, None, None),
+            Kind::Exists(k) | Kind::Get(k) | Kind::Erase(k) | Kind::Pop(k, _) => {
+                (Some(k), None, None)
+            }
+            Kind::GetIndexFromValue(k, v)
+            | Kind::Put(k, v, _)
+            | Kind::PutUnique(k, v, _)
+            | Kind::Increment(k, v, _)
+            | Kind::Decrement(k, v, _)
+            | Kind::Append(k, v, _)
+            | Kind::RemoveFrom(k, v, _)
+            | Kind::Push(k, v, _) => (Some(k), Some(v), None),
+            Kind::InsertInto(k, i, v, _) => (Some(k), Some(i), v.as_ref()),
+        };
+        a.into_iter().chain(b).chain(c)
+    }
+
+    /// Checks, before the operation goes anywhere, that the command it becomes on store
+    /// `name` can reach every peer: its values nest no deeper than bin v1's
+    /// [`crate::data::bin::MAX_DEPTH`], and they fit a frame of `max_frame` bytes with
+    /// [`Op::HEADROOM`] to spare for the envelope and the command around them. Fails with
+    /// [`ErrorKind::Encode`](crate::ErrorKind::Encode).
+    pub fn check(&self, name: &[u8], max_frame: usize) -> crate::error::Result<()> {
+        let mut len = Op::HEADROOM + name.len();
+        for v in self.values() {
+            len += crate::data::bin::encoded_len(v)?;
+        }
+        if len > max_frame {
+            return Err(crate::error::Error::new(
+                crate::error::ErrorKind::Encode,
+                format!(
+                    "the store operation needs a frame of about {len} bytes, more than \
+                     max_frame_size ({max_frame} bytes): a peer would end the peering over it"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// What [`Op::check`] allows for everything of a command's frame but its values: the
+    /// length prefix, the envelope's header and topic (the store's name and a suffix), and
+    /// the command's entities, sequence number, tag and expiry.
+    pub const HEADROOM: usize = 256;
 }
 
 /// What a store actor asks the reactor to do.

@@ -3,7 +3,9 @@
 //!
 //! - A clone attaches with `nack [0]`; the master adds it to its [`Producer`] and answers
 //!   with ack_clone carrying the offset and a snapshot (cached, and repeated as is, until
-//!   the clone acknowledges it).
+//!   the clone acknowledges it). The clone repeats its request every nack timeout until the
+//!   snapshot is there; a large one takes longer to arrive, so the master repeats it only
+//!   once the last copy had time to (at 10 MiB/s), or was lost with the clone's peering.
 //! - Every change is applied to the backend, emitted as store events and produced on the
 //!   output channel: writes from clones (delivered in order by their writer channels),
 //!   local writes from the API, and expiries, checked every tick.
@@ -25,7 +27,7 @@
 //!   re-attaching clone still becomes idle (Broker keeps the second one for good).
 //!
 //! The master keeps a clone's channels when its peering is lost ([`StoreActor::peer_lost`]
-//! does nothing): like Broker's, they time out after `heartbeat_interval ×
+//! only forgets that an ack_clone is on its way): like Broker's, they time out after `heartbeat_interval ×
 //! connection_timeout_factor` ticks of silence, so a clone that comes back sooner resumes
 //! where it was.
 
@@ -36,7 +38,7 @@ use super::channel::{
 };
 use super::command::{ChannelMsg, Command, EntityId, InternalCommand, clone_topic};
 use super::ops::{self, StoreError, TimerChange};
-use crate::data::{Data, Timestamp};
+use crate::data::{Data, Timestamp, bin};
 use crate::wire::{EndpointId, ErrorCode};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -102,6 +104,21 @@ impl Writer {
     }
 }
 
+/// An ack_clone sent to a clone that has not acknowledged it yet.
+struct OpenHandshake {
+    cmd: InternalCommand,
+    /// The output channel's tick when it was last sent, `None` once that copy is lost (the
+    /// clone's peering ended).
+    sent: Option<u64>,
+    /// Ticks a copy may take to arrive: the clone's repeated requests are not answered
+    /// sooner, so that a large snapshot still on its way is not queued again and again.
+    transit: u64,
+}
+
+/// The rate [`OpenHandshake::transit`] assumes a snapshot to arrive at, at the least: a MiB
+/// per tick (10 MiB/s). Small snapshots are repeated every nack timeout, as in Broker.
+const SNAPSHOT_BYTES_PER_TICK: usize = 1 << 20;
+
 /// A store's master (see the module doc).
 pub struct Master {
     name: Vec<u8>,
@@ -112,7 +129,7 @@ pub struct Master {
     output: Producer<EntityId, Command>,
     writers: BTreeMap<EntityId, Writer>,
     /// The ack_clone sent to each clone whose handshake is not complete yet.
-    open_handshakes: BTreeMap<EntityId, InternalCommand>,
+    open_handshakes: BTreeMap<EntityId, OpenHandshake>,
     /// Expiry times by key, and the same ordered by time.
     expiry_of: BTreeMap<Data, Timestamp>,
     timers: BTreeSet<(Timestamp, Data)>,
@@ -276,8 +293,9 @@ impl Master {
         }
     }
 
-    /// The ack_clone for a clone: the cached one while its handshake is open, else a new
-    /// one with a snapshot (cached if the handshake is still to complete).
+    /// The ack_clone for a clone: the cached one while its handshake is open (unless the
+    /// copy sent last may still be on its way), else a new one with a snapshot (cached if
+    /// the handshake is still to complete).
     fn ack_clone(
         &mut self,
         to: EntityId,
@@ -285,8 +303,13 @@ impl Master {
         heartbeat_interval: u16,
         out: &mut Vec<StoreOutput>,
     ) -> Option<InternalCommand> {
-        if let Some(cmd) = self.open_handshakes.get(&to) {
-            return Some(cmd.clone());
+        let now = self.output.tick_count();
+        if let Some(open) = self.open_handshakes.get_mut(&to) {
+            if open.sent.is_some_and(|t| now < t + open.transit) {
+                return None; // the clone asks again
+            }
+            open.sent = Some(now);
+            return Some(open.cmd.clone());
         }
         let state = match self.backend.snapshot() {
             Ok(s) => s,
@@ -296,6 +319,12 @@ impl Master {
                 return None;
             }
         };
+        let bytes: usize = state
+            .iter()
+            .map(|(k, v)| bin::encoded_len(k).unwrap_or(0) + bin::encoded_len(v).unwrap_or(0))
+            .sum();
+        let nack_timeout = u64::from(self.config.channel.nack_timeout.max(1));
+        let transit = nack_timeout.max((bytes / SNAPSHOT_BYTES_PER_TICK) as u64);
         let cmd = self.command(
             offset,
             to,
@@ -311,7 +340,12 @@ impl Master {
             .iter()
             .any(|p| p.consumer == to && p.acked == 0);
         if pending {
-            self.open_handshakes.insert(to, cmd.clone());
+            let open = OpenHandshake {
+                cmd: cmd.clone(),
+                sent: Some(now),
+                transit,
+            };
+            self.open_handshakes.insert(to, open);
         }
         Some(cmd)
     }
@@ -526,7 +560,13 @@ impl StoreActor for Master {
         out
     }
 
-    fn peer_lost(&mut self, _now: Timestamp, _peer: EndpointId) -> Vec<StoreOutput> {
+    fn peer_lost(&mut self, _now: Timestamp, peer: EndpointId) -> Vec<StoreOutput> {
+        // An ack_clone on its way to that peer is lost: answer the clone's next request.
+        for (c, open) in self.open_handshakes.iter_mut() {
+            if c.endpoint == peer {
+                open.sent = None;
+            }
+        }
         Vec::new()
     }
 

@@ -12,14 +12,20 @@ use std::fmt;
 /// The size of the length prefix.
 pub const PREFIX_LEN: usize = 4;
 
-/// The payload limit of a new [`FrameReader`]. Broker reads up to 2 GiB in Phase 3 and has
-/// no limit in the handshake; brook caps both so that one peer cannot make it buffer
-/// gigabytes. Raise it with [`FrameReader::with_max_payload`].
-pub const DEFAULT_MAX_PAYLOAD: usize = 16 << 20;
-
-/// The largest payload Broker's Phase-3 framing accepts (2^31 - 5 bytes, `INT32_MAX - 4`);
-/// [`append_frame`] refuses to write more.
+/// The largest payload Broker's Phase-3 framing accepts (2^31 - 5 bytes, `INT32_MAX - 4`:
+/// CAF's length-prefix framing aborts a connection on a longer one); [`append_frame`]
+/// refuses to write more.
 pub const MAX_WIRE_PAYLOAD: usize = i32::MAX as usize - 4;
+
+/// The payload limit of a new Phase-3 [`FrameReader`]: Broker's, [`MAX_WIRE_PAYLOAD`].
+/// Lower it with [`FrameReader::with_max_payload`] (an endpoint's `max_frame_size`).
+pub const DEFAULT_MAX_PAYLOAD: usize = MAX_WIRE_PAYLOAD;
+
+/// The payload limit of a new handshake [`FrameReader`]. Broker's handshake reader has no
+/// limit; brook caps it (spec §1.4), so that a connection that has not said who it is cannot
+/// make an endpoint buffer more than this. Handshake messages are small: the largest
+/// carries a filter, a list of topics.
+pub const HANDSHAKE_MAX_PAYLOAD: usize = 16 << 20;
 
 /// Why a byte stream cannot be split into frames. Either way the connection is beyond
 /// repair: close it (during the handshake, without drop_conn, as Broker does).
@@ -58,15 +64,17 @@ pub struct FrameReader {
 }
 
 impl FrameReader {
-    /// The handshake's rules: a frame of length 0 is an error ([`FrameError::Empty`]).
+    /// The handshake's rules: a frame of length 0 is an error ([`FrameError::Empty`]); at
+    /// most [`HANDSHAKE_MAX_PAYLOAD`].
     pub const fn handshake() -> FrameReader {
         FrameReader {
-            max_payload: DEFAULT_MAX_PAYLOAD,
+            max_payload: HANDSHAKE_MAX_PAYLOAD,
             skip_empty: false,
         }
     }
 
-    /// Phase 3's rules: frames of length 0 are skipped, as Broker ignores them.
+    /// Phase 3's rules: frames of length 0 are skipped, as Broker ignores them; at most
+    /// [`DEFAULT_MAX_PAYLOAD`].
     pub const fn phase3() -> FrameReader {
         FrameReader {
             max_payload: DEFAULT_MAX_PAYLOAD,

@@ -368,6 +368,12 @@ pub enum Status {
     /// Final: flush `send` (a drop_conn, if any) and close; report the failure, and retry
     /// if this side connected with a retry interval.
     Failed(Failure),
+    /// Final: the peer is this endpoint (its hello or version_select carries our own ID):
+    /// flush `send` and close. The accepting side answers a hello with its own, as Broker
+    /// does, so that the connecting side learns it too; that side reports what Broker
+    /// reports for a connection to itself (it cannot peer, peer_unavailable), the accepting
+    /// side nothing.
+    ToSelf,
 }
 
 /// The outcome of one call: messages to send now, in order, then the new status.
@@ -610,12 +616,13 @@ impl Handshaker {
             return self.refuse(ErrorCode::PeerIncompatible, "version range not supported");
         }
         if sender == self.own_id {
-            // Broker would wait forever: both ends send hello and await version_select.
-            return self.fail(
-                Vec::new(),
-                ErrorCode::PeerInvalid,
-                "connection to self (hello carries our own endpoint ID)",
-            );
+            // As Broker, the accepting side answers with its hello; the connecting side,
+            // receiving that, knows as well.
+            let send = match self.state {
+                State::AwaitHello => vec![Handshake::hello(self.own_id)],
+                _ => Vec::new(),
+            };
+            return self.reached_self(send);
         }
         if self.own_id < sender {
             return self.await_claim(sender, true);
@@ -640,11 +647,7 @@ impl Handshaker {
             );
         }
         if sender == self.own_id {
-            return self.fail(
-                Vec::new(),
-                ErrorCode::PeerInvalid,
-                "connection to self (version_select carries our own endpoint ID)",
-            );
+            return self.reached_self(Vec::new());
         }
         self.await_claim(sender, false)
     }
@@ -700,6 +703,14 @@ impl Handshaker {
     fn refuse(&mut self, code: ErrorCode, text: &str) -> Step {
         let send = vec![Handshake::drop_conn(self.own_id, code, text)];
         self.fail(send, code, text)
+    }
+
+    fn reached_self(&mut self, send: Vec<Handshake>) -> Step {
+        self.state = State::Finished;
+        Step {
+            send,
+            status: Status::ToSelf,
+        }
     }
 
     fn fail(&mut self, send: Vec<Handshake>, code: ErrorCode, text: impl Into<String>) -> Step {

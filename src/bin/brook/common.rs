@@ -27,8 +27,8 @@ pub struct EndpointArgs {
     disable_ssl: bool,
 }
 
-/// Broker options given as `--broker.NAME=VALUE` or `--broker.NAME VALUE` (also `caf.`),
-/// in their order on the command line.
+/// Broker options given as `--broker.NAME=VALUE` or `--broker.NAME VALUE` (also `caf.`, and
+/// brook's own `brook.`), in their order on the command line.
 static BROKER_OPTIONS: std::sync::OnceLock<Vec<(String, String)>> = std::sync::OnceLock::new();
 
 /// Takes Broker's long-form options out of `args` (which clap then parses) and keeps them
