@@ -575,7 +575,10 @@ typedef struct brook_status_subscriber brook_status_subscriber;
 /**
  * A data store attached to an endpoint, as its master or as a clone: a key-value map of
  * brook_data that Broker and Zeek nodes share. Each call waits for its answer, at most
- * the store's timeout (brook_store_set_timeout_ms()).
+ * the store's timeout (brook_store_set_timeout_ms()). A call whose key or value nests more
+ * than 128 containers, or whose command would need a frame larger than the endpoint's
+ * maximum frame size (less 256 bytes for the rest of the command), fails at once with
+ * BROOK_STATUS_ENCODE_ERROR: no peer could take it.
  *
  * Safe to share between threads. Free with brook_store_free().
  */
@@ -585,7 +588,8 @@ typedef struct brook_store brook_store;
  * Sends store requests without waiting: each request call returns at once with a request
  * id, and the answers arrive as brook_store_response objects on
  * brook_store_proxy_receive(). Its file descriptor (brook_store_proxy_fd()) lets a poll()
- * loop wait for them. Like Broker's store proxy.
+ * loop wait for them. Like Broker's store proxy. A request that could reach no peer (see
+ * brook_store) fails at once with BROOK_STATUS_ENCODE_ERROR instead of returning an id.
  *
  * Use from one thread at a time. Free with brook_store_proxy_free().
  */
@@ -1768,13 +1772,27 @@ brook_status brook_config_set_subscriber_overflow_policy(brook_config *config, u
 brook_status brook_config_set_disable_forwarding(brook_config *config, bool disable);
 
 /**
- * Sets the largest frame, in bytes, accepted from a peer; a longer one ends that peering.
- * From 1 to 4294967295; default 16777216 (16 MiB).
+ * Sets the largest frame payload, in bytes, accepted from a peer (a longer one ends that
+ * peering) and sent to one (a publish or store write that needs a longer one fails with
+ * BROOK_STATUS_ENCODE_ERROR). From 1 to 2147483643; default 2147483643 (2^31 - 5), the
+ * most Broker accepts. By name: `brook.max-frame-size`. A frame's buffer grows as its
+ * bytes arrive, not from its length prefix.
  *
  * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
  * `size` is out of range.
  */
 brook_status brook_config_set_max_frame_size(brook_config *config, size_t size);
+
+/**
+ * Sets the listen backlog of the endpoint's listeners: connections the kernel queues
+ * before the endpoint accepts them. From 1 to 2147483647; default 4096 (`SOMAXCONN`, as
+ * Broker listens with; Linux caps it at `net.core.somaxconn`). By name:
+ * `brook.listen-backlog`.
+ *
+ * Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+ * `backlog` is out of range.
+ */
+brook_status brook_config_set_listen_backlog(brook_config *config, uint32_t backlog);
 
 /**
  * Sets how long (in microseconds, at most 1000000) the reactor keeps looking for work
@@ -1918,8 +1936,9 @@ brook_status brook_config_set_spool_fsync(brook_config *config, bool fsync);
 
 /**
  * Sets an option by its Broker name, such as `broker.ssl.cafile`, `broker.disable-ssl`
- * (`true`/`false`), `broker.peer-buffer-size` or `broker.metrics.port` (Rust's
- * `Config::set` lists them all).
+ * (`true`/`false`), `broker.peer-buffer-size` or `broker.metrics.port`, or by brook's own
+ * for options Broker does not have (`brook.max-frame-size`, `brook.listen-backlog`); Rust's
+ * `Config::set` lists them all.
  *
  * The strings are only read; the caller still owns them.
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
@@ -2083,7 +2102,8 @@ brook_status brook_endpoint_forward(brook_endpoint *endpoint, const char *topic)
  * `value` is only read; the caller still owns it. Safe to call from several threads at
  * once.
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
- * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded for a peer
+ * (it nests more than 128 containers, or its frame would exceed the maximum frame size),
  * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
  */
 brook_status brook_endpoint_publish(brook_endpoint *endpoint,
@@ -2108,8 +2128,9 @@ brook_status brook_endpoint_try_publish(brook_endpoint *endpoint,
  * is published.
  * Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint`, `topic`, `values` or one of its
  * elements is NULL (the message names the index), BROOK_STATUS_INVALID_ARGUMENT if `topic`
- * is empty, BROOK_STATUS_ENCODE_ERROR if a value cannot be encoded, BROOK_STATUS_CLOSED if
- * the endpoint is or gets shut down.
+ * is empty, BROOK_STATUS_ENCODE_ERROR if a value cannot be encoded for a peer (it nests
+ * more than 128 containers, or its frame would exceed the maximum frame size; then none is
+ * published), BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
  */
 brook_status brook_endpoint_publish_batch(brook_endpoint *endpoint,
                                           const char *topic,
@@ -2122,8 +2143,9 @@ brook_status brook_endpoint_publish_batch(brook_endpoint *endpoint,
  *
  * `event` is only read; the caller still owns it.
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
- * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if the event cannot be encoded,
- * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if the event cannot be encoded for a
+ * peer (it nests more than 128 containers, or its frame would exceed the maximum frame
+ * size), BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
  */
 brook_status brook_endpoint_publish_event(brook_endpoint *endpoint,
                                           const char *topic,
@@ -2136,7 +2158,8 @@ brook_status brook_endpoint_publish_event(brook_endpoint *endpoint,
  *
  * `value` is only read; the caller still owns it.
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
- * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+ * if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded for a peer
+ * (it nests more than 128 containers, or its frame would exceed the maximum frame size),
  * BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
  */
 brook_status brook_endpoint_publish_to(brook_endpoint *endpoint,
@@ -2723,7 +2746,9 @@ brook_status brook_endpoint_publisher(brook_endpoint *endpoint,
  *
  * `value` is only read; the caller still owns it.
  * Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_ENCODE_ERROR if
- * `value` cannot be encoded, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ * `value` cannot be encoded for a peer (it nests more than 128 containers, or its frame
+ * would exceed the maximum frame size), BROOK_STATUS_CLOSED if the endpoint is or gets
+ * shut down.
  */
 brook_status brook_publisher_publish(brook_publisher *publisher, const brook_data *value);
 
@@ -2744,7 +2769,9 @@ brook_status brook_publisher_try_publish(brook_publisher *publisher, const brook
  * is published.
  * Returns BROOK_STATUS_NULL_ARGUMENT if `publisher`, `values` or one of its elements is
  * NULL (the message names the index), BROOK_STATUS_ENCODE_ERROR if a value cannot be
- * encoded, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+ * encoded for a peer (it nests more than 128 containers, or its frame would exceed the
+ * maximum frame size; then none is published), BROOK_STATUS_CLOSED if the endpoint is or
+ * gets shut down.
  */
 brook_status brook_publisher_publish_batch(brook_publisher *publisher,
                                            const brook_data *const *values,

@@ -399,7 +399,9 @@ class Configuration:
       time, through TCP keepalive and ``TCP_USER_TIMEOUT`` (default 30; 0: the system's)
     - ``subscriber_queue_size``, ``subscriber_overflow_policy`` (an OverflowPolicy or its
       name, such as ``"drop_oldest"``)
-    - ``max_frame_size``, ``handshake_timeout``, ``unpeer_timeout``,
+    - ``max_frame_size`` (bytes; default Broker's limit, 2**31 - 5: larger frames from a
+      peer end that peering, and publishing or storing what needs one raises EncodeError),
+      ``listen_backlog`` (default 4096), ``handshake_timeout``, ``unpeer_timeout``,
       ``max_malformed_in_a_row``
     - ``busy_poll``: how long the reactor keeps looking for work before it sleeps, while
       that pays (request/response traffic); lower latency for some CPU; at most 1 s,
@@ -443,6 +445,7 @@ class Configuration:
         self.subscriber_queue_size = None
         self.subscriber_overflow_policy = None
         self.max_frame_size = None
+        self.listen_backlog = None
         self.handshake_timeout = None
         self.unpeer_timeout = None
         self.max_malformed_in_a_row = None
@@ -483,6 +486,7 @@ class Configuration:
                     _policy,
                 ),
                 (self.max_frame_size, _lib.brook_config_set_max_frame_size, int),
+                (self.listen_backlog, _lib.brook_config_set_listen_backlog, int),
                 (self.handshake_timeout, _lib.brook_config_set_handshake_timeout_ms, ms),
                 (self.unpeer_timeout, _lib.brook_config_set_unpeer_timeout_ms, ms),
                 (self.max_malformed_in_a_row, _lib.brook_config_set_max_malformed_in_a_row, int),

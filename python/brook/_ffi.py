@@ -263,6 +263,7 @@ brook_status brook_config_set_subscriber_queue_size(brook_config *config, size_t
 brook_status brook_config_set_subscriber_overflow_policy(brook_config *config, uint32_t policy)
 brook_status brook_config_set_disable_forwarding(brook_config *config, bool disable)
 brook_status brook_config_set_max_frame_size(brook_config *config, size_t size)
+brook_status brook_config_set_listen_backlog(brook_config *config, uint32_t backlog)
 brook_status brook_config_set_busy_poll_us(brook_config *config, uint32_t us)
 brook_status brook_config_set_handshake_timeout_ms(brook_config *config, uint32_t ms)
 brook_status brook_config_set_unpeer_timeout_ms(brook_config *config, uint32_t ms)

@@ -270,3 +270,38 @@ def test_every_object_closes_through_the_shared_base():
             obj.reset()  # Broker's name, idempotent like close()
             assert obj.closed
     assert ep.closed
+
+
+def test_what_no_peer_would_take_is_refused():
+    cfg = brook.Configuration()
+    cfg.max_frame_size = 2048
+    cfg.listen_backlog = 1024
+    deep = 7
+    for _ in range(129):
+        deep = (deep,)
+    with brook.Endpoint(cfg) as ep:
+        # A frame over the configured maximum, as publish and as a store write.
+        with pytest.raises(brook.EncodeError) as e:
+            ep.publish("/t", "x" * 4096)
+        assert "max_frame_size" in e.value.message
+        assert e.value.status == brook.StatusCode.ENCODE_ERROR
+        with pytest.raises(brook.EncodeError):
+            ep.publish_batch(("/t", 1), ("/t", "x" * 4096))
+        # Deeper than brook's decoders take (128 containers); 128 goes.
+        with pytest.raises(brook.EncodeError) as e:
+            ep.publish("/t", deep)
+        assert "deeper than 128" in e.value.message
+        ep.publish("/t", deep[0])
+        store = ep.attach_master("refused")
+        with pytest.raises(brook.EncodeError) as e:
+            store.put("k", "x" * 4096)
+        assert "max_frame_size" in e.value.message
+        with pytest.raises(brook.EncodeError):
+            store.put("k", deep)
+        store.put("k", deep[0])
+        assert store.get("k") == deep[0]
+    for bad in (0, 2**31):
+        cfg = brook.Configuration()
+        cfg.listen_backlog = bad
+        with pytest.raises(brook.InvalidArgument):
+            brook.Endpoint(cfg)

@@ -241,8 +241,11 @@ pub extern "C" fn brook_config_set_disable_forwarding(
     })
 }
 
-/// Sets the largest frame, in bytes, accepted from a peer; a longer one ends that peering.
-/// From 1 to 4294967295; default 16777216 (16 MiB).
+/// Sets the largest frame payload, in bytes, accepted from a peer (a longer one ends that
+/// peering) and sent to one (a publish or store write that needs a longer one fails with
+/// BROOK_STATUS_ENCODE_ERROR). From 1 to 2147483643; default 2147483643 (2^31 - 5), the
+/// most Broker accepts. By name: `brook.max-frame-size`. A frame's buffer grows as its
+/// bytes arrive, not from its length prefix.
 ///
 /// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
 /// `size` is out of range.
@@ -252,14 +255,37 @@ pub extern "C" fn brook_config_set_max_frame_size(
     size: usize,
 ) -> brook_status {
     set(config, |c| {
-        // A frame's length travels as 32 bits.
-        if size == 0 || u32::try_from(size).is_err() {
+        let max = crate::wire::frame::MAX_WIRE_PAYLOAD;
+        if size == 0 || size > max {
             return Err(Failure::invalid(format!(
-                "the maximum frame size must be from 1 to {}, not {size}",
-                u32::MAX
+                "the maximum frame size must be from 1 to {max}, not {size}"
             )));
         }
         c.max_frame_size = size;
+        Ok(())
+    })
+}
+
+/// Sets the listen backlog of the endpoint's listeners: connections the kernel queues
+/// before the endpoint accepts them. From 1 to 2147483647; default 4096 (`SOMAXCONN`, as
+/// Broker listens with; Linux caps it at `net.core.somaxconn`). By name:
+/// `brook.listen-backlog`.
+///
+/// Returns BROOK_STATUS_NULL_ARGUMENT if `config` is NULL, BROOK_STATUS_INVALID_ARGUMENT if
+/// `backlog` is out of range.
+#[unsafe(no_mangle)]
+pub extern "C" fn brook_config_set_listen_backlog(
+    config: *mut brook_config,
+    backlog: u32,
+) -> brook_status {
+    set(config, |c| {
+        if backlog == 0 || backlog > i32::MAX as u32 {
+            return Err(Failure::invalid(format!(
+                "the listen backlog must be from 1 to {}, not {backlog}",
+                i32::MAX
+            )));
+        }
+        c.listen_backlog = backlog;
         Ok(())
     })
 }
@@ -572,8 +598,9 @@ pub extern "C" fn brook_config_set_spool_fsync(
 }
 
 /// Sets an option by its Broker name, such as `broker.ssl.cafile`, `broker.disable-ssl`
-/// (`true`/`false`), `broker.peer-buffer-size` or `broker.metrics.port` (Rust's
-/// `Config::set` lists them all).
+/// (`true`/`false`), `broker.peer-buffer-size` or `broker.metrics.port`, or by brook's own
+/// for options Broker does not have (`brook.max-frame-size`, `brook.listen-backlog`); Rust's
+/// `Config::set` lists them all.
 ///
 /// The strings are only read; the caller still owns them.
 /// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT

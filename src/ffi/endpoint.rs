@@ -283,7 +283,8 @@ fn publish(
 /// `value` is only read; the caller still owns it. Safe to call from several threads at
 /// once.
 /// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
-/// if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+/// if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded for a peer
+/// (it nests more than 128 containers, or its frame would exceed the maximum frame size),
 /// BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_endpoint_publish(
@@ -320,8 +321,9 @@ pub extern "C" fn brook_endpoint_try_publish(
 /// is published.
 /// Returns BROOK_STATUS_NULL_ARGUMENT if `endpoint`, `topic`, `values` or one of its
 /// elements is NULL (the message names the index), BROOK_STATUS_INVALID_ARGUMENT if `topic`
-/// is empty, BROOK_STATUS_ENCODE_ERROR if a value cannot be encoded, BROOK_STATUS_CLOSED if
-/// the endpoint is or gets shut down.
+/// is empty, BROOK_STATUS_ENCODE_ERROR if a value cannot be encoded for a peer (it nests
+/// more than 128 containers, or its frame would exceed the maximum frame size; then none is
+/// published), BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_endpoint_publish_batch(
     endpoint: *mut brook_endpoint,
@@ -340,8 +342,9 @@ pub extern "C" fn brook_endpoint_publish_batch(
 ///
 /// `event` is only read; the caller still owns it.
 /// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
-/// if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if the event cannot be encoded,
-/// BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+/// if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if the event cannot be encoded for a
+/// peer (it nests more than 128 containers, or its frame would exceed the maximum frame
+/// size), BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_endpoint_publish_event(
     endpoint: *mut brook_endpoint,
@@ -360,7 +363,8 @@ pub extern "C" fn brook_endpoint_publish_event(
 ///
 /// `value` is only read; the caller still owns it.
 /// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_INVALID_ARGUMENT
-/// if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded,
+/// if `topic` is empty, BROOK_STATUS_ENCODE_ERROR if `value` cannot be encoded for a peer
+/// (it nests more than 128 containers, or its frame would exceed the maximum frame size),
 /// BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_endpoint_publish_to(

@@ -58,7 +58,9 @@ fn publisher<'a>(p: *const brook_publisher) -> FfiResult<&'a Publisher> {
 ///
 /// `value` is only read; the caller still owns it.
 /// Returns BROOK_STATUS_NULL_ARGUMENT if an argument is NULL, BROOK_STATUS_ENCODE_ERROR if
-/// `value` cannot be encoded, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+/// `value` cannot be encoded for a peer (it nests more than 128 containers, or its frame
+/// would exceed the maximum frame size), BROOK_STATUS_CLOSED if the endpoint is or gets
+/// shut down.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_publisher_publish(
     publisher: *mut brook_publisher,
@@ -93,7 +95,9 @@ pub extern "C" fn brook_publisher_try_publish(
 /// is published.
 /// Returns BROOK_STATUS_NULL_ARGUMENT if `publisher`, `values` or one of its elements is
 /// NULL (the message names the index), BROOK_STATUS_ENCODE_ERROR if a value cannot be
-/// encoded, BROOK_STATUS_CLOSED if the endpoint is or gets shut down.
+/// encoded for a peer (it nests more than 128 containers, or its frame would exceed the
+/// maximum frame size; then none is published), BROOK_STATUS_CLOSED if the endpoint is or
+/// gets shut down.
 #[unsafe(no_mangle)]
 pub extern "C" fn brook_publisher_publish_batch(
     publisher: *mut brook_publisher,

@@ -24,7 +24,10 @@ use crate::store::CloneConfig;
 
 /// A data store attached to an endpoint, as its master or as a clone: a key-value map of
 /// brook_data that Broker and Zeek nodes share. Each call waits for its answer, at most
-/// the store's timeout (brook_store_set_timeout_ms()).
+/// the store's timeout (brook_store_set_timeout_ms()). A call whose key or value nests more
+/// than 128 containers, or whose command would need a frame larger than the endpoint's
+/// maximum frame size (less 256 bytes for the rest of the command), fails at once with
+/// BROOK_STATUS_ENCODE_ERROR: no peer could take it.
 ///
 /// Safe to share between threads. Free with brook_store_free().
 pub struct brook_store {

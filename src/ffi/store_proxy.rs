@@ -19,7 +19,8 @@ use crate::endpoint::{StoreProxy, StoreResponse};
 /// Sends store requests without waiting: each request call returns at once with a request
 /// id, and the answers arrive as brook_store_response objects on
 /// brook_store_proxy_receive(). Its file descriptor (brook_store_proxy_fd()) lets a poll()
-/// loop wait for them. Like Broker's store proxy.
+/// loop wait for them. Like Broker's store proxy. A request that could reach no peer (see
+/// brook_store) fails at once with BROOK_STATUS_ENCODE_ERROR instead of returning an id.
 ///
 /// Use from one thread at a time. Free with brook_store_proxy_free().
 pub struct brook_store_proxy {

@@ -3,8 +3,9 @@
  * through a subscriber's file descriptor and poll(), batches (also into a caller's buffer),
  * events, unicast, topics added and removed, status events, peer and subscription lists;
  * then the error paths (NULL, unknown enum values, nobody listening) and shutdown,
- * including waits that another thread is blocked in. Every wait has a timeout; nothing
- * sleeps to let something happen.
+ * including waits that another thread is blocked in; publications and store writes that
+ * no peer could take, refused at the call. Every wait has a timeout; nothing sleeps to let
+ * something happen.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -571,6 +572,76 @@ static void test_peer_unavailable(void) {
   brook_endpoint_free(ep);
 }
 
+/* A vector nested `depth` deep around a count; caller owns it. */
+static brook_data *nested(int depth) {
+  brook_data *d = count(7);
+  for (int i = 0; i < depth; i++) {
+    brook_data *v = NULL;
+    if (!CHECK_OK(brook_data_new_vector(&v)) || !CHECK_OK(brook_data_vector_push(v, d))) {
+      brook_data_free(v);
+      return d;
+    }
+    brook_data_free(d);
+    d = v;
+  }
+  return d;
+}
+
+/* What no peer would take is refused with BROOK_STATUS_ENCODE_ERROR: a value nested more
+ * than 128 containers deep, or a frame over the endpoint's maximum frame size. */
+static void test_refused_publications(void) {
+  brook_config *c = NULL;
+  brook_endpoint *ep = NULL;
+  brook_publisher *pub = NULL;
+  brook_store *store = NULL;
+  static uint8_t big[4096];
+  brook_data *large = NULL, *deep = NULL, *deepest = NULL, *key = count(1);
+  if (!CHECK_OK(brook_config_new(&c))) {
+    return;
+  }
+  CHECK_OK(brook_config_set(c, "brook.max-frame-size", "2048"));
+  CHECK_OK(brook_config_set_listen_backlog(c, 1024));
+  CHECK_STATUS(brook_config_set_listen_backlog(c, 0), BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_STATUS(brook_config_set_max_frame_size(c, (size_t)1 << 31), BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_ERROR_HAS("2147483643");
+  if (!CHECK_OK(brook_endpoint_new(c, &ep))) {
+    brook_config_free(c);
+    brook_data_free(key);
+    return;
+  }
+  brook_config_free(c);
+  memset(big, 'x', sizeof big);
+  CHECK_OK(brook_data_new_string(big, sizeof big, &large));
+  deep = nested(128);
+  deepest = nested(129);
+
+  CHECK_STATUS(brook_endpoint_publish(ep, "/refused", large), BROOK_STATUS_ENCODE_ERROR);
+  CHECK_ERROR_HAS("max_frame_size");
+  CHECK_STATUS(brook_endpoint_publish(ep, "/refused", deepest), BROOK_STATUS_ENCODE_ERROR);
+  CHECK_ERROR_HAS("deeper than 128");
+  CHECK_OK(brook_endpoint_publish(ep, "/refused", deep));
+  const brook_data *batch[2] = {deep, large};
+  CHECK_STATUS(brook_endpoint_publish_batch(ep, "/refused", batch, 2), BROOK_STATUS_ENCODE_ERROR);
+  if (CHECK_OK(brook_endpoint_publisher(ep, "/refused", &pub))) {
+    CHECK_STATUS(brook_publisher_publish(pub, large), BROOK_STATUS_ENCODE_ERROR);
+    CHECK_STATUS(brook_publisher_try_publish(pub, deepest), BROOK_STATUS_ENCODE_ERROR);
+    CHECK_OK(brook_publisher_publish(pub, deep));
+  }
+  if (CHECK_OK(brook_endpoint_attach_master(ep, "refused", BROOK_BACKEND_MEMORY, NULL, &store))) {
+    CHECK_STATUS(brook_store_put(store, key, large, -1), BROOK_STATUS_ENCODE_ERROR);
+    CHECK_ERROR_HAS("max_frame_size");
+    CHECK_STATUS(brook_store_put(store, key, deepest, -1), BROOK_STATUS_ENCODE_ERROR);
+    CHECK_OK(brook_store_put(store, key, deep, -1));
+  }
+  brook_store_free(store);
+  brook_publisher_free(pub);
+  brook_data_free(large);
+  brook_data_free(deep);
+  brook_data_free(deepest);
+  brook_data_free(key);
+  brook_endpoint_free(ep);
+}
+
 static void test_null_arguments(void) {
   brook_endpoint *ep = NULL;
   brook_subscriber *sub = NULL;
@@ -862,6 +933,7 @@ int main(void) {
   test_two_endpoints();
   test_poll_into();
   test_peer_unavailable();
+  test_refused_publications();
   test_null_arguments();
   test_ids();
   test_calls_after_shutdown();
