@@ -216,7 +216,7 @@ fn pipe_takes_disable_ssl_and_a_config_file_and_says_when_they_do_not_match() {
     let conf = dir.join("plain.conf");
     std::fs::write(
         &conf,
-        "broker {\n  disable-ssl = true\n  unheard-of = 1\n}\n",
+        "broker {\n  disable-ssl = true\n  unheard-of = 1\n}\nbrook.max-frame-size = 1048576\n",
     )
     .unwrap();
     let conf_arg = format!("--config-file={}", conf.display());
@@ -224,6 +224,7 @@ fn pipe_takes_disable_ssl_and_a_config_file_and_says_when_they_do_not_match() {
         &[
             "pipe",
             "--disable-ssl",
+            "--brook.listen-backlog=64",
             "-m",
             "subscribe",
             "-t",
@@ -236,7 +237,7 @@ fn pipe_takes_disable_ssl_and_a_config_file_and_says_when_they_do_not_match() {
         None,
     );
     let peer = format!("127.0.0.1:{}", sub.port());
-    // Plain TCP from the file: the peering works, and the unknown key is reported.
+    // Plain TCP from the file (and brook's own options, there and on the command line): the peering works, and the unknown key is reported.
     let mut publisher = Brook::start(
         &[
             "pipe",
@@ -258,6 +259,15 @@ fn pipe_takes_disable_ssl_and_a_config_file_and_says_when_they_do_not_match() {
             .lock()
             .unwrap()
             .contains("unknown option broker.unheard-of"),
+        "{}",
+        publisher.context()
+    );
+    assert!(
+        !publisher
+            .log
+            .lock()
+            .unwrap()
+            .contains("brook.max-frame-size"),
         "{}",
         publisher.context()
     );
