@@ -2602,9 +2602,13 @@ class configuration {
   void set_disable_forwarding(bool disable, error_info& err) {
     call(brook_config_set_disable_forwarding, disable, &err);
   }
-  /// The largest frame accepted from a peer, 1 to 4294967295 bytes (16 MiB).
+  /// The largest frame accepted from and sent to a peer, 1 to 2147483643 bytes (Broker's
+  /// 2^31 - 5); publishing what needs a larger one throws BROOK_STATUS_ENCODE_ERROR.
   void set_max_frame_size(size_t n) { call(brook_config_set_max_frame_size, n, nullptr); }
   void set_max_frame_size(size_t n, error_info& err) { call(brook_config_set_max_frame_size, n, &err); }
+  /// Connections the kernel queues for a listener before it accepts them (4096, SOMAXCONN).
+  void set_listen_backlog(uint32_t n) { call(brook_config_set_listen_backlog, n, nullptr); }
+  void set_listen_backlog(uint32_t n, error_info& err) { call(brook_config_set_listen_backlog, n, &err); }
   /// How long the reactor busy-polls for more work, at most 1 s (50 us; 0: never).
   void set_busy_poll(std::chrono::microseconds t) {
     call(brook_config_set_busy_poll_us, us32(t), nullptr);

@@ -155,17 +155,14 @@ impl Stores {
         out: &mut Vec<Effect>,
     ) {
         let now = Timestamp::now();
-        let listening: Vec<usize> = (0..self.slots.len())
-            .filter(|&i| self.slots[i].listen == topic)
-            .collect();
         // Each listener but the last gets a copy (an ack_clone may carry a large snapshot).
         let mut cmd = Some(cmd);
-        for (n, &i) in listening.iter().enumerate() {
-            let Some(c) = (if n + 1 == listening.len() {
-                cmd.take()
-            } else {
-                cmd.clone()
-            }) else {
+        for i in 0..self.slots.len() {
+            if self.slots[i].listen != topic {
+                continue;
+            }
+            let more = self.slots[i + 1..].iter().any(|s| s.listen == topic);
+            let Some(c) = (if more { cmd.clone() } else { cmd.take() }) else {
                 break;
             };
             let outputs = self.slots[i].actor.on_command(now, from, c);

@@ -519,6 +519,11 @@ void test_config() {
   CHECK_NOTHROW(cfg.set("broker.ssl.cafile", "/nonexistent/ca.pem"));
   CHECK_NOTHROW(cfg.set_subscriber_queue_size(16));
   CHECK_NOTHROW(cfg.set_busy_poll(0us));
+  CHECK_NOTHROW(cfg.set_max_frame_size(size_t{2147483643}));
+  CHECK_THROWS(cfg.set_max_frame_size(size_t{2147483644}), BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_NOTHROW(cfg.set_listen_backlog(1024));
+  CHECK_THROWS(cfg.set_listen_backlog(0), BROOK_STATUS_INVALID_ARGUMENT);
+  CHECK_NOTHROW(cfg.set("brook.listen-backlog", 64));
   CHECK_THROWS(cfg.set("broker.nope", "1"), BROOK_STATUS_INVALID_ARGUMENT);
   brook::error_info err;
   cfg.set("broker.peer-buffer-size", "x", err);
