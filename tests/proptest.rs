@@ -431,3 +431,25 @@ proptest! {
         prop_assert_eq!(to_data(&event.args_as::<Record>().unwrap()).unwrap(), to_data(&r).unwrap());
     }
 }
+
+#[test]
+fn encoding_keeps_the_decoders_depth_limit() {
+    let nested = |depth: usize| (0..depth).fold(Data::Count(1), |d, _| Data::Vector(vec![d]));
+    let ok = bin::encode(&nested(bin::MAX_DEPTH)).unwrap();
+    assert!(bin::validate(&ok).is_ok());
+    assert_eq!(bin::encoded_len(&nested(bin::MAX_DEPTH)).unwrap(), ok.len());
+    let e = bin::encode(&nested(bin::MAX_DEPTH + 1)).unwrap_err();
+    assert_eq!(e.kind, brook::ErrorKind::Encode);
+    assert!(e.message.contains("deeper than 128"), "{e}");
+    let e = bin::encoded_len(&nested(bin::MAX_DEPTH + 1)).unwrap_err();
+    assert_eq!(e.kind, brook::ErrorKind::Encode);
+    // Lengths whose varbyte takes 1, 2 and 3 bytes.
+    for n in [0, 127, 128, 16383, 16384] {
+        let s = Data::String(vec![b'x'; n]);
+        assert_eq!(
+            bin::encoded_len(&s).unwrap(),
+            bin::encode(&s).unwrap().len(),
+            "{n}"
+        );
+    }
+}

@@ -375,6 +375,19 @@ impl Conn {
     }
 }
 
+/// Hands the memory that closed connections and freed buffers left in the allocator back
+/// to the system. glibc keeps freed memory below the top of its heaps (where a closed
+/// connection's allocations sit between live ones) until asked; allocators that return it
+/// by themselves need nothing.
+pub(super) fn release_freed_memory() {
+    // SAFETY: malloc_trim takes no pointers; it locks each arena while it gives that
+    // arena's free pages back.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Drops up to `n` of the oldest frames of `output` (their ends in `frame_ends`) that start
 /// at `keep_before` or later, and never the first (it may be partly written), so that no
 /// byte a write in flight holds changes; returns how many went.

@@ -720,7 +720,7 @@ impl Reactor {
                         large |= l;
                     }
                     if freed {
-                        release_freed_memory();
+                        conn::release_freed_memory();
                     }
                     self.watch_buffers(large);
                 }
@@ -764,22 +764,6 @@ impl Reactor {
                 let _ = w.send(Ok(()));
             }
         }
-    }
-}
-
-/// Hands the memory that closed connections and freed buffers left in the allocator back
-/// to the system. glibc keeps freed memory below the top of its heaps (where a closed
-/// connection's allocations sit between live ones) until asked; allocators that return it
-/// by themselves need nothing.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        unsafe extern "C" {
-            fn malloc_trim(pad: usize) -> std::ffi::c_int;
-        }
-        // SAFETY: malloc_trim takes no pointers; it locks each arena while it gives that
-        // arena's free pages back.
-        unsafe { malloc_trim(0) };
     }
 }
 

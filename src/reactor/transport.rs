@@ -284,12 +284,9 @@ impl Listener {
 /// backlog (Linux caps it at `net.core.somaxconn`).
 fn set_backlog(socket: &TcpListener, backlog: u32) -> io::Result<()> {
     use std::os::fd::AsRawFd;
-    unsafe extern "C" {
-        fn listen(fd: std::ffi::c_int, backlog: std::ffi::c_int) -> std::ffi::c_int;
-    }
-    let backlog = std::ffi::c_int::try_from(backlog).unwrap_or(std::ffi::c_int::MAX);
+    let backlog = libc::c_int::try_from(backlog).unwrap_or(libc::c_int::MAX);
     // SAFETY: the descriptor is the listener's own, open for the duration of the call.
-    if unsafe { listen(socket.as_raw_fd(), backlog) } != 0 {
+    if unsafe { libc::listen(socket.as_raw_fd(), backlog) } != 0 {
         return Err(io::Error::last_os_error());
     }
     Ok(())
