@@ -295,10 +295,33 @@ fn record_like() -> impl Strategy<Value = Data> {
     ]
 }
 
-/// Reads `d` as a `T`; when that works, the value must serialize back to `d` exactly.
+/// `d` with every set written as the vector of its elements (in order): a `Vec` field also
+/// reads a set (documented), and writes it back as a vector.
+fn sets_as_vectors(d: &Data) -> Data {
+    match d {
+        Data::Set(s) => Data::Vector(s.iter().map(sets_as_vectors).collect()),
+        Data::Vector(v) => Data::Vector(v.iter().map(sets_as_vectors).collect()),
+        Data::Table(t) => Data::Table(
+            t.iter()
+                .map(|(k, v)| (k.clone(), sets_as_vectors(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// Reads `d` as a `T`; when that works, the value must serialize back to `d` exactly, but
+/// for sets read into `Vec` fields (which come back as vectors), and read again.
 fn read_exact<T: for<'de> Deserialize<'de> + Serialize>(d: &Data) -> Result<(), TestCaseError> {
     if let Ok(v) = from_data::<T>(d) {
-        prop_assert_eq!(&to_data(&v).unwrap(), d);
+        let back = to_data(&v).unwrap();
+        if &back != d {
+            prop_assert_eq!(sets_as_vectors(&back), sets_as_vectors(d));
+        }
+        prop_assert!(
+            from_data::<T>(&back).is_ok(),
+            "what was written reads again"
+        );
     }
     Ok(())
 }
