@@ -33,8 +33,11 @@ def test_shutdown_returns_what_a_peer_that_never_reads_did_not_take():
                 blocked = blocked or time.monotonic()
                 time.sleep(0.005)
             assert time.monotonic() < deadline
+        # Counted either by the shutdown or, should the peering have ended just before it
+        # (a loaded machine), by the discarded counter: never lost silently.
+        before = a.metrics().endpoint["discarded"]
         n = a.shutdown()
-        assert n > 0
+        assert n > 0 or before > 0
         assert a.shutdown() == 0
         a.close()
 
