@@ -442,7 +442,9 @@ impl Reactor {
                 if may_wait && self.delivery.must_wait(&frame[topic.0..topic.1]) {
                     return false;
                 }
-                if forward && self.forward_must_wait(token, from, receiver, topic, frame) {
+                // Forwarded first: restamping touches only the envelope's header, not the
+                // topic and payload staged for local delivery below.
+                if forward && !self.forward(token, from, receiver, topic, frame, true) {
                     return false;
                 }
                 self.counters.processed.data += 1;
@@ -452,9 +454,6 @@ impl Reactor {
                 if local {
                     self.delivery
                         .stage(&frame[topic.0..topic.1], &frame[payload.0..payload.1]);
-                }
-                if forward {
-                    self.forward(token, from, receiver, topic, frame);
                 }
             }
             Inbound::Command {
@@ -470,7 +469,7 @@ impl Reactor {
                     self.apply_store_effects();
                 }
                 if forward {
-                    self.forward(token, from, receiver, topic, frame);
+                    self.forward(token, from, receiver, topic, frame, false);
                 }
             }
             Inbound::Filter(filter) => {
@@ -498,21 +497,20 @@ impl Reactor {
     }
 
     /// Forwards a frame from peer `from` (received on `source`) to the other peers whose
-    /// filters match its topic, or to `receiver`.
-    /// Under the `Block` peer policy, a message to forward waits (its connection's reads
-    /// pause) while a peer it goes to holds twice its buffer limit, as publications wait
-    /// for a full peer: a slow peer slows the senders down instead of losing messages.
-    fn forward_must_wait(
+    /// filters match its topic, or to `receiver`. With `may_wait`, under the `Block` peer
+    /// policy, nothing is sent and false returned while a peer it goes to holds twice its
+    /// buffer limit: the caller then pauses the source's reads, as publications wait for a
+    /// full peer, so a slow peer slows the senders down instead of losing messages. The
+    /// targets are selected once for both.
+    fn forward(
         &mut self,
         source: Token,
         from: EndpointId,
         receiver: EndpointId,
         topic: session::Range,
-        frame: &[u8],
+        frame: &mut [u8],
+        may_wait: bool,
     ) -> bool {
-        if self.cfg.peer_overflow_policy != OverflowPolicy::Block {
-            return false;
-        }
         let mut targets = std::mem::take(&mut self.targets);
         super::router::select(
             self.routes(),
@@ -522,34 +520,15 @@ impl Reactor {
             &mut targets,
         );
         let limit = 2 * self.cfg.peer_buffer_size;
-        let full = targets.iter().any(|t| {
-            self.conns
-                .get(t)
-                .is_some_and(|c| c.queued_frames() >= limit)
-        });
-        targets.clear();
-        self.targets = targets;
-        full
-    }
-
-    fn forward(
-        &mut self,
-        source: Token,
-        from: EndpointId,
-        receiver: EndpointId,
-        topic: session::Range,
-        frame: &mut [u8],
-    ) {
-        let mut targets = std::mem::take(&mut self.targets);
-        let routes = self.routes();
-        super::router::select(
-            routes,
-            Some((source, from)),
-            receiver,
-            &frame[topic.0..topic.1],
-            &mut targets,
-        );
-        if !targets.is_empty()
+        let wait = may_wait
+            && self.cfg.peer_overflow_policy == OverflowPolicy::Block
+            && targets.iter().any(|t| {
+                self.conns
+                    .get(t)
+                    .is_some_and(|c| c.queued_frames() >= limit)
+            });
+        if !wait
+            && !targets.is_empty()
             && crate::wire::envelope::restamp(&mut frame[4..], self.id, crate::wire::DEFAULT_TTL)
                 .is_ok()
         {
@@ -559,6 +538,7 @@ impl Reactor {
         }
         targets.clear();
         self.targets = targets;
+        !wait
     }
 
     /// A malformed message inside a well-formed frame: dropped and reported; a run of them
